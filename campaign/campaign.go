@@ -1,0 +1,203 @@
+package campaign
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Campaign is a parsed campaign file: one message, filled in per contact.
+type Campaign struct {
+	// Name identifies the campaign in the ledger.
+	Name string `json:"name"`
+	// API is "v1" or "v2".
+	API string `json:"api"`
+	// BaseURL is the brand's API root, e.g. "https://api.example-brand.com".
+	BaseURL string `json:"baseUrl"`
+	// ChannelID (v2, optional) is sent as "channelId" beside the message.
+	ChannelID json.Number `json:"channelId,omitempty"`
+	// Channel (v1) "viber" makes contact ids Base64-encoded in the URL.
+	Channel string `json:"channel,omitempty"`
+	// ForceCancelSurvey (v1) adds "forceCancelSurvey": true to the payload.
+	ForceCancelSurvey bool `json:"forceCancelSurvey,omitempty"`
+	// Contact names the column that identifies the contact, when it is
+	// not one of the default columns.
+	Contact ContactColumn `json:"contact,omitzero"`
+	// DefaultCountry is the ISO 3166 code (e.g. "EC") used to read phone
+	// numbers written without an international prefix.
+	DefaultCountry string `json:"defaultCountry,omitempty"`
+	// Message is the API's message object, with {{column}} placeholders.
+	Message json.RawMessage `json:"message"`
+
+	path string
+	tmpl *template
+}
+
+// ContactColumn says which CSV column identifies the contact and how.
+type ContactColumn struct {
+	Column string `json:"column"`
+	// Type is "phone", "email" or "id" (v2); v1 contact ids are always ids.
+	Type string `json:"type"`
+}
+
+// Error is a problem with the campaign file or with the CSV as a whole
+// (a missing column, a bad header): nothing can be sent until it is fixed.
+type Error struct {
+	File string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.File + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads and checks a campaign file.
+func Load(path string) (*Campaign, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, &Error{File: path, Err: err}
+	}
+	c.path = path
+	return c, nil
+}
+
+// Parse reads a campaign from the JSON text of a campaign file.
+func Parse(data []byte) (*Campaign, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	var c Campaign
+	if err := dec.Decode(&c); err != nil {
+		return nil, jsonError(data, err)
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected text after the campaign object")
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	t, err := compileTemplate(c.Message)
+	if err != nil {
+		return nil, fmt.Errorf("message: %w", err)
+	}
+	c.tmpl = t
+	return &c, nil
+}
+
+func (c *Campaign) check() error {
+	if strings.TrimSpace(c.Name) == "" {
+		return errors.New(`"name" is missing: it identifies the campaign in the ledger`)
+	}
+	switch c.API {
+	case "v1":
+		if c.ChannelID != "" {
+			return errors.New(`"channelId" is for api v2; v1 tokens belong to one channel`)
+		}
+		if c.Channel != "" && c.Channel != "viber" {
+			return fmt.Errorf(`"channel": %q: the only v1 channel that changes the request is "viber"`, c.Channel)
+		}
+	case "v2":
+		if c.Channel != "" || c.ForceCancelSurvey {
+			return errors.New(`"channel" and "forceCancelSurvey" are for api v1`)
+		}
+		if c.ChannelID != "" {
+			if _, err := c.ChannelID.Int64(); err != nil {
+				return fmt.Errorf(`"channelId": %s is not a whole number`, c.ChannelID)
+			}
+		}
+	case "":
+		return errors.New(`"api" is missing: write "v1" or "v2"`)
+	default:
+		return fmt.Errorf(`"api": %q: write "v1" or "v2"`, c.API)
+	}
+	switch c.Contact.Type {
+	case "", "phone", "email", "id":
+	default:
+		return fmt.Errorf(`"contact.type": %q: write "phone", "email" or "id"`, c.Contact.Type)
+	}
+	if c.API == "v1" && c.Contact.Type != "" && c.Contact.Type != "id" {
+		return fmt.Errorf(`"contact.type": %q: v1 contacts are always ids`, c.Contact.Type)
+	}
+	if c.Contact.Type != "" && strings.TrimSpace(c.Contact.Column) == "" {
+		return errors.New(`"contact.column" is missing`)
+	}
+	if len(bytes.TrimSpace(c.Message)) == 0 || bytes.Equal(bytes.TrimSpace(c.Message), []byte("null")) {
+		return errors.New(`"message" is missing`)
+	}
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(c.Message, &probe); err != nil {
+		return errors.New(`"message" must be a JSON object`)
+	}
+	if probe.Type == "" {
+		return errors.New(`"message" has no "type"`)
+	}
+	return nil
+}
+
+// Path is the file the campaign was loaded from ("" when parsed from text).
+func (c *Campaign) Path() string { return c.path }
+
+// Fingerprint is the part of the campaign that decides what every contact
+// receives, as canonical text. The ledger keeps it so that a run with a
+// changed campaign file can be noticed before it sends anything.
+func (c *Campaign) Fingerprint() string {
+	f := struct {
+		API               string          `json:"api"`
+		ChannelID         json.Number     `json:"channelId,omitempty"`
+		Channel           string          `json:"channel,omitempty"`
+		ForceCancelSurvey bool            `json:"forceCancelSurvey,omitempty"`
+		Contact           ContactColumn   `json:"contact,omitzero"`
+		DefaultCountry    string          `json:"defaultCountry,omitempty"`
+		Message           json.RawMessage `json:"message"`
+	}{c.API, c.ChannelID, c.Channel, c.ForceCancelSurvey, c.Contact, c.DefaultCountry, compactJSON(c.Message)}
+	b, err := json.Marshal(f)
+	if err != nil { // only reachable with a broken RawMessage, which Parse rejects
+		panic(err)
+	}
+	return string(b)
+}
+
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return raw
+	}
+	return buf.Bytes()
+}
+
+// jsonError turns a decoding error into one that names the line and column
+// of the campaign file, which is what a person editing it needs.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := position(data, syn.Offset-1) // Offset counts the bad byte
+		return fmt.Errorf("line %d, column %d: %v", line, col, syn)
+	case errors.As(err, &typ):
+		line, col := position(data, typ.Offset)
+		return fmt.Errorf("line %d, column %d: %q must be %v, not a JSON %s", line, col, typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.EOF):
+		return errors.New("the file is empty")
+	}
+	return err
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	before := data[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}

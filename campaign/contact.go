@@ -1,0 +1,139 @@
+package campaign
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// identify turns a contact cell into the contact's identity (what makes two
+// rows the same person) and the API path its message is posted to.
+type identify func(cell string) (identity, path string, err error)
+
+// contactColumn picks the column that identifies contacts: the one the
+// campaign names, else contact_id (v1), else phone, email or id (v2).
+func (c *Campaign) contactColumn(has func(string) bool) (column, kind string, err error) {
+	if c.Contact.Column != "" {
+		col := NormalizeHeader(c.Contact.Column)
+		if !has(col) {
+			return "", "", fmt.Errorf("the contact column %q named in the campaign is not in the CSV header", c.Contact.Column)
+		}
+		kind := c.Contact.Type
+		if kind == "" {
+			kind = guessKind(col, c.API)
+		}
+		return col, kind, nil
+	}
+	if c.API == "v1" {
+		if has("contact_id") {
+			return "contact_id", "id", nil
+		}
+		return "", "", errors.New(`no "contact_id" column: v1 needs the contact ids in a column of that name, or "contact": {"column": "…"} in the campaign`)
+	}
+	for _, col := range []string{"phone", "email", "id"} {
+		if has(col) {
+			return col, col, nil
+		}
+	}
+	return "", "", errors.New(`no contact column: v2 reads "phone", "email" or "id", or the column named by "contact": {"column": "…", "type": "phone"} in the campaign`)
+}
+
+func guessKind(column, api string) string {
+	if api == "v1" {
+		return "id"
+	}
+	switch {
+	case strings.Contains(column, "mail") || strings.Contains(column, "correo"):
+		return "email"
+	case column == "id" || strings.HasSuffix(column, "_id"):
+		return "id"
+	}
+	return "phone"
+}
+
+func (c *Campaign) identifier(kind string) identify {
+	if c.API == "v1" {
+		viber := c.Channel == "viber"
+		return func(cell string) (string, string, error) {
+			id, err := positiveInt(cell)
+			if err != nil {
+				return "", "", err
+			}
+			seg := id
+			if viber {
+				seg = base64.StdEncoding.EncodeToString([]byte(id))
+			}
+			return id, "/v1/message/sendContent/" + url.PathEscape(seg), nil
+		}
+	}
+	v2 := func(ident string) (string, string, error) {
+		return ident, "/v2/contact/" + url.PathEscape(ident) + "/message", nil
+	}
+	switch kind {
+	case "email":
+		return func(cell string) (string, string, error) {
+			e, err := normalizeEmail(cell)
+			if err != nil {
+				return "", "", err
+			}
+			return v2("email:" + e)
+		}
+	case "id":
+		return func(cell string) (string, string, error) {
+			id, err := positiveInt(cell)
+			if err != nil {
+				return "", "", err
+			}
+			return v2("id:" + id)
+		}
+	}
+	region := strings.ToUpper(strings.TrimSpace(c.DefaultCountry))
+	return func(cell string) (string, string, error) {
+		p, err := normalizePhone(cell, region)
+		if err != nil {
+			return "", "", err
+		}
+		return v2("phone:" + p)
+	}
+}
+
+func positiveInt(cell string) (string, error) {
+	s := strings.TrimSpace(cell)
+	n, err := strconv.ParseUint(s, 10, 63)
+	if err != nil || n == 0 {
+		return "", errors.New("is not a contact id (a whole number above 0)")
+	}
+	return strconv.FormatUint(n, 10), nil
+}
+
+func normalizeEmail(cell string) (string, error) {
+	s := strings.ToLower(strings.TrimSpace(cell))
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return "", errors.New("is not an e-mail address")
+	}
+	return s, nil
+}
+
+// normalizePhone returns the number in E.164 (+593991000001), using
+// libphonenumber's rules for the country the number belongs to.
+func normalizePhone(cell, region string) (string, error) {
+	s := strings.TrimSpace(cell)
+	if strings.ContainsAny(s, "eE") && strings.Contains(s, "+") && strings.Contains(s, ".") {
+		return "", errors.New("is a number in scientific notation: Excel shortened it; format the column as Text and type the numbers again")
+	}
+	if !strings.HasPrefix(s, "+") && region == "" {
+		return "", errors.New(`is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`)
+	}
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", errors.New("is not a phone number")
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}

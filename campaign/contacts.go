@@ -1,0 +1,365 @@
+package campaign
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// Message is one CSV row turned into a request: the contact it goes to and
+// the exact payload. A row that cannot be sent has Problem set instead.
+type Message struct {
+	Line    int    // line of the row in the file, as a text editor shows it
+	Contact string // identity, e.g. "phone:+593991000001"; may be "" when Problem is set
+	Path    string // API path the payload is posted to
+	Payload []byte
+	Problem *RowError
+}
+
+// RowError says what is wrong with one CSV row, and where.
+type RowError struct {
+	File   string
+	Line   int
+	Column string // the column's name as written in the header
+	Value  string
+	Err    error
+}
+
+func (e *RowError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: column %q: %q %v", e.File, e.Line, e.Column, e.Value, e.Err)
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Reason is the error without the file name, as the ledger records it.
+func (e *RowError) Reason() string {
+	if e.Column == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("column %q: %q %v", e.Column, e.Value, e.Err)
+}
+
+// knownColumns are the contact columns pregon reads by name; every other
+// column reaches the template through gocsv's unmatched map.
+type knownColumns struct {
+	ContactID string `csv:"contact_id"`
+	Phone     string `csv:"phone"`
+	Email     string `csv:"email"`
+	ID        string `csv:"id"`
+}
+
+// Contacts reads a contacts CSV one row at a time and renders each row's
+// message. It never holds more than one row in memory.
+type Contacts struct {
+	c        *Campaign
+	file     *os.File
+	name     string // file name used in errors
+	encoding string
+	csv      *csv.Reader
+	um       *gocsv.Unmarshaller
+	headers  []string          // as written, trimmed, for error messages
+	display  map[string]string // normalized → as written
+	column   string            // normalized contact column
+	identify identify
+	buf      bytes.Buffer
+}
+
+// Open opens a contacts CSV for the campaign and checks its header: the
+// contact column and every column a placeholder names must be there.
+func (c *Campaign) Open(path string) (*Contacts, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.newContacts(f, filepath.Base(path))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (c *Campaign) newContacts(f *os.File, name string) (*Contacts, error) {
+	src, enc, err := decodeText(f)
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
+	comma, err := sniffDelimiter(br)
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.ReuseRecord = false
+	um, err := gocsv.NewUnmarshaller(cr, knownColumns{})
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: name, Err: errors.New("the file is empty: it needs a header row and one row per contact")}
+		}
+		return nil, &Error{File: name, Err: csvError(err)}
+	}
+	r := &Contacts{c: c, file: f, name: name, encoding: enc, csv: cr, um: um}
+	if err := r.readHeader(); err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	return r, nil
+}
+
+func (r *Contacts) readHeader() error {
+	r.display = make(map[string]string, len(r.um.Headers))
+	for _, h := range r.um.Headers {
+		h = strings.TrimSpace(h)
+		r.headers = append(r.headers, h)
+		n := NormalizeHeader(h)
+		if n == "" {
+			continue // left by trailing delimiters
+		}
+		if first, dup := r.display[n]; dup {
+			return fmt.Errorf("the header has two columns named %q (%q and %q): rename one", n, first, h)
+		}
+		r.display[n] = h
+	}
+	var norm func([]string) []string = func(hs []string) []string {
+		out := make([]string, len(hs))
+		for i, h := range hs {
+			out[i] = NormalizeHeader(h)
+		}
+		return out
+	}
+	if err := r.um.RenormalizeHeaders(norm); err != nil {
+		return err
+	}
+	has := func(col string) bool { _, ok := r.display[col]; return ok }
+	var missing []string
+	for _, col := range r.c.tmpl.columns {
+		if !has(col) {
+			missing = append(missing, fmt.Sprintf("{{%s}}", col))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the campaign uses %s but the CSV has no such column (its columns: %s)",
+			strings.Join(missing, ", "), strings.Join(r.headers, ", "))
+	}
+	col, kind, err := r.c.contactColumn(has)
+	if err != nil {
+		return err
+	}
+	r.column = col
+	r.identify = r.c.identifier(kind)
+	return nil
+}
+
+// Encoding names the text encoding the file was read in: "UTF-8", or the
+// one it was converted from.
+func (r *Contacts) Encoding() string { return r.encoding }
+
+// Header returns the column names as written in the file.
+func (r *Contacts) Header() []string { return r.headers }
+
+// Close closes the file.
+func (r *Contacts) Close() error { return r.file.Close() }
+
+// Next reads the next row and renders its message. It returns io.EOF after
+// the last row. An error other than a Message.Problem means the file itself
+// is broken (a stray quote, a row with too many cells): nothing of the
+// campaign should be sent until it is fixed.
+func (r *Contacts) Next() (Message, error) {
+	known, cells, err := r.um.ReadUnmatched()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return Message{}, io.EOF
+		}
+		return Message{}, fmt.Errorf("%s:%w", r.name, csvError(err))
+	}
+	k := known.(knownColumns)
+	for col, v := range map[string]string{"contact_id": k.ContactID, "phone": k.Phone, "email": k.Email, "id": k.ID} {
+		if _, ok := r.display[col]; ok {
+			cells[col] = v
+		}
+	}
+	line, _ := r.csv.FieldPos(0)
+	return r.message(line, cells), nil
+}
+
+func (r *Contacts) message(line int, cells map[string]string) Message {
+	m := Message{Line: line}
+	problem := func(col string, err error) Message {
+		m.Problem = &RowError{File: r.name, Line: line, Column: r.display[col], Value: cells[col], Err: err}
+		return m
+	}
+	if strings.TrimSpace(cells[r.column]) == "" {
+		return problem(r.column, errors.New("is empty: the row has no contact"))
+	}
+	ident, path, err := r.identify(cells[r.column])
+	if err != nil {
+		return problem(r.column, err)
+	}
+	m.Contact, m.Path = ident, path
+	for _, col := range r.c.tmpl.columns {
+		if strings.TrimSpace(cells[col]) == "" {
+			return problem(col, errors.New("is empty, and the message uses it"))
+		}
+	}
+	r.buf.Reset()
+	r.c.writePayload(&r.buf, func(col string) string { return cells[col] })
+	m.Payload = bytes.Clone(r.buf.Bytes())
+	return m
+}
+
+// writePayload writes the request body: the message wrapped the way the
+// campaign's API version expects.
+func (c *Campaign) writePayload(buf *bytes.Buffer, value func(string) string) {
+	if c.API == "v1" {
+		buf.WriteString(`{"body":[`)
+		c.tmpl.render(buf, value)
+		buf.WriteString(`]`)
+		if c.ForceCancelSurvey {
+			buf.WriteString(`,"forceCancelSurvey":true`)
+		}
+		buf.WriteString(`}`)
+		return
+	}
+	buf.WriteString(`{`)
+	if c.ChannelID != "" {
+		buf.WriteString(`"channelId":`)
+		buf.WriteString(c.ChannelID.String())
+		buf.WriteString(`,`)
+	}
+	buf.WriteString(`"message":`)
+	c.tmpl.render(buf, value)
+	buf.WriteString(`}`)
+}
+
+// csvError rewrites encoding/csv's errors in words a spreadsheet user
+// knows, keeping the line and column.
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount):
+		return fmt.Errorf("%d: the row has a different number of cells than the header has columns", pe.StartLine)
+	case errors.Is(pe.Err, csv.ErrBareQuote), errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Errorf("%d:%d: a quote (\") in the middle of a cell: put the whole cell in quotes and double the quote inside (\"\")", pe.Line, pe.Column)
+	}
+	return fmt.Errorf("%d:%d: %v", pe.Line, pe.Column, pe.Err)
+}
+
+// decodeText returns the file as UTF-8 text without a byte order mark.
+// UTF-16 (Excel's "Unicode text") is converted; a file that is not valid
+// UTF-8 is read as Windows-1252, which is what Excel on Windows writes for
+// "CSV (comma delimited)" in Spanish locales.
+func decodeText(f *os.File) (io.Reader, string, error) {
+	head := make([]byte, 3)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, "", err
+	}
+	head = head[:n]
+	var skip int64
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		skip = 3
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, "", err
+		}
+		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+		return transform.NewReader(f, dec), "UTF-16", nil
+	}
+	valid, err := isUTF8(f, skip)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := f.Seek(skip, io.SeekStart); err != nil {
+		return nil, "", err
+	}
+	if valid {
+		return f, "UTF-8", nil
+	}
+	return transform.NewReader(f, charmap.Windows1252.NewDecoder()), "Windows-1252", nil
+}
+
+// isUTF8 reads the whole file once, in chunks, to decide its encoding
+// before any row is used: a file is converted all or nothing.
+func isUTF8(f *os.File, from int64) (bool, error) {
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return false, err
+	}
+	buf := make([]byte, 256<<10)
+	var carry int
+	for {
+		n, err := f.Read(buf[carry:])
+		chunk := buf[:carry+n]
+		// Keep an incomplete rune at the end for the next chunk.
+		end := len(chunk)
+		for i := 1; i <= utf8.UTFMax && i <= len(chunk); i++ {
+			if utf8.RuneStart(chunk[len(chunk)-i]) {
+				if !utf8.FullRune(chunk[len(chunk)-i:]) {
+					end = len(chunk) - i
+				}
+				break
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return utf8.Valid(chunk), nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if !utf8.Valid(chunk[:end]) {
+			return false, nil
+		}
+		carry = copy(buf, chunk[end:])
+	}
+}
+
+// sniffDelimiter looks at the header line and picks the delimiter that
+// splits it most: ',' or ';' (Excel in Spanish locales) or tab.
+func sniffDelimiter(br *bufio.Reader) (rune, error) {
+	head, err := br.Peek(br.Size())
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return 0, err
+	}
+	counts := map[byte]int{}
+	quoted := false
+	for _, b := range head {
+		if b == '"' {
+			quoted = !quoted
+			continue
+		}
+		if quoted {
+			continue
+		}
+		if b == '\n' {
+			break
+		}
+		if b == ',' || b == ';' || b == '\t' {
+			counts[b]++
+		}
+	}
+	best, max := byte(','), 0
+	for _, d := range []byte{',', ';', '\t'} {
+		if counts[d] > max {
+			best, max = d, counts[d]
+		}
+	}
+	return rune(best), nil
+}

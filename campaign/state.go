@@ -1,0 +1,44 @@
+package campaign
+
+import "time"
+
+// State is where a contact stands in a campaign.
+type State string
+
+// The states a contact can be in. Sending is internal: it marks a request
+// whose attempt is recorded but whose answer is not yet; if the run dies it
+// becomes Unknown.
+const (
+	Pending   State = "pending"   // waiting to be sent
+	Sending   State = "sending"   // a request is in flight
+	Sent      State = "sent"      // the platform accepted the message
+	Failed    State = "failed"    // not delivered; see Outcome.Permanent
+	Unknown   State = "unknown"   // the request may or may not have delivered it
+	Invalid   State = "invalid"   // the CSV row cannot be sent; never sent
+	Duplicate State = "duplicate" // the same contact appears earlier in the CSV
+)
+
+// States lists the states a user sees, in the order reports show them.
+var States = []State{Pending, Sent, Failed, Unknown, Invalid, Duplicate}
+
+// Job is one contact's message as the ledger hands it to the sender.
+type Job struct {
+	ID       int64  // ledger row id
+	Line     int    // CSV line the contact came from
+	Contact  string // identity, e.g. "phone:+593991000001"
+	Path     string // API path, e.g. "/v2/contact/phone:+593991000001/message"
+	Payload  []byte // exact request body
+	Attempts int    // requests already made for this contact
+}
+
+// Outcome is what one request's answer means for its contact.
+type Outcome struct {
+	State      State
+	HTTPStatus int    // 0 when no HTTP answer arrived
+	MessageID  string // the platform's id for the message (v2)
+	Error      string // reason, for failed and unknown
+	// Permanent marks a failure the platform decided for this contact
+	// (400/403/404/409): a plain re-run does not retry it.
+	Permanent bool
+	At        time.Time
+}
