@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+)
+
+//go:embed schema.sql
+var schema string
+
+// maxBatch bounds how many queued writes share one transaction.
+const maxBatch = 512
+
+// Ledger is an open ledger file.
+type Ledger struct {
+	db   *sql.DB
+	path string
+	ops  chan op
+	done chan struct{}
+}
+
+type op struct {
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// Open opens the ledger at path, creating it with mode 0600 (it holds
+// customers' phone numbers) when it does not exist.
+func Open(ctx context.Context, path string) (*Ledger, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	f.Close()
+	return open(ctx, path, "rwc")
+}
+
+// OpenReadOnly opens an existing ledger for reading only.
+func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	return open(ctx, path, "ro")
+}
+
+func open(ctx context.Context, path, mode string) (*Ledger, error) {
+	// Every connection gets the pragmas through the DSN. synchronous=FULL:
+	// a recorded attempt must survive a power cut, not only a killed process.
+	q := url.Values{}
+	q.Set("mode", mode)
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	q.Set("_foreign_keys", "on")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	// The driver is cgo: a build without it opens fine and fails here.
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	l := &Ledger{db: db, path: path, ops: make(chan op), done: make(chan struct{})}
+	if mode != "ro" {
+		if _, err := db.ExecContext(ctx, schema); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create ledger tables: %w", err)
+		}
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			// SQLite creates the WAL files with the database's mode, but a
+			// ledger made by an older version may not be 0600.
+			if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+				db.Close()
+				return nil, fmt.Errorf("protect ledger: %w", err)
+			}
+		}
+	}
+	go l.writer()
+	return l, nil
+}
+
+// Path is the ledger file's path.
+func (l *Ledger) Path() string { return l.path }
+
+// Close waits for queued writes and closes the file.
+func (l *Ledger) Close() error {
+	close(l.ops)
+	<-l.done
+	return l.db.Close()
+}
+
+// write runs fn in a write transaction shared with whatever other writes
+// are queued (group commit) and returns once that transaction is durably
+// committed, or failed. A failing fn is rolled back alone.
+func (l *Ledger) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	o := op{fn: fn, done: make(chan error, 1)}
+	select {
+	case l.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-o.done
+}
+
+func (l *Ledger) writer() {
+	defer close(l.done)
+	for first := range l.ops {
+		batch := []op{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-l.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+func (l *Ledger) commit(batch []op) {
+	errs := make([]error, len(batch))
+	err := func() error {
+		// Writes must not be cut short by a caller's cancellation: they
+		// record what already happened.
+		ctx := context.Background()
+		tx, err := l.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer tx.Rollback()
+		for i, o := range batch {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			if errs[i] = o.fn(tx); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}()
+	for i, o := range batch {
+		if err != nil {
+			o.done <- fmt.Errorf("write ledger: %w", err)
+			continue
+		}
+		o.done <- errs[i]
+	}
+}
+
+// timeFormat is how the ledger writes times: UTC, sortable as text.
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+func stamp(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseStamp(s sql.NullString) time.Time {
+	if !s.Valid {
+		return time.Time{}
+	}
+	t, _ := time.Parse(timeFormat, s.String)
+	return t
+}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+)
+
+// Eligible says which contacts a run sends to besides pending ones and
+// failed ones the platform did not refuse.
+type Eligible struct {
+	RetryFailed   bool // also contacts the platform refused (400/403/404/409)
+	ResendUnknown bool // also contacts whose earlier request may have delivered
+}
+
+// Queue hands a run the campaign's contacts to send, in CSV order, and
+// records each attempt and outcome. It implements sender.Queue.
+type Queue struct {
+	l        *Ledger
+	id       CampaignID
+	eligible Eligible
+	lastLine int
+}
+
+// Queue returns the campaign's work queue. Call it only while holding the
+// campaign's Lock.
+func (l *Ledger) Queue(id CampaignID, e Eligible) *Queue {
+	return &Queue{l: l, id: id, eligible: e}
+}
+
+// eligibleSQL selects the contacts a run may send to.
+const eligibleSQL = `(state = 'pending'
+	OR (state = 'failed' AND (permanent = 0 OR :retry_failed))
+	OR (state = 'unknown' AND :resend_unknown))`
+
+// Next returns up to n more contacts to send, after those already handed
+// out. An empty result means there is nothing left.
+func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
+	rows, err := q.l.db.QueryContext(ctx, `SELECT id, line, contact, path, payload, attempts FROM contacts
+		WHERE campaign_id = :id AND line > :after AND `+eligibleSQL+`
+		ORDER BY line LIMIT :n`,
+		sql.Named("id", q.id), sql.Named("after", q.lastLine),
+		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown),
+		sql.Named("n", n))
+	if err != nil {
+		return nil, fmt.Errorf("read queue: %w", err)
+	}
+	defer rows.Close()
+	var jobs []campaign.Job
+	for rows.Next() {
+		var j campaign.Job
+		if err := rows.Scan(&j.ID, &j.Line, &j.Contact, &j.Path, &j.Payload, &j.Attempts); err != nil {
+			return nil, fmt.Errorf("read queue: %w", err)
+		}
+		jobs = append(jobs, j)
+		q.lastLine = j.Line
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read queue: %w", err)
+	}
+	return jobs, nil
+}
+
+// Remaining counts the contacts the queue would still hand out.
+func (q *Queue) Remaining(ctx context.Context) (int, error) {
+	var n int
+	err := q.l.db.QueryRowContext(ctx, `SELECT count(*) FROM contacts
+		WHERE campaign_id = :id AND line > :after AND `+eligibleSQL,
+		sql.Named("id", q.id), sql.Named("after", q.lastLine),
+		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count queue: %w", err)
+	}
+	return n, nil
+}
+
+// Attempt durably records that a request for the contact is about to be
+// made. When it returns an error the request must not be made.
+func (q *Queue) Attempt(ctx context.Context, id int64) error {
+	now := stamp(time.Now())
+	return q.l.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE contacts SET state = 'sending', attempts = attempts + 1,
+			attempted_at = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'failed', 'unknown')`, now, now, id)
+		if err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("record attempt: contact %d is not waiting to be sent", id)
+		}
+		return nil
+	})
+}
+
+// Record durably records what a request's answer means for its contact.
+func (q *Queue) Record(ctx context.Context, id int64, o campaign.Outcome) error {
+	at := o.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	var sentAt, status, messageID, reason any
+	if o.State == campaign.Sent {
+		sentAt = stamp(at)
+	}
+	if o.HTTPStatus != 0 {
+		status = o.HTTPStatus
+	}
+	if o.MessageID != "" {
+		messageID = o.MessageID
+	}
+	if o.Error != "" {
+		reason = o.Error
+	}
+	return q.l.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
+			permanent = ?, sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?`,
+			o.State, status, messageID, reason, o.Permanent, sentAt, stamp(at), id)
+		if err != nil {
+			return fmt.Errorf("record outcome: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,55 @@
+-- pregon ledger schema. Applied on every open; every statement is idempotent.
+
+CREATE TABLE IF NOT EXISTS campaigns (
+	id          INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL UNIQUE,
+	fingerprint TEXT NOT NULL,            -- what every contact receives (campaign.Fingerprint)
+	sandbox     INTEGER NOT NULL,         -- 1 when rehearsed against the sandbox
+	import_gen  INTEGER NOT NULL DEFAULT 0,
+	created_at  TEXT NOT NULL,
+	updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS contacts (
+	id           INTEGER PRIMARY KEY,
+	campaign_id  INTEGER NOT NULL REFERENCES campaigns(id),
+	line         INTEGER NOT NULL,        -- CSV line, as a text editor shows it
+	contact      TEXT NOT NULL,           -- identity; '' for invalid rows without one
+	path         TEXT NOT NULL,           -- API path the payload is posted to
+	payload      BLOB NOT NULL,           -- exact request body
+	state        TEXT NOT NULL CHECK (state IN
+	               ('pending','sending','sent','failed','unknown','invalid','duplicate')),
+	permanent    INTEGER NOT NULL DEFAULT 0, -- failed: the platform refused this contact
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	http_status  INTEGER,
+	message_id   TEXT,
+	error        TEXT,
+	seen_gen     INTEGER NOT NULL,        -- the import that last found this row in the CSV
+	created_at   TEXT NOT NULL,
+	updated_at   TEXT NOT NULL,
+	attempted_at TEXT,
+	sent_at      TEXT
+);
+
+-- One record per person per campaign; invalid and duplicate rows are
+-- derived from the CSV and may repeat an identity.
+CREATE UNIQUE INDEX IF NOT EXISTS contacts_identity
+	ON contacts (campaign_id, contact) WHERE state NOT IN ('invalid', 'duplicate');
+CREATE INDEX IF NOT EXISTS contacts_line ON contacts (campaign_id, line);
+CREATE INDEX IF NOT EXISTS contacts_state ON contacts (campaign_id, state);
+
+CREATE TABLE IF NOT EXISTS runs (
+	id          INTEGER PRIMARY KEY,
+	campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+	host        TEXT NOT NULL,
+	pid         INTEGER NOT NULL,
+	flags       TEXT NOT NULL,            -- the options that matter, as JSON
+	started_at  TEXT NOT NULL,
+	ended_at    TEXT,
+	sent        INTEGER NOT NULL DEFAULT 0,
+	failed      INTEGER NOT NULL DEFAULT 0,
+	unknown     INTEGER NOT NULL DEFAULT 0,
+	rate        REAL,                     -- requests per second achieved
+	ended_by    TEXT,                     -- finished, interrupted, deadline, token rejected, error
+	exit_code   INTEGER
+);

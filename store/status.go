@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+)
+
+// Summary counts a campaign's contacts by state.
+type Summary struct {
+	Name    string
+	Counts  map[campaign.State]int // every state in campaign.States, plus Sending
+	Total   int
+	LastRun *Run
+	Reasons []Reason // most frequent failure reasons first
+	Sandbox bool
+	Created time.Time
+}
+
+// Reason is one failure reason and how many contacts it hit.
+type Reason struct {
+	State  campaign.State
+	Status int
+	Error  string
+	Count  int
+}
+
+// Summaries returns every campaign in the ledger, or only the one named.
+func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, name, sandbox, created_at FROM campaigns
+		WHERE ? = '' OR name = ? ORDER BY created_at, id`, name, name)
+	if err != nil {
+		return nil, fmt.Errorf("read campaigns: %w", err)
+	}
+	type item struct {
+		id CampaignID
+		s  Summary
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		var created sql.NullString
+		if err := rows.Scan(&it.id, &it.s.Name, &it.s.Sandbox, &created); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read campaigns: %w", err)
+		}
+		it.s.Created = parseStamp(created)
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read campaigns: %w", err)
+	}
+	out := make([]Summary, 0, len(items))
+	for _, it := range items {
+		if err := l.fillSummary(ctx, it.id, &it.s); err != nil {
+			return nil, err
+		}
+		out = append(out, it.s)
+	}
+	return out, nil
+}
+
+func (l *Ledger) fillSummary(ctx context.Context, id CampaignID, s *Summary) error {
+	s.Counts = map[campaign.State]int{}
+	for _, st := range campaign.States {
+		s.Counts[st] = 0
+	}
+	rows, err := l.db.QueryContext(ctx, `SELECT state, count(*) FROM contacts WHERE campaign_id = ? GROUP BY state`, id)
+	if err != nil {
+		return fmt.Errorf("count contacts: %w", err)
+	}
+	for rows.Next() {
+		var st campaign.State
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			rows.Close()
+			return fmt.Errorf("count contacts: %w", err)
+		}
+		s.Counts[st] = n
+		s.Total += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("count contacts: %w", err)
+	}
+	rows, err = l.db.QueryContext(ctx, `SELECT state, coalesce(http_status, 0), coalesce(error, ''), count(*) AS n
+		FROM contacts WHERE campaign_id = ? AND state IN ('failed', 'unknown')
+		GROUP BY state, http_status, error ORDER BY n DESC, error LIMIT 10`, id)
+	if err != nil {
+		return fmt.Errorf("group failures: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Reason
+		if err := rows.Scan(&r.State, &r.Status, &r.Error, &r.Count); err != nil {
+			return fmt.Errorf("group failures: %w", err)
+		}
+		s.Reasons = append(s.Reasons, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("group failures: %w", err)
+	}
+	runs, err := l.Runs(ctx, id, 1)
+	if err != nil {
+		return err
+	}
+	if len(runs) > 0 {
+		s.LastRun = &runs[0]
+	}
+	return nil
+}
+
+// Run is one `pregon send` invocation on a campaign.
+type Run struct {
+	ID       int64
+	Host     string
+	PID      int
+	Flags    map[string]any
+	Started  time.Time
+	Ended    time.Time // zero while running, or when the process died
+	Sent     int
+	Failed   int
+	Unknown  int
+	Rate     float64
+	EndedBy  string
+	ExitCode int
+}
+
+// StartRun records that a run began.
+func (l *Ledger) StartRun(ctx context.Context, id CampaignID, flags map[string]any) (int64, error) {
+	host, _ := os.Hostname()
+	fj, err := json.Marshal(flags)
+	if err != nil {
+		return 0, fmt.Errorf("record run: %w", err)
+	}
+	var runID int64
+	err = l.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO runs (campaign_id, host, pid, flags, started_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, id, host, os.Getpid(), string(fj), stamp(time.Now())).Scan(&runID)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record run: %w", err)
+	}
+	return runID, nil
+}
+
+// EndRun records how a run ended.
+func (l *Ledger) EndRun(ctx context.Context, r Run) error {
+	return l.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET ended_at = ?, sent = ?, failed = ?, unknown = ?, rate = ?,
+			ended_by = ?, exit_code = ? WHERE id = ?`,
+			stamp(r.Ended), r.Sent, r.Failed, r.Unknown, r.Rate, r.EndedBy, r.ExitCode, r.ID)
+		if err != nil {
+			return fmt.Errorf("record run end: %w", err)
+		}
+		return nil
+	})
+}
+
+// Runs returns the campaign's runs, newest first; limit 0 means all.
+func (l *Ledger) Runs(ctx context.Context, id CampaignID, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := l.db.QueryContext(ctx, `SELECT id, host, pid, flags, started_at, ended_at, sent, failed, unknown,
+		coalesce(rate, 0), coalesce(ended_by, ''), coalesce(exit_code, -1)
+		FROM runs WHERE campaign_id = ? ORDER BY id DESC LIMIT ?`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var flags string
+		var started, ended sql.NullString
+		if err := rows.Scan(&r.ID, &r.Host, &r.PID, &flags, &started, &ended, &r.Sent, &r.Failed, &r.Unknown,
+			&r.Rate, &r.EndedBy, &r.ExitCode); err != nil {
+			return nil, fmt.Errorf("read runs: %w", err)
+		}
+		r.Started, r.Ended = parseStamp(started), parseStamp(ended)
+		_ = json.Unmarshal([]byte(flags), &r.Flags)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// State returns one contact's record, for tests and exports.
+func (l *Ledger) Contacts(ctx context.Context, id CampaignID) ([]Contact, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT line, contact, state, attempts, coalesce(http_status, 0),
+		coalesce(message_id, ''), coalesce(error, ''), payload, sent_at FROM contacts WHERE campaign_id = ? ORDER BY line, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
+	defer rows.Close()
+	var out []Contact
+	for rows.Next() {
+		var c Contact
+		var sent sql.NullString
+		if err := rows.Scan(&c.Line, &c.Contact, &c.State, &c.Attempts, &c.HTTPStatus, &c.MessageID, &c.Error, &c.Payload, &sent); err != nil {
+			return nil, fmt.Errorf("read contacts: %w", err)
+		}
+		c.SentAt = parseStamp(sent)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Contact is one contact's record in the ledger.
+type Contact struct {
+	Line       int
+	Contact    string
+	State      campaign.State
+	Attempts   int
+	HTTPStatus int
+	MessageID  string
+	Error      string
+	Payload    []byte
+	SentAt     time.Time
+}

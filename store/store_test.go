@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pregon/pregon/campaign"
+)
+
+func openTemp(t *testing.T) (*Ledger, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pregon.db")
+	l, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, path
+}
+
+func msg(line int, contact, payload string) campaign.Message {
+	return campaign.Message{Line: line, Contact: contact, Path: "/v2/contact/" + contact + "/message", Payload: []byte(payload)}
+}
+
+func importAll(t *testing.T, l *Ledger, id CampaignID, msgs ...campaign.Message) ImportResult {
+	t.Helper()
+	ctx := context.Background()
+	im, err := l.Import(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := im.Add(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := im.Finish(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func states(t *testing.T, l *Ledger, id CampaignID) map[string]campaign.State {
+	t.Helper()
+	cs, err := l.Contacts(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]campaign.State{}
+	for _, c := range cs {
+		key := c.Contact
+		if c.State == campaign.Duplicate || c.State == campaign.Invalid {
+			key = string(c.State) + "@" + itoa(c.Line)
+		}
+		out[key] = c.State
+	}
+	return out
+}
+
+func itoa(n int) string { return string(rune('0'+n/10)) + string(rune('0'+n%10)) }
+
+func TestLedgerFileIsPrivate(t *testing.T) {
+	_, path := openTemp(t)
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode = %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}
+
+func TestImportDeduplicatesAndResumes(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, err := l.Register(ctx, "c", "fp", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := campaign.Message{Line: 4, Problem: &campaign.RowError{File: "c.csv", Line: 4, Column: "phone", Value: "12", Err: errors.New("is not a phone number")}}
+	res := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), bad, msg(5, "phone:+1", "a again"))
+	if res.New != 2 || res.Invalid != 1 || res.Duplicate != 1 {
+		t.Fatalf("first import: %+v", res)
+	}
+	want := map[string]campaign.State{"phone:+1": campaign.Pending, "phone:+2": campaign.Pending, "invalid@04": campaign.Invalid, "duplicate@05": campaign.Duplicate}
+	if got := states(t, l, id); !equal(got, want) {
+		t.Fatalf("states = %v, want %v", got, want)
+	}
+
+	// Send the first contact; the second is refused by the platform.
+	q := l.Queue(id, Eligible{})
+	jobs, err := q.Next(ctx, 10)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("jobs = %v, %v", jobs, err)
+	}
+	for i, o := range []campaign.Outcome{{State: campaign.Sent, HTTPStatus: 200, MessageID: "77"}, {State: campaign.Failed, HTTPStatus: 403, Error: "403 opted out", Permanent: true}} {
+		if err := q.Attempt(ctx, jobs[i].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Record(ctx, jobs[i].ID, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The same CSV again: nothing is eligible, states unchanged.
+	res = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), bad, msg(5, "phone:+1", "a again"))
+	if res.Done != 2 || res.New != 0 || res.Invalid != 1 || res.Duplicate != 1 {
+		t.Fatalf("second import: %+v", res)
+	}
+	if n, _ := l.Queue(id, Eligible{}).Remaining(ctx); n != 0 {
+		t.Errorf("remaining after re-import = %d, want 0", n)
+	}
+	// -retry-failed makes the refused one eligible, not the sent one.
+	if jobs, _ := l.Queue(id, Eligible{RetryFailed: true}).Next(ctx, 10); len(jobs) != 1 || jobs[0].Contact != "phone:+2" {
+		t.Errorf("retry-failed jobs = %+v", jobs)
+	}
+
+	// The refused row is changed in the CSV: pending again with the new
+	// message; the fixed invalid row becomes a contact.
+	res = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b fixed"), msg(4, "phone:+4", "d"))
+	if res.Revived != 1 || res.New != 1 || res.Done != 1 {
+		t.Fatalf("third import: %+v", res)
+	}
+	want = map[string]campaign.State{"phone:+1": campaign.Sent, "phone:+2": campaign.Pending, "phone:+4": campaign.Pending}
+	if got := states(t, l, id); !equal(got, want) {
+		t.Fatalf("states = %v, want %v", got, want)
+	}
+	jobs, _ = l.Queue(id, Eligible{}).Next(ctx, 10)
+	if len(jobs) != 2 || string(jobs[0].Payload) != "b fixed" {
+		t.Errorf("jobs after fix = %+v", jobs)
+	}
+
+	// A contact removed from the CSV before it was sent is dropped; the
+	// sent one stays on record.
+	res = importAll(t, l, id, msg(2, "phone:+1", "a"))
+	if res.Removed != 2 {
+		t.Errorf("removed = %d, want 2", res.Removed)
+	}
+	if got := states(t, l, id); !equal(got, map[string]campaign.State{"phone:+1": campaign.Sent}) {
+		t.Errorf("states = %v", got)
+	}
+}
+
+func TestRecoverMarksInFlightUnknown(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", false, false)
+	importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+	q := l.Queue(id, Eligible{})
+	jobs, _ := q.Next(ctx, 10)
+	if err := q.Attempt(ctx, jobs[0].ID); err != nil { // then the process "dies"
+		t.Fatal(err)
+	}
+	n, err := l.Recover(ctx, id)
+	if err != nil || n != 1 {
+		t.Fatalf("recover = %d, %v", n, err)
+	}
+	got := states(t, l, id)
+	if got["phone:+1"] != campaign.Unknown || got["phone:+2"] != campaign.Pending {
+		t.Errorf("states = %v", got)
+	}
+	// Unknown is never sent again unless asked.
+	if jobs, _ := l.Queue(id, Eligible{}).Next(ctx, 10); len(jobs) != 1 || jobs[0].Contact != "phone:+2" {
+		t.Errorf("jobs = %+v", jobs)
+	}
+	if jobs, _ := l.Queue(id, Eligible{ResendUnknown: true}).Next(ctx, 10); len(jobs) != 2 {
+		t.Errorf("resend-unknown jobs = %+v", jobs)
+	}
+}
+
+func TestAttemptRefusesContactNotWaiting(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", false, false)
+	importAll(t, l, id, msg(2, "phone:+1", "a"))
+	q := l.Queue(id, Eligible{})
+	jobs, _ := q.Next(ctx, 10)
+	if err := q.Attempt(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Record(ctx, jobs[0].ID, campaign.Outcome{State: campaign.Sent}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Attempt(ctx, jobs[0].ID); err == nil {
+		t.Error("a second attempt at a sent contact was recorded")
+	}
+}
+
+func TestRegisterNoticesChangedCampaign(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, err := l.Register(ctx, "c", "v1", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Register(ctx, "c", "v2", false, false)
+	var ce *ChangedError
+	if !errors.As(err, &ce) || ce.Recorded != "v1" || ce.Current != "v2" {
+		t.Fatalf("err = %v", err)
+	}
+	if id2, err := l.Register(ctx, "c", "v2", false, true); err != nil || id2 != id {
+		t.Fatalf("allow changed: %v %v", id2, err)
+	}
+	if _, err := l.Register(ctx, "c", "v2", true, false); !errors.Is(err, ErrSandboxMismatch) {
+		t.Errorf("sandbox mismatch err = %v", err)
+	}
+}
+
+func TestGroupCommitUnderConcurrency(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", false, false)
+	var msgs []campaign.Message
+	for i := range 300 {
+		msgs = append(msgs, msg(i+2, "id:"+itoa3(i), "x"))
+	}
+	importAll(t, l, id, msgs...)
+	q := l.Queue(id, Eligible{})
+	jobs, _ := q.Next(ctx, 1000)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(jobs))
+	for _, j := range jobs {
+		wg.Go(func() {
+			if err := q.Attempt(ctx, j.ID); err != nil {
+				errs <- err
+				return
+			}
+			errs <- q.Record(ctx, j.ID, campaign.Outcome{State: campaign.Sent})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sums, err := l.Summaries(ctx, "c")
+	if err != nil || sums[0].Counts[campaign.Sent] != 300 {
+		t.Fatalf("summary = %+v, %v", sums, err)
+	}
+}
+
+func itoa3(n int) string {
+	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+}
+
+func TestLockIsExclusiveAndFreedByClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pregon.db")
+	a, err := Acquire(path, "campaña 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Acquire(path, "campaña 1")
+	var le *LockedError
+	if !errors.As(err, &le) || le.Holder.PID != os.Getpid() {
+		t.Fatalf("second acquire: %v", err)
+	}
+	if other, err := Acquire(path, "otra"); err != nil {
+		t.Fatalf("another campaign is blocked: %v", err)
+	} else {
+		other.Release()
+	}
+	a.Release()
+	b, err := Acquire(path, "campaña 1")
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	b.Release()
+}
+
+func equal(a, b map[string]campaign.State) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
