@@ -1,0 +1,289 @@
+package sender_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/sender"
+	"github.com/pregon/pregon/sender/sendertest"
+	"github.com/pregon/pregon/store"
+)
+
+// fixture is a real ledger holding n pending contacts.
+type fixture struct {
+	ledger *store.Ledger
+	id     store.CampaignID
+}
+
+func newFixture(t *testing.T, n int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	l, err := store.Open(ctx, filepath.Join(t.TempDir(), "pregon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	id, err := l.Register(ctx, "test", "fp", true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := l.Import(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		contact := fmt.Sprintf("id:%d", i+1)
+		m := campaign.Message{Line: i + 2, Contact: contact, Path: "/v2/contact/" + contact + "/message",
+			Payload: fmt.Appendf(nil, `{"message":{"type":"text","text":"hola %d"}}`, i+1)}
+		if err := im.Add(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := im.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{ledger: l, id: id}
+}
+
+func (f *fixture) queue() *store.Queue { return f.ledger.Queue(f.id, store.Eligible{}) }
+
+func (f *fixture) counts(t *testing.T) map[campaign.State]int {
+	t.Helper()
+	sums, err := f.ledger.Summaries(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sums[0].Counts
+}
+
+func newSender(t *testing.T, url, token string, perSecond float64, opts sender.Options) *sender.Sender {
+	t.Helper()
+	c, err := sender.NewClient(url, token, 64, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Backoff == 0 {
+		opts.Backoff = 20 * time.Millisecond
+	}
+	return sender.New(c, sender.NewPacer(perSecond), opts)
+}
+
+func TestEveryContactOnceWithinRate(t *testing.T) {
+	f := newFixture(t, 60)
+	fake := sendertest.NewServer(t, sendertest.Config{Token: "secret", Latency: 40 * time.Millisecond, Jitter: 0.9})
+	s := newSender(t, fake.URL, "secret", 25, sender.Options{})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	byContact := fake.ByContact()
+	if len(byContact) != 60 {
+		t.Errorf("fake accepted messages for %d contacts, want 60", len(byContact))
+	}
+	for c, n := range byContact {
+		if n != 1 {
+			t.Errorf("%s got %d messages", c, n)
+		}
+	}
+	if got := fake.MaxInWindow(time.Second); got > 25 {
+		t.Errorf("the fake saw %d requests within one second, limit 25", got)
+	}
+	if got := f.counts(t); got[campaign.Sent] != 60 || got[campaign.Sending] != 0 {
+		t.Errorf("counts = %v", got)
+	}
+	cs, _ := f.ledger.Contacts(context.Background(), f.id)
+	for _, c := range cs {
+		if c.MessageID == "" || c.HTTPStatus != 200 || c.Attempts != 1 || c.SentAt.IsZero() {
+			t.Errorf("contact %s recorded as %+v", c.Contact, c)
+		}
+	}
+}
+
+// A pacer alone, with no latency at all and many goroutines pushing: the
+// window limit must still hold at the server.
+func TestWindowHoldsUnderPressure(t *testing.T) {
+	f := newFixture(t, 80)
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	s := newSender(t, fake.URL, "t", 40, sender.Options{Concurrency: 80})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.MaxInWindow(time.Second); got > 40 {
+		t.Errorf("the fake saw %d requests within one second, limit 40", got)
+	}
+	if got := len(fake.Requests()); got != 80 {
+		t.Errorf("requests = %d, want 80", got)
+	}
+}
+
+func TestRejectedTokenStopsWithNothingFailed(t *testing.T) {
+	f := newFixture(t, 40)
+	fake := sendertest.NewServer(t, sendertest.Config{Token: "right"})
+	s := newSender(t, fake.URL, "wrong", 25, sender.Options{Concurrency: 4})
+	err := s.Run(context.Background(), f.queue())
+	var rej *sender.RejectedError
+	if !errors.As(err, &rej) || rej.Status != 401 {
+		t.Fatalf("err = %v, want a 401 rejection", err)
+	}
+	got := f.counts(t)
+	if got[campaign.Failed] != 0 || got[campaign.Unknown] != 0 || got[campaign.Sending] != 0 || got[campaign.Pending] != 40 {
+		t.Errorf("counts = %v, want all 40 pending", got)
+	}
+	if n := len(fake.Requests()); n > 4 {
+		t.Errorf("%d requests after the token was rejected, want at most the 4 in flight", n)
+	}
+}
+
+func TestRetriesWhatWasNotDelivered(t *testing.T) {
+	f := newFixture(t, 10)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[r.Contact]++
+		if seen[r.Contact] == 1 {
+			return 503, "busy"
+		}
+		return 0, ""
+	}})
+	s := newSender(t, fake.URL, "t", 100, sender.Options{})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	for c, n := range fake.ByContact() {
+		if n != 1 {
+			t.Errorf("%s accepted %d times", c, n)
+		}
+	}
+	if got := f.counts(t); got[campaign.Sent] != 10 {
+		t.Errorf("counts = %v", got)
+	}
+	cs, _ := f.ledger.Contacts(context.Background(), f.id)
+	for _, c := range cs {
+		if c.Attempts != 2 {
+			t.Errorf("%s attempts = %d, want 2", c.Contact, c.Attempts)
+		}
+	}
+}
+
+func TestRetryBudget(t *testing.T) {
+	f := newFixture(t, 3)
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(*sendertest.Request) (int, string) { return 502, "" }})
+	s := newSender(t, fake.URL, "t", 100, sender.Options{MaxAttempts: 3})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(fake.Requests()); got != 9 {
+		t.Errorf("requests = %d, want 3 per contact", got)
+	}
+	cs, _ := f.ledger.Contacts(context.Background(), f.id)
+	for _, c := range cs {
+		if c.State != campaign.Failed || c.Error != "gave up after 3 attempts: 502 Bad Gateway" {
+			t.Errorf("%s: %s %q", c.Contact, c.State, c.Error)
+		}
+	}
+	// Not refused by the platform: a plain re-run tries again.
+	if n, _ := f.queue().Remaining(context.Background()); n != 3 {
+		t.Errorf("eligible on re-run = %d, want 3", n)
+	}
+}
+
+func TestOutcomesMatchWhatThePlatformDid(t *testing.T) {
+	f := newFixture(t, 12)
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		switch r.Contact {
+		case "id:2":
+			return 403, "Contact has opted out"
+		case "id:3":
+			return 404, "Contact not found"
+		case "id:4":
+			return -1, "" // cut after reading the request
+		case "id:5":
+			return 500, ""
+		}
+		return 0, ""
+	}})
+	s := newSender(t, fake.URL, "t", 100, sender.Options{})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := f.ledger.Contacts(context.Background(), f.id)
+	accepted := fake.ByContact()
+	for _, c := range cs {
+		want := campaign.Sent
+		switch c.Contact {
+		case "id:2", "id:3":
+			want = campaign.Failed
+		case "id:4", "id:5":
+			want = campaign.Unknown
+		}
+		if c.State != want {
+			t.Errorf("%s: %s (%s), want %s", c.Contact, c.State, c.Error, want)
+		}
+		if (c.State == campaign.Sent) != (accepted[c.Contact] == 1) {
+			t.Errorf("%s: ledger says %s, fake accepted %d", c.Contact, c.State, accepted[c.Contact])
+		}
+	}
+	// The unknown ones were not retried.
+	n := 0
+	for _, r := range fake.Requests() {
+		if r.Contact == "id:4" || r.Contact == "id:5" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("requests for the unknown contacts = %d, want 2", n)
+	}
+}
+
+func TestStopLetsInFlightFinish(t *testing.T) {
+	f := newFixture(t, 200)
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	s := newSender(t, fake.URL, "t", 50, sender.Options{
+		OnOutcome: func(campaign.Job, campaign.Outcome) {},
+	})
+	time.AfterFunc(500*time.Millisecond, cancel)
+	err := s.Run(ctx, f.queue())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	got := f.counts(t)
+	if got[campaign.Sending] != 0 || got[campaign.Unknown] != 0 {
+		t.Errorf("counts after stop = %v: nothing may be left in flight", got)
+	}
+	if got[campaign.Sent] != len(fake.Requests()) || got[campaign.Sent] == 0 || got[campaign.Pending] != 200-got[campaign.Sent] {
+		t.Errorf("counts = %v, fake received %d", got, len(fake.Requests()))
+	}
+}
+
+func TestSlowsDownForAStricterPlatform(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 6 seconds")
+	}
+	f := newFixture(t, 120)
+	fake := sendertest.NewServer(t, sendertest.Config{PerSecond: 20})
+	s := newSender(t, fake.URL, "t", 25, sender.Options{MaxAttempts: 10})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	for c, n := range fake.ByContact() {
+		if n != 1 {
+			t.Errorf("%s accepted %d times", c, n)
+		}
+	}
+	if got := f.counts(t); got[campaign.Sent] != 120 {
+		t.Errorf("counts = %v", got)
+	}
+	st := s.Stats()
+	t.Logf("429s: %d of %d requests", st.RateLimited, st.Requests)
+	if st.RateLimited > 12 {
+		t.Errorf("%d answers were 429: the sender did not slow down", st.RateLimited)
+	}
+}

@@ -1,0 +1,261 @@
+// Package sendertest is a fake of the Messages API (v1 and v2) served over
+// real HTTP on the loopback interface, like net/http/httptest. Tests use it
+// to see exactly what pregon sent and when; `pregon send -sandbox` uses it
+// so a new user can watch a whole campaign run without a token or network.
+//
+// It records every request and can be told to answer slowly, to refuse a
+// token, to answer given statuses for given contacts, to enforce a rate
+// limit with 429s, or to cut the connection after reading a request.
+package sendertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Request is one request the fake received.
+type Request struct {
+	At      time.Time // when the handler started on it
+	Method  string
+	Path    string // as sent, escaped
+	Contact string // the path's contact segment, unescaped
+	Body    []byte
+	Token   string // the bearer token presented
+	Status  int    // what the fake answered; 0 when it cut the connection
+}
+
+// Config tells the fake how to behave. The zero value accepts everything
+// instantly with any non-empty token.
+type Config struct {
+	// Token, when set, is the only bearer token accepted; others get 401.
+	Token string
+	// Latency delays every answer, ±Jitter (a fraction, e.g. 0.2).
+	Latency time.Duration
+	Jitter  float64
+	// PerSecond, when above 0, answers 429 with Retry-After: 1 to any
+	// request that would be more than PerSecond in the last second, like
+	// the platform does.
+	PerSecond int
+	// Respond, when set, can decide the answer for a request: return a
+	// status (and a message for error answers), or 0 for the default.
+	// Return -1 to cut the connection without answering, after the
+	// request was read.
+	Respond func(r *Request) (status int, message string)
+	// Log, when set, receives one line per request.
+	Log io.Writer
+}
+
+// Server is a running fake.
+type Server struct {
+	*httptest.Server
+	cfg Config
+
+	mu       sync.Mutex
+	requests []Request
+	recent   []time.Time // accepted request times in the last second, for PerSecond
+	nextID   int64
+}
+
+// New starts a fake on a loopback port. Close it when done.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, nextID: 1000}
+	s.Server = httptest.NewServer(s)
+	return s
+}
+
+// NewServer starts a fake for a test and closes it when the test ends.
+func NewServer(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	s := New(cfg)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Handler returns the fake as an http.Handler, for serving on an address
+// of one's choosing.
+func Handler(cfg Config) http.Handler { return &Server{cfg: cfg, nextID: 1000} }
+
+// Requests returns a copy of every request received so far, in the order
+// they arrived.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	out := append([]Request(nil), s.requests...)
+	s.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b Request) int { return a.At.Compare(b.At) })
+	return out
+}
+
+// ByContact counts the requests the fake accepted (2xx) per contact.
+func (s *Server) ByContact() map[string]int {
+	out := map[string]int{}
+	for _, r := range s.Requests() {
+		if r.Status >= 200 && r.Status < 300 {
+			out[r.Contact]++
+		}
+	}
+	return out
+}
+
+// MaxInWindow returns the largest number of requests the fake received
+// within any window of the given length.
+func (s *Server) MaxInWindow(window time.Duration) int {
+	return MaxInWindow(s.Requests(), window)
+}
+
+// MaxInWindow returns the largest number of requests within any window of
+// the given length (requests must be in arrival order).
+func MaxInWindow(reqs []Request, window time.Duration) int {
+	best, lo := 0, 0
+	for hi := range reqs {
+		for reqs[hi].At.Sub(reqs[lo].At) >= window {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	req := Request{
+		At:     time.Now(),
+		Method: r.Method,
+		Path:   r.URL.EscapedPath(),
+		Body:   body,
+		Token:  strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "),
+	}
+	v1, contact, ok := route(r.URL.Path)
+	req.Contact = contact
+	status, msg := s.decide(&req, r, v1, ok)
+	if s.cfg.Latency > 0 {
+		d := float64(s.cfg.Latency) * (1 + s.cfg.Jitter*(2*rand.Float64()-1))
+		time.Sleep(time.Duration(d))
+	}
+	req.Status = status
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	id := s.nextID
+	s.nextID++
+	s.mu.Unlock()
+	if s.cfg.Log != nil {
+		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
+	}
+	if status < 0 {
+		cut(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+	}
+	if s.cfg.PerSecond > 0 {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(s.cfg.PerSecond))
+	}
+	w.WriteHeader(status)
+	switch {
+	case status >= 200 && status < 300 && v1:
+		io.WriteString(w, `{"status":"Success","message":"Message Sent","data":[]}`)
+	case status >= 200 && status < 300:
+		fmt.Fprintf(w, `{"messageId":%d}`, id)
+	case v1:
+		json.NewEncoder(w).Encode(map[string]any{"status": "error", "message": msg, "data": []any{}})
+	default:
+		json.NewEncoder(w).Encode(map[string]any{"code": status, "message": msg})
+	}
+}
+
+// decide picks the answer the way the platform would, then lets the test's
+// Respond override it.
+func (s *Server) decide(req *Request, r *http.Request, v1, routed bool) (int, string) {
+	switch {
+	case r.Method != http.MethodPost || !routed:
+		return http.StatusMethodNotAllowed, "405 Method Not Allowed."
+	case req.Token == "" || (s.cfg.Token != "" && req.Token != s.cfg.Token):
+		return http.StatusUnauthorized, "API Token is invalid."
+	case !json.Valid(req.Body):
+		return http.StatusBadRequest, "the body is not valid JSON"
+	}
+	if s.cfg.Respond != nil {
+		if status, msg := s.cfg.Respond(req); status != 0 {
+			if msg == "" {
+				msg = http.StatusText(status)
+			}
+			return status, msg
+		}
+	}
+	if s.cfg.PerSecond > 0 && !s.admit(req.At) {
+		return http.StatusTooManyRequests, "Too many requests"
+	}
+	return http.StatusOK, ""
+}
+
+// admit applies the rate limit: at most PerSecond accepted requests in any
+// one-second window.
+func (s *Server) admit(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := s.recent[:0]
+	for _, t := range s.recent {
+		if now.Sub(t) < time.Second {
+			keep = append(keep, t)
+		}
+	}
+	s.recent = keep
+	if len(s.recent) >= s.cfg.PerSecond {
+		return false
+	}
+	s.recent = append(s.recent, now)
+	return true
+}
+
+// route recognises the two send endpoints and returns the contact segment.
+func route(p string) (v1 bool, contact string, ok bool) {
+	if rest, found := strings.CutPrefix(p, "/v1/message/sendContent/"); found && rest != "" {
+		return true, rest, true
+	}
+	// The base URL may carry a path ("https://app.brand/api"): match the tail.
+	if i := strings.Index(p, "/v1/message/sendContent/"); i >= 0 {
+		rest := p[i+len("/v1/message/sendContent/"):]
+		return true, rest, rest != ""
+	}
+	if i := strings.Index(p, "/v2/contact/"); i >= 0 {
+		rest := p[i+len("/v2/contact/"):]
+		if c, found := strings.CutSuffix(rest, "/message"); found && c != "" && !strings.Contains(c, "/") {
+			return false, c, true
+		}
+	}
+	return false, "", false
+}
+
+func cut(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("sendertest: cannot cut a connection that is not HTTP/1")
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetLinger(0) // a reset, as a dropped connection looks
+		}
+		conn.Close()
+	}
+}
+
+func summarize(body []byte) string {
+	s := string(body)
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
