@@ -1,0 +1,121 @@
+// Command pregon sends a marketing campaign — one chat message per customer,
+// filled in from a CSV file — through a chat platform's Messages API, at the
+// platform's rate limit, never twice to the same person, recording every
+// contact's fate in a SQLite ledger.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/sender"
+	"github.com/pregon/pregon/store"
+)
+
+// The ledger is the queue the sender works from.
+var _ sender.Queue = (*store.Queue)(nil)
+
+// Exit codes.
+const (
+	exitOK         = 0 // every contact is sent
+	exitIncomplete = 1 // the run finished; some contacts are failed, unknown or invalid
+	exitUsage      = 2 // usage or input error; nothing sent
+	exitStopped    = 3 // stopped early with work left
+)
+
+func main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "pregon: stopping: letting the requests in flight finish (press Ctrl-C again to quit at once)")
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "pregon: quit at once: contacts in flight will show as unknown on the next run")
+		os.Exit(exitStopped)
+	}()
+	os.Exit(exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+const usage = `pregon sends one chat message per CSV row through the Messages API.
+
+Usage:
+  pregon send   -campaign FILE -contacts FILE [-ledger pregon.db] [flags]
+  pregon status [-ledger pregon.db] [-campaign NAME] [-json]
+
+Run "pregon send -h" or "pregon status -h" for the flags.
+The API token is read from the environment variable PREGON_TOKEN.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "send":
+		return runSend(ctx, args[1:], stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "pregon: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}
+
+// errUsage means the problem was already explained (flag's own message).
+var errUsage = errors.New("usage")
+
+// usageError is a problem with how pregon was called or with its input;
+// nothing was sent.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// outcomeError carries the exit code of a run that went to the end of its
+// decision: incomplete (1) or stopped (3). Its message was printed already.
+type outcomeError struct {
+	code int
+	msg  string
+}
+
+func (e *outcomeError) Error() string { return e.msg }
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var oe *outcomeError
+	var ce *campaign.Error
+	var ue usageError
+	var changed *store.ChangedError
+	var locked *store.LockedError
+	var rejected *sender.RejectedError
+	switch {
+	case errors.Is(err, errUsage):
+		return exitUsage
+	case errors.As(err, &oe):
+		if oe.msg != "" {
+			fmt.Fprintln(stderr, "pregon:", oe.msg)
+		}
+		return oe.code
+	case errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &changed), errors.Is(err, store.ErrSandboxMismatch):
+		fmt.Fprintln(stderr, "pregon:", err)
+		return exitUsage
+	case errors.As(err, &locked), errors.As(err, &rejected), errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "pregon:", err)
+		return exitStopped
+	}
+	fmt.Fprintln(stderr, "pregon:", err)
+	return exitStopped
+}

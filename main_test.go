@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pregon/pregon/sender/sendertest"
+)
+
+// pregon runs the command in-process, as main does, and returns its exit
+// code and output.
+func pregon(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = exitCode(run(context.Background(), args, &out, &errb), &errb)
+	return code, out.String(), errb.String()
+}
+
+func sample(name string) string { return filepath.Join("samples", name) }
+
+// writeTemp writes content to name in dir and returns its path.
+func writeTemp(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func status(t *testing.T, ledger string) []statusJSON {
+	t.Helper()
+	code, out, errOut := pregon(t, "status", "-ledger", ledger, "-json")
+	if code != 0 {
+		t.Fatalf("status exit %d: %s", code, errOut)
+	}
+	var rows []statusJSON
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("status -json: %v\n%s", err, out)
+	}
+	return rows
+}
+
+func TestSendSamplesEndToEnd(t *testing.T) {
+	t.Setenv(tokenEnv, "s3cret-token")
+	samples := []struct {
+		campaign, csv string
+		contacts      int // distinct contacts in the CSV
+		duplicates    int
+	}{
+		{"pedido-en-camino.json", "pedido-en-camino.csv", 30, 1},
+		{"aviso-texto-v1.json", "aviso-texto-v1.csv", 8, 0},
+		{"catalogo-adjunto-v1.json", "catalogo-adjunto-v1.csv", 5, 0},
+		{"encuesta-v1.json", "encuesta-v1.csv", 6, 0},
+		{"promo-excel.json", "promo-excel.csv", 5, 0},
+	}
+	for _, s := range samples {
+		t.Run(s.campaign, func(t *testing.T) {
+			fake := sendertest.NewServer(t, sendertest.Config{Token: "s3cret-token", Latency: 20 * time.Millisecond, Jitter: 0.5})
+			ledger := filepath.Join(t.TempDir(), "pregon.db")
+			args := []string{"send", "-campaign", sample(s.campaign), "-contacts", sample(s.csv), "-ledger", ledger, "-base-url", fake.URL}
+			code, out, errOut := pregon(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+			}
+			reqs := fake.Requests()
+			if len(reqs) != s.contacts {
+				t.Errorf("requests = %d, want one per contact (%d)", len(reqs), s.contacts)
+			}
+			for c, n := range fake.ByContact() {
+				if n != 1 {
+					t.Errorf("%s received %d messages", c, n)
+				}
+			}
+			if got := fake.MaxInWindow(time.Second); got > 25 {
+				t.Errorf("%d requests within one second", got)
+			}
+			for _, r := range reqs {
+				if r.Token != "s3cret-token" || strings.Contains(r.Path, "s3cret") {
+					t.Errorf("request %s: token not sent as a bearer header only", r.Path)
+				}
+			}
+			if strings.Contains(out+errOut, "s3cret") {
+				t.Error("the token was printed")
+			}
+			st := status(t, ledger)
+			if len(st) != 1 || st[0].Sent != s.contacts || st[0].Duplicate != s.duplicates || st[0].Total != s.contacts+s.duplicates {
+				t.Errorf("status = %+v", st)
+			}
+			if data, _ := os.ReadFile(ledger); bytes.Contains(data, []byte("s3cret")) {
+				t.Error("the token is in the ledger")
+			}
+
+			// Re-running the same command sends nothing.
+			code, out, errOut = pregon(t, args...)
+			if code != 0 || len(fake.Requests()) != s.contacts {
+				t.Errorf("second run: exit %d, requests %d\n%s%s", code, len(fake.Requests()), out, errOut)
+			}
+		})
+	}
+}
+
+func TestPayloadSentIsTheLedgerPayload(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(t.TempDir(), "pregon.db")
+	code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "100")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, r := range fake.Requests() {
+		if r.Contact == "phone:+593991000006" {
+			want := `{"channelId":4242,"message":{"type":"whatsapp_template","template":{"name":"delivery_order","languageCode":"es","components":[` +
+				`{"type":"header","format":"image","parameters":[{"type":"image","image":{"link":"https://cdn.example-brand.com/pedidos/PED-10236.jpg"}}]},` +
+				`{"type":"body","text":"Hola, {{1}} tu pedido {{2}} está en camino.","parameters":[{"type":"text","text":"Luis \"Lucho\" Cárdenas"},{"type":"text","text":"PED-10236"}]},` +
+				`{"type":"footer","text":"Gracias por tu compra"}]}}}`
+			if string(r.Body) != want {
+				t.Errorf("body:\n got %s\nwant %s", r.Body, want)
+			}
+			return
+		}
+	}
+	t.Error("no request for phone:+593991000006")
+}
+
+func TestRejectedTokenExits3WithNothingFailed(t *testing.T) {
+	t.Setenv(tokenEnv, "wrong")
+	fake := sendertest.NewServer(t, sendertest.Config{Token: "right"})
+	ledger := filepath.Join(t.TempDir(), "pregon.db")
+	code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL)
+	if code != exitStopped {
+		t.Fatalf("exit %d, want 3\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "rejected the token (401)") {
+		t.Errorf("stderr does not explain: %s", errOut)
+	}
+	st := status(t, ledger)
+	if st[0].Failed != 0 || st[0].Unknown != 0 || st[0].Pending != 30 || st[0].Sent != 0 {
+		t.Errorf("status = %+v, want all 30 pending", st[0])
+	}
+	// With the right token the same command finishes the job.
+	t.Setenv(tokenEnv, "right")
+	if code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "100"); code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, errOut)
+	}
+	if n := len(fake.ByContact()); n != 30 {
+		t.Errorf("accepted %d contacts, want 30", n)
+	}
+}
+
+func TestInputErrorsSendNothing(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string { return writeTemp(t, dir, name, content) }
+	good := write("c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	tests := []struct {
+		name     string
+		token    string
+		campaign string
+		csv      string
+		want     string
+	}{
+		{"missing token", "", good, write("ok.csv", "phone,nombre\n+593991000001,Ana\n"), "the API token is missing"},
+		{"missing column", "t", good, write("nocol.csv", "phone,name\n+593991000001,Ana\n"), "the campaign uses {{nombre}} but the CSV has no such column"},
+		{"broken row late in the file", "t", good, write("broken.csv", "phone,nombre\n+593991000001,Ana\n+593991000002,\"Eva\n"), "broken.csv:3:"},
+		{"bad campaign", "t", write("bad.json", `{"name":"x","api":"v2"}`), write("ok2.csv", "phone,nombre\n+593991000001,Ana\n"), `"message" is missing`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(tokenEnv, tt.token)
+			fake := sendertest.NewServer(t, sendertest.Config{})
+			code, _, errOut := pregon(t, "send", "-campaign", tt.campaign, "-contacts", tt.csv,
+				"-ledger", filepath.Join(t.TempDir(), "l.db"), "-base-url", fake.URL)
+			if code != exitUsage {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr = %s, want it to say %q", errOut, tt.want)
+			}
+			if n := len(fake.Requests()); n != 0 {
+				t.Errorf("%d requests were made", n)
+			}
+		})
+	}
+}
+
+func TestInvalidRowsAreRecordedAndTheRestSent(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	csv := writeTemp(t, dir, "clientes.csv", "phone,nombre\n+593991000001,Ana\n12,Luis\n+593991000003,\n+593991000004,Eva\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL)
+	if code != exitIncomplete {
+		t.Fatalf("exit %d, want 1\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, `clientes.csv:3: column \"phone\": \"12\"`) {
+		t.Errorf("the invalid row is not named: %s", errOut)
+	}
+	st := status(t, ledger)[0]
+	if st.Sent != 2 || st.Invalid != 2 || len(fake.Requests()) != 2 {
+		t.Errorf("status = %+v, requests %d", st, len(fake.Requests()))
+	}
+}
+
+func TestDryRunSendsNothingAndNeedsNoToken(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "l.db")
+	code, out, errOut := pregon(t, "send", "-dry-run", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", `"text": "José Núñez"`, "POST /v2/contact/phone:+593991000001/message"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(ledger); !os.IsNotExist(err) {
+		t.Error("dry run created the ledger")
+	}
+}
+
+func TestSandboxNeedsNoTokenAndKeepsItsOwnLedger(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "sandbox.db")
+	code, out, errOut := pregon(t, "send", "-sandbox", "-campaign", sample("encuesta-v1.json"), "-contacts", sample("encuesta-v1.csv"), "-ledger", ledger)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "sent 6") {
+		t.Errorf("summary: %s", out)
+	}
+	// The rehearsal's "sent" must not make a real send skip everyone.
+	t.Setenv(tokenEnv, "t")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	code, _, errOut = pregon(t, "send", "-campaign", sample("encuesta-v1.json"), "-contacts", sample("encuesta-v1.csv"), "-ledger", ledger, "-base-url", fake.URL)
+	if code != exitUsage || !strings.Contains(errOut, "sandbox rehearsal") {
+		t.Errorf("real send on a sandbox ledger: exit %d: %s", code, errOut)
+	}
+}
+
+func TestChangedCampaignIsRefused(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	csv := writeTemp(t, dir, "c.csv", "phone,nombre\n+593991000001,Ana\n+593991000002,Eva\n")
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		if r.Contact == "phone:+593991000002" {
+			return 403, "opted out"
+		}
+		return 0, ""
+	}})
+	ledger := filepath.Join(dir, "l.db")
+	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL}
+	if code, _, errOut := pregon(t, args...); code != exitIncomplete {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}!"}}`)
+	code, _, errOut := pregon(t, args...)
+	if code != exitUsage || !strings.Contains(errOut, `message.text: "Hola {{nombre}}" → "Hola {{nombre}}!"`) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if n := len(fake.Requests()); n != 2 {
+		t.Errorf("requests = %d, want 2", n)
+	}
+}
+
+func TestStatusWithoutLedger(t *testing.T) {
+	code, _, errOut := pregon(t, "status", "-ledger", filepath.Join(t.TempDir(), "none.db"))
+	if code != exitUsage || !strings.Contains(errOut, "none.db") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}

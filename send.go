@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/sender"
+	"github.com/pregon/pregon/sender/sendertest"
+	"github.com/pregon/pregon/store"
+)
+
+// sendFlags are the options of `pregon send`.
+type sendFlags struct {
+	campaign      string
+	contacts      string
+	ledger        string
+	baseURL       string
+	rate          float64
+	concurrency   int
+	maxAttempts   int
+	timeout       time.Duration
+	maxDuration   time.Duration
+	notAfter      string
+	dryRun        bool
+	sandbox       bool
+	resendUnknown bool
+	retryFailed   bool
+	allowChanged  bool
+}
+
+const (
+	defaultLedger        = "pregon.db"
+	defaultSandboxLedger = "pregon-sandbox.db"
+	tokenEnv             = "PREGON_TOKEN"
+)
+
+func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
+	f := &sendFlags{}
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.campaign, "campaign", "", "campaign `file` (JSON)")
+	fs.StringVar(&f.contacts, "contacts", "", "contacts `file` (CSV with a header row)")
+	fs.StringVar(&f.ledger, "ledger", "", "ledger `file` (SQLite; default "+defaultLedger+", or "+defaultSandboxLedger+" with -sandbox)")
+	fs.StringVar(&f.baseURL, "base-url", "", "API base `URL`, overriding the campaign's baseUrl")
+	fs.Float64Var(&f.rate, "rate", 25, "at most this many requests in any one second (0: no limit, for benchmarks only)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight at once (default: enough for the full rate at 2.5 s of API latency)")
+	fs.IntVar(&f.maxAttempts, "max-attempts", sender.DefaultMaxAttempts, "requests per contact per run when the platform says to retry (429, 503, connection refused)")
+	fs.DurationVar(&f.timeout, "timeout", sender.DefaultTimeout, "time limit for one request, answer included")
+	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 6h); the next run resumes")
+	fs.StringVar(&f.notAfter, "not-after", "", "refuse to start after this local `time` (2006-01-02T15:04)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "check everything and show what would be sent; send nothing, no token needed")
+	fs.BoolVar(&f.sandbox, "sandbox", false, "send to a built-in fake of the Messages API instead of the platform")
+	fs.BoolVar(&f.resendUnknown, "resend-unknown", false, "also send to contacts whose earlier request may or may not have arrived (risks a duplicate)")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "also send to contacts the platform refused before")
+	fs.BoolVar(&f.allowChanged, "allow-changed", false, "continue although the campaign's message changed since the ledger recorded it")
+	if err := fs.Parse(args); err != nil {
+		return nil, errUsage
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Errorf("send: unexpected argument %q (flags go before it? every option starts with -)", fs.Arg(0))}
+	}
+	if f.campaign == "" || f.contacts == "" {
+		return nil, usageError{errors.New("send: -campaign and -contacts are required")}
+	}
+	if f.rate < 0 || f.concurrency < 0 || f.maxAttempts < 1 || f.timeout <= 0 || f.maxDuration < 0 {
+		return nil, usageError{errors.New("send: -rate, -concurrency and -max-duration cannot be negative; -max-attempts and -timeout must be above 0")}
+	}
+	if f.ledger == "" {
+		f.ledger = defaultLedger
+		if f.sandbox {
+			f.ledger = defaultSandboxLedger
+		}
+	}
+	return f, nil
+}
+
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseSendFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{}))
+	if f.notAfter != "" {
+		deadline, err := parseLocalTime(f.notAfter)
+		if err != nil {
+			return usageError{fmt.Errorf("send: -not-after %q: %w", f.notAfter, err)}
+		}
+		if time.Now().After(deadline) {
+			return &outcomeError{code: exitStopped, msg: fmt.Sprintf("it is past -not-after %s: nothing was sent", deadline.Format("2006-01-02 15:04"))}
+		}
+	}
+	c, err := campaign.Load(f.campaign)
+	if err != nil {
+		return usageError{err}
+	}
+	if f.dryRun {
+		return dryRun(ctx, c, f, stdout)
+	}
+	token := os.Getenv(tokenEnv)
+	base := c.BaseURL
+	if f.baseURL != "" {
+		base = f.baseURL
+	}
+	if f.sandbox {
+		fake := sendertest.New(sendertest.Config{Latency: 150 * time.Millisecond, Jitter: 0.5})
+		defer fake.Close()
+		base, token = fake.URL, "sandbox"
+		fmt.Fprintf(stderr, "pregon: sandbox: sending to a fake Messages API at %s; nothing leaves this machine\n", fake.URL)
+	}
+	if token == "" {
+		return usageError{fmt.Errorf("send: the API token is missing: set the environment variable %s (or use -dry-run or -sandbox)", tokenEnv)}
+	}
+	if base == "" {
+		return usageError{errors.New(`send: no API address: set "baseUrl" in the campaign or -base-url`)}
+	}
+	concurrency := f.concurrency
+	if concurrency == 0 {
+		concurrency = sender.DefaultConcurrency(f.rate)
+	}
+	client, err := sender.NewClient(base, token, concurrency, f.timeout)
+	if err != nil {
+		return usageError{err}
+	}
+	contacts, err := c.Open(f.contacts)
+	if err != nil {
+		return usageError{err}
+	}
+	defer contacts.Close()
+
+	ledger, err := store.Open(ctx, f.ledger)
+	if err != nil {
+		return err
+	}
+	defer ledger.Close()
+	lock, err := store.Acquire(f.ledger, c.Name)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	id, err := ledger.Register(ctx, c.Name, c.Fingerprint(), f.sandbox, f.allowChanged)
+	if err != nil {
+		var changed *store.ChangedError
+		if errors.As(err, &changed) {
+			return usageError{fmt.Errorf("%w:\n%s\nIf the change is intended, run again with -allow-changed: contacts not sent yet get the new message.",
+				err, campaign.DescribeChange(changed.Recorded, changed.Current))}
+		}
+		return err
+	}
+	if n, err := ledger.Recover(ctx, id); err != nil {
+		return err
+	} else if n > 0 {
+		log.Warn("an earlier run stopped with requests in flight; those contacts are now unknown", "contacts", n,
+			"hint", "see pregon status; -resend-unknown sends them again")
+	}
+	if contacts.Encoding() != "UTF-8" {
+		log.Info("the contacts file is not UTF-8; read it as "+contacts.Encoding(), "file", f.contacts)
+	}
+	imp, err := importContacts(ctx, ledger, id, contacts, log)
+	if err != nil {
+		return err
+	}
+	log.Info("contacts read", "rows", imp.Rows, "new", imp.New, "already_done", imp.Done,
+		"invalid", imp.Invalid, "duplicate", imp.Duplicate, "removed", imp.Removed)
+
+	runID, err := ledger.StartRun(ctx, id, map[string]any{
+		"rate": f.rate, "concurrency": concurrency, "sandbox": f.sandbox, "resend_unknown": f.resendUnknown,
+		"retry_failed": f.retryFailed, "allow_changed": f.allowChanged, "max_duration": f.maxDuration.String(),
+	})
+	if err != nil {
+		return err
+	}
+	queue := ledger.Queue(id, store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown})
+	remaining, err := queue.Remaining(ctx)
+	if err != nil {
+		return err
+	}
+	sendCtx := ctx
+	if f.maxDuration > 0 {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithTimeout(ctx, f.maxDuration)
+		defer cancel()
+	}
+	progress := newProgress(stderr, remaining, log)
+	s := sender.New(client, sender.NewPacer(f.rate), sender.Options{
+		Concurrency: concurrency,
+		MaxAttempts: f.maxAttempts,
+		OnOutcome:   func(_ campaign.Job, o campaign.Outcome) { progress.add(o.State) },
+	})
+	stopProgress := progress.run(s.Stats)
+	start := time.Now()
+	sendErr := s.Run(sendCtx, queue)
+	stopProgress()
+	return finish(context.WithoutCancel(ctx), ledger, id, runID, c.Name, s.Stats(), time.Since(start), sendErr, stdout)
+}
+
+// importContacts reads the whole CSV into the ledger before anything is
+// sent: a broken file stops the campaign before its first message.
+func importContacts(ctx context.Context, ledger *store.Ledger, id store.CampaignID, contacts *campaign.Contacts, log *slog.Logger) (store.ImportResult, error) {
+	imp, err := ledger.Import(ctx, id)
+	if err != nil {
+		return store.ImportResult{}, err
+	}
+	shown := 0
+	for {
+		m, err := contacts.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return store.ImportResult{}, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
+		}
+		if m.Problem != nil && shown < maxShownProblems {
+			shown++
+			log.Warn("invalid row, not sent", "problem", m.Problem.Error())
+		}
+		if err := imp.Add(ctx, m); err != nil {
+			return store.ImportResult{}, err
+		}
+	}
+	return imp.Finish(ctx)
+}
+
+const maxShownProblems = 10
+
+// finish records the run's end, prints the summary and decides the exit.
+func finish(ctx context.Context, ledger *store.Ledger, id store.CampaignID, runID int64, name string,
+	st sender.Stats, elapsed time.Duration, sendErr error, stdout io.Writer) error {
+	sums, err := ledger.Summaries(ctx, name)
+	if err != nil || len(sums) != 1 {
+		return errors.Join(sendErr, err)
+	}
+	sum := sums[0]
+	achieved := rateOf(st)
+	endedBy, code := "finished", exitOK
+	var rejected *sender.RejectedError
+	switch {
+	case errors.As(sendErr, &rejected):
+		endedBy, code = "token rejected", exitStopped
+	case errors.Is(sendErr, context.DeadlineExceeded):
+		endedBy, code = "deadline", exitStopped
+	case errors.Is(sendErr, context.Canceled):
+		endedBy, code = "interrupted", exitStopped
+	case sendErr != nil:
+		endedBy, code = "error", exitStopped
+	case sum.Counts[campaign.Failed]+sum.Counts[campaign.Unknown]+sum.Counts[campaign.Invalid]+sum.Counts[campaign.Pending] > 0:
+		code = exitIncomplete
+	}
+	if err := ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), Sent: int(st.Sent), Failed: int(st.Failed),
+		Unknown: int(st.Unknown), Rate: achieved, EndedBy: endedBy, ExitCode: code}); err != nil {
+		return errors.Join(sendErr, err)
+	}
+	printSummary(stdout, sum, st, elapsed, endedBy)
+	switch code {
+	case exitOK:
+		return nil
+	case exitIncomplete:
+		return &outcomeError{code: code, msg: "some contacts were not sent: see pregon status, fix and run again"}
+	}
+	if sendErr == nil {
+		sendErr = errors.New(endedBy)
+	}
+	msg := sendErr.Error()
+	switch endedBy {
+	case "interrupted":
+		msg = "interrupted: run the same command again to resume"
+	case "deadline":
+		msg = "stopped at -max-duration: run the same command again to resume"
+	}
+	return &outcomeError{code: code, msg: msg}
+}
+
+func printSummary(w io.Writer, s store.Summary, st sender.Stats, elapsed time.Duration, endedBy string) {
+	fmt.Fprintf(w, "\nCampaign %q: %s\n", s.Name, endedBy)
+	fmt.Fprintf(w, "  this run: %d sent, %d failed, %d unknown, %d requests in %s (%.1f requests/s)\n",
+		st.Sent, st.Failed, st.Unknown, st.Requests, elapsed.Round(100*time.Millisecond), rateOf(st))
+	if st.RateLimited > 0 {
+		fmt.Fprintf(w, "  the platform asked to slow down %d times (429)\n", st.RateLimited)
+	}
+	fmt.Fprintf(w, "  all contacts (%d):", s.Total)
+	for _, state := range campaign.States {
+		fmt.Fprintf(w, " %s %d", state, s.Counts[state])
+		if state != campaign.Duplicate {
+			fmt.Fprint(w, ",")
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// rateOf is the achieved request rate: requests over the time between the
+// first and the last.
+func rateOf(st sender.Stats) float64 {
+	span := st.Last.Sub(st.First).Seconds()
+	if st.Requests < 2 || span <= 0 {
+		return 0
+	}
+	return float64(st.Requests-1) / span
+}
+
+// dryRun checks every row and shows what would be sent, touching neither
+// the platform nor the ledger.
+func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.Writer) error {
+	contacts, err := c.Open(f.contacts)
+	if err != nil {
+		return usageError{err}
+	}
+	defer contacts.Close()
+	// Identities are remembered by 64-bit hash to find duplicates in a
+	// million rows within a few megabytes; a collision is a 1-in-10^7
+	// chance at that size, and would only make the count one off.
+	seed := maphash.MakeSeed()
+	seen := map[uint64]int{}
+	var valid, invalid, dup int
+	var sample *campaign.Message
+	var problems []string
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m, err := contacts.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return usageError{err}
+		}
+		switch {
+		case m.Problem != nil:
+			invalid++
+			if len(problems) < maxShownProblems {
+				problems = append(problems, m.Problem.Error())
+			}
+		default:
+			h := maphash.String(seed, m.Contact)
+			if first, ok := seen[h]; ok {
+				dup++
+				if len(problems) < maxShownProblems {
+					problems = append(problems, fmt.Sprintf("%s:%d: duplicate: same contact as line %d (%s); it is sent once", filepath.Base(f.contacts), m.Line, first, m.Contact))
+				}
+				continue
+			}
+			seen[h] = m.Line
+			valid++
+			if sample == nil {
+				sample = &m
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, contacts.Encoding())
+	fmt.Fprintf(stdout, "  would send: %d   invalid: %d   duplicate: %d\n", valid, invalid, dup)
+	if len(problems) > 0 {
+		fmt.Fprintln(stdout, "\nFirst problems:")
+		for _, p := range problems {
+			fmt.Fprintln(stdout, "  "+p)
+		}
+	}
+	if sample != nil {
+		var pretty bytes.Buffer
+		_ = json.Indent(&pretty, sample.Payload, "  ", "  ")
+		fmt.Fprintf(stdout, "\nFirst message (line %d), POST %s:\n  %s\n", sample.Line, sample.Path, pretty.String())
+	}
+	if invalid > 0 {
+		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", invalid)}
+	}
+	return nil
+}
+
+// parseLocalTime reads a time in the machine's zone: "2026-11-22T07:00",
+// "2026-11-22 07:00", or RFC 3339 with its own zone.
+func parseLocalTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("want a time like 2026-11-22T07:00")
+}
