@@ -46,6 +46,8 @@ type Config struct {
 	// request that would be more than PerSecond in the last second, like
 	// the platform does.
 	PerSecond int
+	// NoRateHeaders leaves out X-RateLimit-Limit, as some brands' proxies do.
+	NoRateHeaders bool
 	// Respond, when set, can decide the answer for a request: return a
 	// status (and a message for error answers), or 0 for the default.
 	// Return -1 to cut the connection without answering, after the
@@ -159,7 +161,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("X-RateLimit-Remaining", "0")
 	}
-	if s.cfg.PerSecond > 0 {
+	if s.cfg.PerSecond > 0 && !s.cfg.NoRateHeaders {
 		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(s.cfg.PerSecond))
 	}
 	w.WriteHeader(status)
