@@ -2,9 +2,11 @@ package sender_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,12 +21,14 @@ import (
 type fixture struct {
 	ledger *store.Ledger
 	id     store.CampaignID
+	path   string
 }
 
-func newFixture(t *testing.T, n int) *fixture {
+func newFixture(t *testing.T, n int, opts ...store.Option) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	l, err := store.Open(ctx, filepath.Join(t.TempDir(), "pregon.db"))
+	path := filepath.Join(t.TempDir(), "pregon.db")
+	l, err := store.Open(ctx, path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +52,7 @@ func newFixture(t *testing.T, n int) *fixture {
 	if _, err := im.Finish(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ledger: l, id: id}
+	return &fixture{ledger: l, id: id, path: path}
 }
 
 func (f *fixture) queue() *store.Queue { return f.ledger.Queue(f.id, store.Eligible{}) }
@@ -297,4 +301,64 @@ func TestSlowsDownForAStricterPlatform(t *testing.T) {
 			}
 		})
 	}
+}
+
+// When the ledger cannot be written (here: another program holds the
+// file's write lock), the run stops, and no request is made whose attempt
+// is not on record.
+func TestUnwritableLedgerStopsSending(t *testing.T) {
+	f := newFixture(t, 60, store.WithBusyTimeout(100*time.Millisecond))
+	// The other program: a plain SQLite connection holding a write
+	// transaction open, as a backup tool or a stuck process would.
+	other, err := sql.Open("sqlite3", "file:"+f.path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var lockOnce sync.Once
+	var held *sql.Tx
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		if strings.HasSuffix(r.Contact, ":10") {
+			lockOnce.Do(func() {
+				tx, err := other.Begin()
+				if err == nil {
+					_, err = tx.Exec("UPDATE campaigns SET updated_at = updated_at")
+				}
+				if err != nil {
+					t.Errorf("lock the ledger: %v", err)
+				}
+				held = tx
+			})
+		}
+		return 0, ""
+	}})
+	s := newSender(t, fake.URL, "t", 200, sender.Options{Concurrency: 4})
+	err = s.Run(context.Background(), f.queue())
+	var le *sender.LedgerError
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v, want a ledger error", err)
+	}
+	if held != nil {
+		held.Rollback()
+	}
+	reqs := fake.Requests()
+	if len(reqs) >= 60 {
+		t.Fatalf("all %d contacts were sent to although the ledger was locked", len(reqs))
+	}
+	cs, err := f.ledger.Contacts(context.Background(), f.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempted := map[string]bool{}
+	for _, c := range cs {
+		if c.Attempts > 0 {
+			attempted[c.Contact] = true
+		}
+	}
+	for _, r := range reqs {
+		if !attempted[r.Contact] {
+			t.Errorf("request for %s was made without its attempt on record", r.Contact)
+		}
+	}
+	t.Logf("%d requests before the stop, all with their attempt recorded", len(reqs))
 }

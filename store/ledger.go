@@ -32,15 +32,32 @@ type op struct {
 	done chan error
 }
 
+// Option changes how a ledger is opened.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+}
+
+// DefaultBusyTimeout is how long a write waits for another process's
+// transaction on the same file before it fails.
+const DefaultBusyTimeout = 10 * time.Second
+
+// WithBusyTimeout sets how long a write waits for another process that
+// holds the file's write lock; then the write fails, and a run stops.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) { o.busyTimeout = d }
+}
+
 // Open opens the ledger at path, creating it with mode 0600 (it holds
 // customers' phone numbers) when it does not exist.
-func Open(ctx context.Context, path string) (*Ledger, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	f.Close()
-	return open(ctx, path, "rwc")
+	return open(ctx, path, "rwc", opts)
 }
 
 // OpenReadOnly opens an existing ledger for reading only.
@@ -48,17 +65,21 @@ func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	return open(ctx, path, "ro")
+	return open(ctx, path, "ro", nil)
 }
 
-func open(ctx context.Context, path, mode string) (*Ledger, error) {
+func open(ctx context.Context, path, mode string, opts []Option) (*Ledger, error) {
+	o := options{busyTimeout: DefaultBusyTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// Every connection gets the pragmas through the DSN. synchronous=FULL:
 	// a recorded attempt must survive a power cut, not only a killed process.
 	q := url.Values{}
 	q.Set("mode", mode)
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", fmt.Sprint(o.busyTimeout.Milliseconds()))
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "on")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
