@@ -69,7 +69,15 @@ func (p *Pacer) Wait(ctx context.Context) error {
 			return err
 		}
 	}
-	return p.limiter.Wait(ctx)
+	// Not limiter.Wait: it fails at once, with an error that is not the
+	// context's, when the context's deadline (-max-duration) comes before
+	// the reserved slot, which would end the run as if it had broken.
+	r := p.limiter.Reserve()
+	if err := sleep(ctx, r.Delay()); err != nil {
+		r.Cancel() // give the slot back to the requests still waiting
+		return err
+	}
+	return nil
 }
 
 // admit blocks until a request can be written without putting more than
@@ -166,6 +174,9 @@ func (p *Pacer) Rate() float64 {
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

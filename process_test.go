@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/sender/sendertest"
+	"github.com/pregon/pregon/store"
+)
+
+// The test binary doubles as the pregon program, so these tests can run,
+// signal and kill -9 real pregon processes.
+func TestMain(m *testing.M) {
+	if os.Getenv("PREGON_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+type proc struct {
+	cmd         *exec.Cmd
+	out, errOut bytes.Buffer
+}
+
+func startPregon(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(os.Args[0], args...)}
+	p.cmd.Env = append(os.Environ(), "PREGON_TEST_AS_MAIN=1", tokenEnv+"=t")
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.errOut
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wait returns the process's exit code, or -1 when a signal killed it.
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	err := p.cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return 0
+}
+
+// campaignFiles writes a v2 campaign and a CSV of n contacts id:1…id:n.
+func campaignFiles(t *testing.T, n int) (camp, csv, ledger string) {
+	t.Helper()
+	dir := t.TempDir()
+	camp = writeTemp(t, dir, "c.json", `{"name":"proceso","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	var b strings.Builder
+	b.WriteString("id,nombre\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%d,Cliente %d\n", i, i)
+	}
+	csv = writeTemp(t, dir, "c.csv", b.String())
+	return camp, csv, filepath.Join(dir, "pregon.db")
+}
+
+func ledgerContacts(t *testing.T, path string) []store.Contact {
+	t.Helper()
+	ctx := context.Background()
+	l, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	id, ok, err := l.Lookup(ctx, "proceso")
+	if err != nil || !ok {
+		t.Fatalf("campaign not in ledger: %v", err)
+	}
+	cs, err := l.Contacts(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// requestsPer counts every request the fake received per contact,
+// whatever it answered.
+func requestsPer(fake *sendertest.Server) map[string]int {
+	out := map[string]int{}
+	for _, r := range fake.Requests() {
+		out[r.Contact]++
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestKill9NeverSendsTwiceNorSkips(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills real processes for several seconds")
+	}
+	const n = 120
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 150 * time.Millisecond, Jitter: 0.6})
+	camp, csv, ledger := campaignFiles(t, n)
+	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "60"}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := range 6 {
+		p := startPregon(t, args...)
+		time.Sleep(time.Duration(50+rng.IntN(700)) * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		code := p.wait(t)
+		t.Logf("run %d: killed (exit %d) after %d requests in all", i+1, code, len(fake.Requests()))
+	}
+	p := startPregon(t, args...)
+	if code := p.wait(t); code != exitOK && code != exitIncomplete {
+		t.Fatalf("final run: exit %d\n%s%s", code, p.out.String(), p.errOut.String())
+	}
+	time.Sleep(300 * time.Millisecond) // let the fake finish answering killed runs' requests
+
+	per := requestsPer(fake)
+	for c, k := range per {
+		if k > 1 {
+			t.Errorf("%s received %d requests", c, k)
+		}
+	}
+	accepted := fake.ByContact()
+	var unknown []string
+	for _, c := range ledgerContacts(t, ledger) {
+		switch c.State {
+		case campaign.Sent:
+			if accepted[c.Contact] != 1 {
+				t.Errorf("%s is sent in the ledger but the platform accepted it %d times", c.Contact, accepted[c.Contact])
+			}
+		case campaign.Unknown:
+			unknown = append(unknown, c.Contact)
+		default:
+			t.Errorf("%s is %s: every contact must be sent or unknown", c.Contact, c.State)
+		}
+	}
+	t.Logf("after the kills: %d unknown, %d delivered of those", len(unknown), countAccepted(accepted, unknown))
+
+	// The operator decides a possible duplicate beats a possible miss.
+	p = startPregon(t, append(args, "-resend-unknown")...)
+	if code := p.wait(t); code != exitOK {
+		t.Fatalf("-resend-unknown: exit %d\n%s%s", code, p.out.String(), p.errOut.String())
+	}
+	accepted = fake.ByContact()
+	wasUnknown := map[string]bool{}
+	for _, c := range unknown {
+		wasUnknown[c] = true
+	}
+	for i := 1; i <= n; i++ {
+		c := fmt.Sprintf("id:%d", i)
+		switch k := accepted[c]; {
+		case k == 0:
+			t.Errorf("%s never received the message", c)
+		case k > 1 && !wasUnknown[c]:
+			t.Errorf("%s received %d messages without ever being unknown", c, k)
+		}
+	}
+}
+
+func countAccepted(accepted map[string]int, contacts []string) int {
+	n := 0
+	for _, c := range contacts {
+		n += accepted[c]
+	}
+	return n
+}
+
+func TestSIGTERMStopsGracefullyAndResumes(t *testing.T) {
+	const n = 150
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 200 * time.Millisecond, Jitter: 0.5})
+	camp, csv, ledger := campaignFiles(t, n)
+	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "40"}
+	p := startPregon(t, args...)
+	waitFor(t, "20 requests", func() bool { return len(fake.Requests()) >= 20 })
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != exitStopped {
+		t.Fatalf("exit %d, want 3\n%s%s", code, p.out.String(), p.errOut.String())
+	}
+	if !strings.Contains(p.out.String(), "interrupted") || !strings.Contains(p.errOut.String(), "run the same command again to resume") {
+		t.Errorf("the summary does not say it was interrupted:\n%s%s", p.out.String(), p.errOut.String())
+	}
+	accepted := fake.ByContact()
+	sent := 0
+	for _, c := range ledgerContacts(t, ledger) {
+		switch c.State {
+		case campaign.Sent:
+			sent++
+			if accepted[c.Contact] != 1 {
+				t.Errorf("%s sent in the ledger, accepted %d times", c.Contact, accepted[c.Contact])
+			}
+		case campaign.Pending:
+			if accepted[c.Contact] != 0 {
+				t.Errorf("%s pending in the ledger, but the platform has it", c.Contact)
+			}
+		default:
+			t.Errorf("%s left %s by a graceful stop", c.Contact, c.State)
+		}
+	}
+	if sent == 0 || sent == n {
+		t.Fatalf("sent %d of %d: the stop did not land mid-run", sent, n)
+	}
+
+	p = startPregon(t, args...)
+	if code := p.wait(t); code != exitOK {
+		t.Fatalf("resume: exit %d\n%s%s", code, p.out.String(), p.errOut.String())
+	}
+	per := requestsPer(fake)
+	for i := 1; i <= n; i++ {
+		if c := fmt.Sprintf("id:%d", i); per[c] != 1 {
+			t.Errorf("%s received %d requests", c, per[c])
+		}
+	}
+}
+
+func TestOverlappingRunsSendOnce(t *testing.T) {
+	const n = 100
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 50 * time.Millisecond})
+	camp, csv, ledger := campaignFiles(t, n)
+	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "50"}
+	first := startPregon(t, args...)
+	waitFor(t, "the first run to send", func() bool { return len(fake.Requests()) >= 5 })
+	second := startPregon(t, args...)
+	if code := second.wait(t); code != exitStopped {
+		t.Fatalf("second run: exit %d, want 3\n%s", code, second.errOut.String())
+	}
+	want := fmt.Sprintf("being sent by another pregon run: pid %d", first.cmd.Process.Pid)
+	if !strings.Contains(second.errOut.String(), want) {
+		t.Errorf("second run does not name the holder: %s", second.errOut.String())
+	}
+	if code := first.wait(t); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, first.errOut.String())
+	}
+	per := requestsPer(fake)
+	for i := 1; i <= n; i++ {
+		if c := fmt.Sprintf("id:%d", i); per[c] != 1 {
+			t.Errorf("%s received %d requests", c, per[c])
+		}
+	}
+}
+
+func TestMaxDurationStopsAndNextRunResumes(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	const n = 80
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 30 * time.Millisecond})
+	camp, csv, ledger := campaignFiles(t, n)
+	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "40"}
+	code, out, errOut := pregon(t, append(args, "-max-duration", "700ms")...)
+	if code != exitStopped || !strings.Contains(out, "deadline") {
+		t.Fatalf("exit %d, want 3 at the deadline\n%s%s", code, out, errOut)
+	}
+	st := status(t, ledger)[0]
+	if st.Sent == 0 || st.Sent == n || st.Sent+st.Pending != n || st.InFlight != 0 {
+		t.Errorf("after the deadline: %+v", st)
+	}
+	if code, out, errOut := pregon(t, args...); code != exitOK {
+		t.Fatalf("resume: exit %d\n%s%s", code, out, errOut)
+	}
+	for c, k := range requestsPer(fake) {
+		if k != 1 {
+			t.Errorf("%s received %d requests", c, k)
+		}
+	}
+	if got := len(requestsPer(fake)); got != n {
+		t.Errorf("%d contacts reached, want %d", got, n)
+	}
+}
+
+func TestNotAfterRefusesALateStart(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	camp, csv, ledger := campaignFiles(t, 3)
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL,
+		"-not-after", time.Now().Add(-time.Minute).Format("2006-01-02T15:04"))
+	if code != exitStopped || !strings.Contains(errOut, "past -not-after") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if len(fake.Requests()) != 0 {
+		t.Error("requests were made")
+	}
+	code, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL,
+		"-not-after", time.Now().Add(time.Hour).Format("2006-01-02T15:04"))
+	if code != exitOK {
+		t.Errorf("before the limit: exit %d: %s", code, errOut)
+	}
+}
