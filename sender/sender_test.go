@@ -200,8 +200,17 @@ func TestRetryBudget(t *testing.T) {
 
 func TestOutcomesMatchWhatThePlatformDid(t *testing.T) {
 	f := newFixture(t, 12)
+	var mu sync.Mutex
+	busy := map[string]bool{}
 	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch r.Contact {
+		case "id:6", "id:7": // busy the first time, then fine
+			if !busy[r.Contact] {
+				busy[r.Contact] = true
+				return 503, "try later"
+			}
 		case "id:2":
 			return 403, "Contact has opted out"
 		case "id:3":
