@@ -13,7 +13,7 @@ import (
 // over, so that a request's travel time to the platform, which varies by a
 // fraction of a millisecond, cannot put one request too many into the
 // platform's window.
-const windowSlack = 2 * time.Millisecond
+const windowSlack = 4 * time.Millisecond
 
 // Pacer spaces requests so the platform never sees more than max of them
 // in any one-second window, and slows down when the platform asks.

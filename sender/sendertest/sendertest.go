@@ -128,9 +128,10 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	at := time.Now() // before reading the body: as close to arrival as a handler gets
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	req := Request{
-		At:     time.Now(),
+		At:     at,
 		Method: r.Method,
 		Path:   r.URL.EscapedPath(),
 		Body:   body,
