@@ -33,8 +33,9 @@ type Campaign struct {
 	// Message is the API's message object, with {{column}} placeholders.
 	Message json.RawMessage `json:"message"`
 
-	path string
-	tmpl *template
+	path     string
+	tmpl     *template
+	warnings []string
 }
 
 // ContactColumn says which CSV column identifies the contact and how.
@@ -88,8 +89,28 @@ func Parse(data []byte) (*Campaign, error) {
 		return nil, fmt.Errorf("message: %w", err)
 	}
 	c.tmpl = t
+	// What fails before any row is filled in fails for every row: one
+	// campaign error, not one per contact.
+	ck := c.checker(nil)
+	ck.checkMessage(view{n: t.root, path: "message"})
+	if len(ck.problems) > 0 {
+		lines := make([]string, len(ck.problems))
+		for i, p := range ck.problems {
+			lines[i] = p.path + ": " + p.msg
+		}
+		return nil, fmt.Errorf("the message breaks the platform's rules:\n  %s", strings.Join(lines, "\n  "))
+	}
+	c.warnings = ck.warnings
 	return &c, nil
 }
+
+func (c *Campaign) checker(value func(string) string) *checker {
+	return &checker{api: c.API, channelID: c.ChannelID != "", value: value}
+}
+
+// Warnings are things in the campaign that will work but may not be what
+// the user wants (a document without a file name).
+func (c *Campaign) Warnings() []string { return c.warnings }
 
 func (c *Campaign) check() error {
 	if strings.TrimSpace(c.Name) == "" {

@@ -2,12 +2,16 @@ package campaign
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden .want files in testdata")
 
 // writeFile writes content to name in a fresh temp dir and returns its path.
 func writeFile(t *testing.T, name, content string) string {
@@ -228,22 +232,6 @@ func TestCampaignErrors(t *testing.T) {
 	}
 }
 
-func TestBrokenFileStops(t *testing.T) {
-	c := mustParse(t, `{"name":"x","api":"v2","message":{"type":"text","text":"hola"}}`)
-	r, err := c.Open(writeFile(t, "c.csv", "phone,nombre\n+593991000001,Ana\n+593991000002,Ana,extra\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, err := r.Next(); err != nil {
-		t.Fatal(err)
-	}
-	_, err = r.Next()
-	if err == nil || err.Error() != "c.csv:3: the row has a different number of cells than the header has columns" {
-		t.Errorf("err = %v", err)
-	}
-}
-
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, js, want string }{
 		{"syntax", "{\n  \"name\": \"x\",\n  \"api\": \"v2\"\n  \"message\": {}\n}", "line 4, column 3: invalid character '\"' after object key:value pair"},
@@ -291,5 +279,81 @@ func TestDescribeChange(t *testing.T) {
 	want := "  channelId: (none) → 7\n  message.text: \"Hola\" → \"Hola!\""
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// fixtureCampaign is used for a testdata/csv fixture without its own .json.
+const fixtureCampaign = `{"name":"x","api":"v2","defaultCountry":"EC","message":{"type":"text","text":"Hola {{nombre}}"}}`
+
+// TestCSVFixtures reads every file in testdata/csv as a real export would
+// arrive and compares what pregon makes of each row (contact and payload,
+// or the exact problem), or the file's error, with its .want file.
+func TestCSVFixtures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "csv", "*.csv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, csv := range files {
+		name := strings.TrimSuffix(filepath.Base(csv), ".csv")
+		t.Run(name, func(t *testing.T) {
+			js := fixtureCampaign
+			if b, err := os.ReadFile(strings.TrimSuffix(csv, ".csv") + ".json"); err == nil {
+				js = string(b)
+			}
+			got := describeFile(mustParse(t, js), csv)
+			wantPath := strings.TrimSuffix(csv, ".csv") + ".want"
+			if *update {
+				if err := os.WriteFile(wantPath, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(wantPath)
+			if err != nil {
+				t.Fatalf("%v (run go test ./campaign -run CSVFixtures -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// describeFile renders what the reader makes of a file, one line per row.
+func describeFile(c *Campaign, path string) string {
+	var b strings.Builder
+	r, err := c.Open(path)
+	if err != nil {
+		return "error: " + err.Error() + "\n"
+	}
+	defer r.Close()
+	fmt.Fprintf(&b, "encoding %s, columns %q\n", r.Encoding(), r.Header())
+	for {
+		m, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return b.String()
+		}
+		if err != nil {
+			return b.String() + "error: " + err.Error() + "\n"
+		}
+		if m.Problem != nil {
+			fmt.Fprintf(&b, "line %d: invalid: %s\n", m.Line, m.Problem)
+			continue
+		}
+		fmt.Fprintf(&b, "line %d: %s %s %s\n", m.Line, m.Contact, m.Path, m.Payload)
+	}
+}
+
+func TestNeutralizeRoundTrip(t *testing.T) {
+	for _, v := range []string{"=1+2", "@SUM(A1)", "\tx", "\rx", "+cmd", "-2+3", "'=x", "''@y", "+593991000001", "-12.5", "Ana", "", "'", "'hola"} {
+		n := Neutralize(v)
+		if needsGuard(v) && n[0] != '\'' {
+			t.Errorf("Neutralize(%q) = %q still starts like a formula", v, n)
+		}
+		if back := unneutralize(n); back != v {
+			t.Errorf("unneutralize(Neutralize(%q)) = %q", v, back)
+		}
+	}
+	if Neutralize("+593991000001") != "+593991000001" {
+		t.Error("a phone number was changed")
 	}
 }

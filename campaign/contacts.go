@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -26,6 +27,9 @@ type Message struct {
 	Path    string // API path the payload is posted to
 	Payload []byte
 	Problem *RowError
+	// Cells are the row's values in header order, as the file has them
+	// (after undoing an export's formula guard): what an export writes back.
+	Cells []string
 }
 
 // RowError says what is wrong with one CSV row, and where.
@@ -41,7 +45,16 @@ func (e *RowError) Error() string {
 	if e.Column == "" {
 		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
 	}
-	return fmt.Sprintf("%s:%d: column %q: %q %v", e.File, e.Line, e.Column, e.Value, e.Err)
+	return fmt.Sprintf("%s:%d: column %q: %q %v", e.File, e.Line, e.Column, clipValue(e.Value), e.Err)
+}
+
+// clipValue shortens a long cell for an error message.
+func clipValue(s string) string {
+	const max = 60
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max]) + "…"
 }
 
 func (e *RowError) Unwrap() error { return e.Err }
@@ -51,7 +64,7 @@ func (e *RowError) Reason() string {
 	if e.Column == "" {
 		return e.Err.Error()
 	}
-	return fmt.Sprintf("column %q: %q %v", e.Column, e.Value, e.Err)
+	return fmt.Sprintf("column %q: %q %v", e.Column, clipValue(e.Value), e.Err)
 }
 
 // knownColumns are the contact columns pregon reads by name; every other
@@ -73,11 +86,23 @@ type Contacts struct {
 	csv      *csv.Reader
 	um       *gocsv.Unmarshaller
 	headers  []string          // as written, trimmed, for error messages
+	keys     []string          // the map key of each header position
 	display  map[string]string // normalized → as written
 	column   string            // normalized contact column
 	identify identify
 	buf      bytes.Buffer
 }
+
+// Synthetic header names, which a real (normalized) header cannot have:
+// unnamed columns, and positions beyond the header that a ragged row
+// (Excel's trailing ";;;") may fill.
+const (
+	unnamedPrefix = "\x00unnamed"
+	beyondPrefix  = "\x00beyond"
+	// maxBeyond bounds how many cells past the header a row may have
+	// before it is refused outright.
+	maxBeyond = 1024
+)
 
 // Open opens a contacts CSV for the campaign and checks its header: the
 // contact column and every column a placeholder names must be there.
@@ -106,7 +131,9 @@ func (c *Campaign) newContacts(f *os.File, name string) (*Contacts, error) {
 	}
 	cr := csv.NewReader(br)
 	cr.Comma = comma
-	cr.ReuseRecord = false
+	// Rows may be shorter or longer than the header (Excel's trailing
+	// ";;;"); Next decides what a longer row means.
+	cr.FieldsPerRecord = -1
 	um, err := gocsv.NewUnmarshaller(cr, knownColumns{})
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -123,26 +150,24 @@ func (c *Campaign) newContacts(f *os.File, name string) (*Contacts, error) {
 
 func (r *Contacts) readHeader() error {
 	r.display = make(map[string]string, len(r.um.Headers))
-	for _, h := range r.um.Headers {
+	for i, h := range r.um.Headers {
 		h = strings.TrimSpace(h)
 		r.headers = append(r.headers, h)
 		n := NormalizeHeader(h)
 		if n == "" {
-			continue // left by trailing delimiters
-		}
-		if first, dup := r.display[n]; dup {
+			n = fmt.Sprintf("%s%d", unnamedPrefix, i+1) // left by trailing delimiters: ignored
+		} else if first, dup := r.display[n]; dup {
 			return fmt.Errorf("the header has two columns named %q (%q and %q): rename one", n, first, h)
+		} else {
+			r.display[n] = h
 		}
-		r.display[n] = h
+		r.keys = append(r.keys, n)
 	}
-	var norm func([]string) []string = func(hs []string) []string {
-		out := make([]string, len(hs))
-		for i, h := range hs {
-			out[i] = NormalizeHeader(h)
-		}
-		return out
+	keys := append([]string{}, r.keys...)
+	for i := range maxBeyond {
+		keys = append(keys, fmt.Sprintf("%s%d", beyondPrefix, len(r.keys)+i+1))
 	}
-	if err := r.um.RenormalizeHeaders(norm); err != nil {
+	if err := r.um.RenormalizeHeaders(func([]string) []string { return keys }); err != nil {
 		return err
 	}
 	has := func(col string) bool { _, ok := r.display[col]; return ok }
@@ -177,13 +202,19 @@ func (r *Contacts) Close() error { return r.file.Close() }
 
 // Next reads the next row and renders its message. It returns io.EOF after
 // the last row. An error other than a Message.Problem means the file itself
-// is broken (a stray quote, a row with too many cells): nothing of the
-// campaign should be sent until it is fixed.
+// is broken (a stray quote): nothing of the campaign should be sent until
+// it is fixed.
 func (r *Contacts) Next() (Message, error) {
-	known, cells, err := r.um.ReadUnmatched()
+	known, cells, err := r.read()
+	line, _ := r.csv.FieldPos(0)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return Message{}, io.EOF
+		}
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
+			// gocsv refused the row itself (far longer than the header).
+			return Message{Line: line, Problem: &RowError{File: r.name, Line: line, Err: err}}, nil
 		}
 		return Message{}, fmt.Errorf("%s:%w", r.name, csvError(err))
 	}
@@ -193,14 +224,35 @@ func (r *Contacts) Next() (Message, error) {
 			cells[col] = v
 		}
 	}
-	line, _ := r.csv.FieldPos(0)
+	for key, v := range cells {
+		cells[key] = unneutralize(v)
+	}
 	return r.message(line, cells), nil
 }
 
+// read is gocsv's ReadUnmatched, made safe for rows with more cells than
+// the header can name even with its padding (gocsv indexes past its header
+// slice on those).
+func (r *Contacts) read() (known any, cells map[string]string, err error) {
+	defer func() {
+		if recover() != nil {
+			err = fmt.Errorf("the row has more than %d cells beyond the header's columns", maxBeyond)
+		}
+	}()
+	return r.um.ReadUnmatched()
+}
+
 func (r *Contacts) message(line int, cells map[string]string) Message {
-	m := Message{Line: line}
+	m := Message{Line: line, Cells: make([]string, len(r.keys))}
+	for i, key := range r.keys {
+		m.Cells[i] = cells[key]
+	}
 	problem := func(col string, err error) Message {
 		m.Problem = &RowError{File: r.name, Line: line, Column: r.display[col], Value: cells[col], Err: err}
+		return m
+	}
+	if err := r.beyondHeader(cells); err != nil {
+		m.Problem = &RowError{File: r.name, Line: line, Err: err}
 		return m
 	}
 	if strings.TrimSpace(cells[r.column]) == "" {
@@ -216,10 +268,54 @@ func (r *Contacts) message(line int, cells map[string]string) Message {
 			return problem(col, errors.New("is empty, and the message uses it"))
 		}
 	}
+	value := func(col string) string { return cells[col] }
+	ck := r.c.checker(value)
+	ck.checkMessage(view{n: r.c.tmpl.root, path: "message"})
+	if len(ck.problems) > 0 {
+		p := ck.problems[0]
+		if p.column == "" {
+			m.Problem = &RowError{File: r.name, Line: line, Err: fmt.Errorf("%s %s", p.path, p.msg)}
+			return m
+		}
+		m.Problem = &RowError{File: r.name, Line: line, Column: r.display[p.column], Value: p.value, Err: errors.New(p.msg)}
+		return m
+	}
 	r.buf.Reset()
-	r.c.writePayload(&r.buf, func(col string) string { return cells[col] })
+	r.c.writePayload(&r.buf, value)
 	m.Payload = bytes.Clone(r.buf.Bytes())
 	return m
+}
+
+// beyondHeader refuses a row with a value past the header's last column:
+// usually a delimiter inside a value that is not in quotes, which shifts
+// every value after it. Empty cells there (";;;") are fine.
+func (r *Contacts) beyondHeader(cells map[string]string) error {
+	first := 0
+	for key, v := range cells {
+		if !strings.HasPrefix(key, beyondPrefix) || strings.TrimSpace(v) == "" {
+			continue
+		}
+		var pos int
+		fmt.Sscanf(key[len(beyondPrefix):], "%d", &pos)
+		if first == 0 || pos < first {
+			first = pos
+		}
+	}
+	if first == 0 {
+		return nil
+	}
+	return fmt.Errorf("the row has a value in column %d, past the header's %d columns (%q): is there a %s inside a value that is not in quotes?",
+		first, len(r.keys), cells[fmt.Sprintf("%s%d", beyondPrefix, first)], r.delimiterName())
+}
+
+func (r *Contacts) delimiterName() string {
+	switch r.csv.Comma {
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	}
+	return "comma"
 }
 
 // writePayload writes the request body: the message wrapped the way the
@@ -254,8 +350,6 @@ func csvError(err error) error {
 		return err
 	}
 	switch {
-	case errors.Is(pe.Err, csv.ErrFieldCount):
-		return fmt.Errorf("%d: the row has a different number of cells than the header has columns", pe.StartLine)
 	case errors.Is(pe.Err, csv.ErrBareQuote), errors.Is(pe.Err, csv.ErrQuote):
 		return fmt.Errorf("%d:%d: a quote (\") in the middle of a cell: put the whole cell in quotes and double the quote inside (\"\")", pe.Line, pe.Column)
 	}
@@ -363,3 +457,43 @@ func sniffDelimiter(br *bufio.Reader) (rune, error) {
 	}
 	return rune(best), nil
 }
+
+// Neutralize guards a cell against spreadsheet formula injection: a value
+// that Excel would run as a formula (=, @, a tab or carriage return first,
+// or + or - followed by anything but a plain number) gets a leading
+// apostrophe, which Excel shows as text. Reading a contacts CSV undoes it,
+// so an exported file fed back to send reads the original values.
+func Neutralize(s string) string {
+	if needsGuard(s) {
+		return "'" + s
+	}
+	return s
+}
+
+func unneutralize(s string) string {
+	if len(s) > 1 && s[0] == '\'' && needsGuard(s[1:]) {
+		return s[1:]
+	}
+	return s
+}
+
+func needsGuard(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return true
+	case '+', '-':
+		return !plainNumberRE.MatchString(s[1:])
+	case '\'':
+		// An apostrophe already in front of a guarded value is doubled, so
+		// that reading it back strips exactly one.
+		return needsGuard(s[1:])
+	}
+	return false
+}
+
+// plainNumberRE is what may follow a + or - and still be plain data: a
+// phone number or an amount, never a formula.
+var plainNumberRE = regexp.MustCompile(`^[0-9][0-9 .,()]*$`)
