@@ -49,8 +49,9 @@ const usage = `pregon sends one chat message per CSV row through the Messages AP
 Usage:
   pregon send   -campaign FILE -contacts FILE [-ledger pregon.db] [flags]
   pregon status [-ledger pregon.db] [-campaign NAME] [-json]
+  pregon export -campaign NAME [-ledger pregon.db] [-outcome failed,unknown,invalid] [-o FILE]
 
-Run "pregon send -h" or "pregon status -h" for the flags.
+Run "pregon COMMAND -h" for a command's flags.
 The API token is read from the environment variable PREGON_TOKEN.
 `
 
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSend(ctx, args[1:], stdout, stderr)
 	case "status":
 		return runStatus(ctx, args[1:], stdout, stderr)
+	case "export":
+		return runExport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -282,3 +282,76 @@ func TestStatusWithoutLedger(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+func TestExportFixAndResend(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","defaultCountry":"EC","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	csv := writeTemp(t, dir, "clientes.csv", "phone,nombre\n"+
+		"+593991000001,Ana\n"+
+		"12,Luis\n"+
+		"+593991000003,\"=HYPERLINK(\"\"http://x\"\")\"\n"+
+		"+593991000004,Eva\n")
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		if r.Contact == "phone:+593991000004" {
+			return 403, "Contact has opted out"
+		}
+		return 0, ""
+	}})
+	ledger := filepath.Join(dir, "l.db")
+	if code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL); code != exitIncomplete {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	export := filepath.Join(dir, "revisar.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-outcome", "invalid,failed", "-o", export); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\uFEFFphone;nombre;line;state;error;attempts;message_id;sent_at\r\n" +
+		"12;Luis;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;\r\n" +
+		"+593991000004;Eva;5;failed;403 Contact has opted out;1;;\r\n"
+	if string(data) != want {
+		t.Errorf("export:\n got %q\nwant %q", data, want)
+	}
+	if fi, _ := os.Stat(export); fi.Mode().Perm() != 0o600 {
+		t.Errorf("export mode = %v, want 0600", fi.Mode().Perm())
+	}
+
+	// The formula cell is guarded in an export of sent rows, and reads back
+	// as the customer's original value.
+	all := filepath.Join(dir, "todo.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-o", all); code != 0 {
+		t.Fatalf("export all: %s", errOut)
+	}
+	if data, _ := os.ReadFile(all); !strings.Contains(string(data), "\r\n+593991000003;\"'=HYPERLINK(\"\"http://x\"\")\";4;sent;") {
+		t.Errorf("formula not guarded:\n%s", data)
+	}
+
+	// Fix the phone in the export and feed it back: only that row is sent.
+	os.WriteFile(export, []byte(strings.Replace(string(mustRead(t, export)), "12;Luis", "0991000002;Luis", 1)), 0o600)
+	before := len(fake.Requests())
+	code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", export, "-ledger", ledger, "-base-url", fake.URL)
+	if code != exitIncomplete { // the refused contact stays failed
+		t.Fatalf("resend: exit %d\n%s%s", code, out, errOut)
+	}
+	reqs := fake.Requests()[before:]
+	if len(reqs) != 1 || reqs[0].Contact != "phone:+593991000002" || string(reqs[0].Body) != `{"message":{"type":"text","text":"Hola Luis"}}` {
+		t.Errorf("resend requests = %+v", reqs)
+	}
+	st := status(t, ledger)[0]
+	if st.Sent != 3 || st.Failed != 1 || st.Invalid != 0 {
+		t.Errorf("status after the fix = %+v", st)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -167,12 +167,19 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if contacts.Encoding() != "UTF-8" {
 		log.Info("the contacts file is not UTF-8; read it as "+contacts.Encoding(), "file", f.contacts)
 	}
-	imp, err := importContacts(ctx, ledger, id, contacts, log)
+	for _, w := range c.Warnings() {
+		log.Warn("campaign: " + w)
+	}
+	imp, gen, err := importContacts(ctx, ledger, id, contacts, log)
 	if err != nil {
 		return err
 	}
 	log.Info("contacts read", "rows", imp.Rows, "new", imp.New, "already_done", imp.Done,
-		"invalid", imp.Invalid, "duplicate", imp.Duplicate, "removed", imp.Removed)
+		"invalid", imp.Invalid, "duplicate", imp.Duplicate)
+	if imp.Absent > 0 {
+		log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
+			"contacts", imp.Absent)
+	}
 
 	runID, err := ledger.StartRun(ctx, id, map[string]any{
 		"rate": f.rate, "concurrency": concurrency, "sandbox": f.sandbox, "resend_unknown": f.resendUnknown,
@@ -181,7 +188,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	queue := ledger.Queue(id, store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown})
+	queue := ledger.Queue(id, gen, store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown})
 	remaining, err := queue.Remaining(ctx)
 	if err != nil {
 		return err
@@ -206,11 +213,12 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // importContacts reads the whole CSV into the ledger before anything is
-// sent: a broken file stops the campaign before its first message.
-func importContacts(ctx context.Context, ledger *store.Ledger, id store.CampaignID, contacts *campaign.Contacts, log *slog.Logger) (store.ImportResult, error) {
-	imp, err := ledger.Import(ctx, id)
+// sent: a broken file stops the campaign before its first message. It
+// returns the import's generation, which the run's queue sends from.
+func importContacts(ctx context.Context, ledger *store.Ledger, id store.CampaignID, contacts *campaign.Contacts, log *slog.Logger) (store.ImportResult, int64, error) {
+	imp, err := ledger.Import(ctx, id, contacts.Name(), contacts.Header())
 	if err != nil {
-		return store.ImportResult{}, err
+		return store.ImportResult{}, 0, err
 	}
 	shown := 0
 	for {
@@ -219,17 +227,18 @@ func importContacts(ctx context.Context, ledger *store.Ledger, id store.Campaign
 			break
 		}
 		if err != nil {
-			return store.ImportResult{}, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
+			return store.ImportResult{}, 0, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
 		}
 		if m.Problem != nil && shown < maxShownProblems {
 			shown++
 			log.Warn("invalid row, not sent", "problem", m.Problem.Error())
 		}
 		if err := imp.Add(ctx, m); err != nil {
-			return store.ImportResult{}, err
+			return store.ImportResult{}, 0, err
 		}
 	}
-	return imp.Finish(ctx)
+	res, err := imp.Finish(ctx)
+	return res, imp.Generation(), err
 }
 
 const maxShownProblems = 10

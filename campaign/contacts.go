@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,6 +31,10 @@ type Message struct {
 	// Cells are the row's values in header order, as the file has them
 	// (after undoing an export's formula guard): what an export writes back.
 	Cells []string
+	// ExportedLine is the row's line in the CSV it was exported from, when
+	// the file is a pregon export fed back to send (it has the export's
+	// "line" and "state" columns); 0 otherwise.
+	ExportedLine int
 }
 
 // RowError says what is wrong with one CSV row, and where.
@@ -91,6 +96,8 @@ type Contacts struct {
 	column   string            // normalized contact column
 	identify identify
 	buf      bytes.Buffer
+	// fromExport: the file is a pregon export (see Message.ExportedLine).
+	fromExport bool
 }
 
 // Synthetic header names, which a real (normalized) header cannot have:
@@ -187,12 +194,18 @@ func (r *Contacts) readHeader() error {
 	}
 	r.column = col
 	r.identify = r.c.identifier(kind)
+	_, hasLine := r.display["line"]
+	_, hasState := r.display["state"]
+	r.fromExport = hasLine && hasState
 	return nil
 }
 
 // Encoding names the text encoding the file was read in: "UTF-8", or the
 // one it was converted from.
 func (r *Contacts) Encoding() string { return r.encoding }
+
+// Name is the file's name, as errors give it.
+func (r *Contacts) Name() string { return r.name }
 
 // Header returns the column names as written in the file.
 func (r *Contacts) Header() []string { return r.headers }
@@ -246,6 +259,9 @@ func (r *Contacts) message(line int, cells map[string]string) Message {
 	m := Message{Line: line, Cells: make([]string, len(r.keys))}
 	for i, key := range r.keys {
 		m.Cells[i] = cells[key]
+	}
+	if r.fromExport {
+		m.ExportedLine, _ = strconv.Atoi(strings.TrimSpace(cells["line"]))
 	}
 	problem := func(col string, err error) Message {
 		m.Problem = &RowError{File: r.name, Line: line, Column: r.display[col], Value: cells[col], Err: err}

@@ -21,6 +21,7 @@ import (
 type fixture struct {
 	ledger *store.Ledger
 	id     store.CampaignID
+	gen    int64
 	path   string
 }
 
@@ -37,7 +38,7 @@ func newFixture(t *testing.T, n int, opts ...store.Option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := l.Import(ctx, id)
+	im, err := l.Import(ctx, id, "test.csv", []string{"id"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +53,10 @@ func newFixture(t *testing.T, n int, opts ...store.Option) *fixture {
 	if _, err := im.Finish(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ledger: l, id: id, path: path}
+	return &fixture{ledger: l, id: id, gen: im.Generation(), path: path}
 }
 
-func (f *fixture) queue() *store.Queue { return f.ledger.Queue(f.id, store.Eligible{}) }
+func (f *fixture) queue() *store.Queue { return f.ledger.Queue(f.id, f.gen, store.Eligible{}) }
 
 func (f *fixture) counts(t *testing.T) map[campaign.State]int {
 	t.Helper()

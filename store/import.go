@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,36 +20,49 @@ type ImportResult struct {
 	Rows      int // rows read
 	New       int // contacts seen for the first time, now pending
 	Updated   int // pending contacts whose message was rendered again
-	Revived   int // failed contacts whose row changed, pending again
+	Revived   int // refused contacts whose row changed, pending again
 	Done      int // contacts already sent, unknown or refused: left as they are
 	Invalid   int
 	Duplicate int
-	Removed   int // pending or failed contacts no longer in the CSV, dropped
+	// Absent counts pending or failed contacts of earlier imports that this
+	// CSV does not list. They are kept, and not sent by this run.
+	Absent int
 }
 
 // Importer brings a CSV's rows into the ledger, in batches.
 type Importer struct {
-	l     *Ledger
-	id    CampaignID
-	gen   int64
-	batch []campaign.Message
-	res   ImportResult
+	l      *Ledger
+	id     CampaignID
+	gen    int64
+	source string
+	batch  []campaign.Message
+	res    ImportResult
 }
 
-// Import starts importing the campaign's CSV. The rows given to Add become
-// the campaign's contacts: a contact met for the first time is pending; one
-// already sent or in doubt keeps its state and payload; a second row for
-// the same contact is a duplicate. Call it only while holding the Lock.
-func (l *Ledger) Import(ctx context.Context, id CampaignID) (*Importer, error) {
-	im := &Importer{l: l, id: id}
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `UPDATE campaigns SET import_gen = import_gen + 1 WHERE id = ? RETURNING import_gen`, id).Scan(&im.gen)
+// Import starts importing a CSV (source is its file name, header its
+// columns as written). The rows given to Add become the contacts this run
+// works on: a contact met for the first time is pending; one already sent
+// or in doubt keeps its state and payload; a second row for the same
+// contact is a duplicate. Contacts of earlier imports that this CSV does
+// not list are kept as they are. Call it only while holding the Lock.
+func (l *Ledger) Import(ctx context.Context, id CampaignID, source string, header []string) (*Importer, error) {
+	im := &Importer{l: l, id: id, source: source}
+	hj, err := json.Marshal(header)
+	if err != nil {
+		return nil, fmt.Errorf("start import: %w", err)
+	}
+	err = l.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE campaigns SET import_gen = import_gen + 1, header = ?
+			WHERE id = ? RETURNING import_gen`, string(hj), id).Scan(&im.gen)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start import: %w", err)
 	}
 	return im, nil
 }
+
+// Generation identifies this import: a run sends only the contacts it saw.
+func (im *Importer) Generation() int64 { return im.gen }
 
 // Add queues one row; rows are written in batches.
 func (im *Importer) Add(ctx context.Context, m campaign.Message) error {
@@ -59,26 +73,26 @@ func (im *Importer) Add(ctx context.Context, m campaign.Message) error {
 	return nil
 }
 
-// Finish writes the last rows and drops what the CSV no longer has:
-// pending and failed contacts, and old invalid and duplicate rows. Sent and
-// unknown contacts are kept: they may have the message.
+// Finish writes the last rows, drops the invalid and duplicate rows an
+// earlier import of the same file recorded (this import recorded them
+// afresh), and drops invalid rows whose contact now has a valid row.
 func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 	if err := im.flush(ctx); err != nil {
 		return im.res, err
 	}
 	err := im.l.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE campaign_id = ? AND seen_gen <> ?
-			AND state IN ('invalid', 'duplicate')`, im.id, im.gen); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE campaign_id = ? AND seen_gen <> ? AND source = ?
+			AND state IN ('invalid', 'duplicate')`, im.id, im.gen, im.source); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE campaign_id = ? AND seen_gen <> ?
-			AND state IN ('pending', 'failed')`, im.id, im.gen)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM contacts AS i WHERE i.campaign_id = ? AND i.seen_gen <> ?
+			AND i.state = 'invalid' AND i.contact <> '' AND EXISTS (SELECT 1 FROM contacts AS c
+				WHERE c.campaign_id = i.campaign_id AND c.contact = i.contact AND c.state NOT IN ('invalid', 'duplicate'))`,
+			im.id, im.gen); err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		im.res.Removed = int(n)
-		return err
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM contacts WHERE campaign_id = ? AND seen_gen <> ?
+			AND state IN ('pending', 'failed')`, im.id, im.gen).Scan(&im.res.Absent)
 	})
 	if err != nil {
 		return im.res, fmt.Errorf("finish import: %w", err)
@@ -95,7 +109,7 @@ func (im *Importer) flush(ctx context.Context) error {
 	var res ImportResult
 	err := im.l.write(ctx, func(tx *sql.Tx) error {
 		res = ImportResult{}
-		w, err := newRowWriter(ctx, tx, im.id, im.gen)
+		w, err := newRowWriter(ctx, tx, im)
 		if err != nil {
 			return err
 		}
@@ -126,17 +140,19 @@ func (r *ImportResult) add(o ImportResult) {
 
 // rowWriter holds one import transaction's prepared statements.
 type rowWriter struct {
-	id      CampaignID
-	gen     int64
+	im      *Importer
 	now     string
 	find    *sql.Stmt
 	insert  *sql.Stmt
 	refresh *sql.Stmt
 	keep    *sql.Stmt
+	// replace drops the invalid record a row of an export was exported
+	// from: the fixed (or still broken) row takes its place.
+	replace *sql.Stmt
 }
 
-func newRowWriter(ctx context.Context, tx *sql.Tx, id CampaignID, gen int64) (*rowWriter, error) {
-	w := &rowWriter{id: id, gen: gen, now: stamp(time.Now())}
+func newRowWriter(ctx context.Context, tx *sql.Tx, im *Importer) (*rowWriter, error) {
+	w := &rowWriter{im: im, now: stamp(time.Now())}
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -148,14 +164,16 @@ func newRowWriter(ctx context.Context, tx *sql.Tx, id CampaignID, gen int64) (*r
 	}
 	w.find = prep(`SELECT id, line, state, permanent, payload, path, seen_gen FROM contacts
 		WHERE campaign_id = ? AND contact = ? AND state NOT IN ('invalid', 'duplicate')`)
-	w.insert = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, state, error, seen_gen, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	w.insert = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, error, seen_gen, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// A contact not yet attempted, or refused before and changed since:
 	// pending with the message as the CSV now says it.
-	w.refresh = prep(`UPDATE contacts SET line = ?, path = ?, payload = ?, state = 'pending', permanent = 0,
-		http_status = NULL, error = NULL, seen_gen = ?, updated_at = ? WHERE id = ?`)
-	// A contact whose message is on record as it was sent: only its line.
-	w.keep = prep(`UPDATE contacts SET line = ?, seen_gen = ? WHERE id = ?`)
+	w.refresh = prep(`UPDATE contacts SET line = ?, path = ?, payload = ?, cells = ?, source = ?, state = 'pending',
+		permanent = 0, http_status = NULL, error = NULL, seen_gen = ?, updated_at = ? WHERE id = ?`)
+	// A contact whose message is on record as it was (maybe) sent: its
+	// payload stays; only where the CSV has it now changes.
+	w.keep = prep(`UPDATE contacts SET line = ?, cells = ?, source = ?, seen_gen = ? WHERE id = ?`)
+	w.replace = prep(`DELETE FROM contacts WHERE campaign_id = ? AND state = 'invalid' AND line = ? AND source <> ?`)
 	if err != nil {
 		w.close()
 		return nil, fmt.Errorf("prepare import: %w", err)
@@ -164,7 +182,7 @@ func newRowWriter(ctx context.Context, tx *sql.Tx, id CampaignID, gen int64) (*r
 }
 
 func (w *rowWriter) close() {
-	for _, s := range []*sql.Stmt{w.find, w.insert, w.refresh, w.keep} {
+	for _, s := range []*sql.Stmt{w.find, w.insert, w.refresh, w.keep, w.replace} {
 		if s != nil {
 			s.Close()
 		}
@@ -173,9 +191,20 @@ func (w *rowWriter) close() {
 
 func (w *rowWriter) add(ctx context.Context, m campaign.Message, res *ImportResult) error {
 	res.Rows++
+	cells, err := json.Marshal(m.Cells)
+	if err != nil {
+		return err
+	}
+	im := w.im
+	if m.ExportedLine > 0 {
+		if _, err := w.replace.ExecContext(ctx, im.id, m.ExportedLine, im.source); err != nil {
+			return err
+		}
+	}
 	if m.Problem != nil {
 		res.Invalid++
-		_, err := w.insert.ExecContext(ctx, w.id, m.Line, m.Contact, m.Path, []byte{}, campaign.Invalid, m.Problem.Reason(), w.gen, w.now, w.now)
+		_, err := w.insert.ExecContext(ctx, im.id, m.Line, m.Contact, m.Path, []byte{}, string(cells), im.source,
+			campaign.Invalid, m.Problem.Reason(), im.gen, w.now, w.now)
 		return err
 	}
 	var (
@@ -187,31 +216,32 @@ func (w *rowWriter) add(ctx context.Context, m campaign.Message, res *ImportResu
 		path      string
 		seenGen   int64
 	)
-	err := w.find.QueryRowContext(ctx, w.id, m.Contact).Scan(&id, &line, &state, &permanent, &payload, &path, &seenGen)
+	err = w.find.QueryRowContext(ctx, im.id, m.Contact).Scan(&id, &line, &state, &permanent, &payload, &path, &seenGen)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		res.New++
-		_, err := w.insert.ExecContext(ctx, w.id, m.Line, m.Contact, m.Path, m.Payload, campaign.Pending, nil, w.gen, w.now, w.now)
+		_, err := w.insert.ExecContext(ctx, im.id, m.Line, m.Contact, m.Path, m.Payload, string(cells), im.source,
+			campaign.Pending, nil, im.gen, w.now, w.now)
 		return err
 	case err != nil:
 		return err
-	case seenGen == w.gen:
+	case seenGen == im.gen:
 		res.Duplicate++
-		_, err := w.insert.ExecContext(ctx, w.id, m.Line, m.Contact, m.Path, m.Payload, campaign.Duplicate,
-			fmt.Sprintf("same contact as line %d", line), w.gen, w.now, w.now)
+		_, err := w.insert.ExecContext(ctx, im.id, m.Line, m.Contact, m.Path, m.Payload, string(cells), im.source,
+			campaign.Duplicate, fmt.Sprintf("same contact as line %d", line), im.gen, w.now, w.now)
 		return err
 	}
 	changed := !bytes.Equal(payload, m.Payload) || path != m.Path
 	switch {
 	case state == campaign.Pending || (state == campaign.Failed && !permanent):
 		res.Updated++
-		_, err = w.refresh.ExecContext(ctx, m.Line, m.Path, m.Payload, w.gen, w.now, id)
+		_, err = w.refresh.ExecContext(ctx, m.Line, m.Path, m.Payload, string(cells), im.source, im.gen, w.now, id)
 	case state == campaign.Failed && changed:
 		res.Revived++
-		_, err = w.refresh.ExecContext(ctx, m.Line, m.Path, m.Payload, w.gen, w.now, id)
+		_, err = w.refresh.ExecContext(ctx, m.Line, m.Path, m.Payload, string(cells), im.source, im.gen, w.now, id)
 	default: // sent, unknown, sending, or refused and unchanged
 		res.Done++
-		_, err = w.keep.ExecContext(ctx, m.Line, w.gen, id)
+		_, err = w.keep.ExecContext(ctx, m.Line, string(cells), im.source, im.gen, id)
 	}
 	return err
 }

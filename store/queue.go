@@ -21,18 +21,21 @@ type Eligible struct {
 type Queue struct {
 	l        *Ledger
 	id       CampaignID
+	gen      int64
 	eligible Eligible
 	lastLine int
 }
 
-// Queue returns the campaign's work queue. Call it only while holding the
-// campaign's Lock.
-func (l *Ledger) Queue(id CampaignID, e Eligible) *Queue {
-	return &Queue{l: l, id: id, eligible: e}
+// Queue returns the campaign's work queue: the eligible contacts that the
+// import of this run (generation gen, see Importer.Generation) found in the
+// CSV. A run sends exactly what its CSV lists. Call it only while holding
+// the campaign's Lock.
+func (l *Ledger) Queue(id CampaignID, gen int64, e Eligible) *Queue {
+	return &Queue{l: l, id: id, gen: gen, eligible: e}
 }
 
 // eligibleSQL selects the contacts a run may send to.
-const eligibleSQL = `(state = 'pending'
+const eligibleSQL = `seen_gen = :gen AND (state = 'pending'
 	OR (state = 'failed' AND (permanent = 0 OR :retry_failed))
 	OR (state = 'unknown' AND :resend_unknown))`
 
@@ -42,7 +45,7 @@ func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
 	rows, err := q.l.db.QueryContext(ctx, `SELECT id, line, contact, path, payload, attempts FROM contacts
 		WHERE campaign_id = :id AND line > :after AND `+eligibleSQL+`
 		ORDER BY line LIMIT :n`,
-		sql.Named("id", q.id), sql.Named("after", q.lastLine),
+		sql.Named("id", q.id), sql.Named("after", q.lastLine), sql.Named("gen", q.gen),
 		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown),
 		sql.Named("n", n))
 	if err != nil {
@@ -69,7 +72,7 @@ func (q *Queue) Remaining(ctx context.Context) (int, error) {
 	var n int
 	err := q.l.db.QueryRowContext(ctx, `SELECT count(*) FROM contacts
 		WHERE campaign_id = :id AND line > :after AND `+eligibleSQL,
-		sql.Named("id", q.id), sql.Named("after", q.lastLine),
+		sql.Named("id", q.id), sql.Named("after", q.lastLine), sql.Named("gen", q.gen),
 		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queue: %w", err)

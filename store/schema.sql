@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS campaigns (
 	fingerprint TEXT NOT NULL,            -- what every contact receives (campaign.Fingerprint)
 	sandbox     INTEGER NOT NULL,         -- 1 when rehearsed against the sandbox
 	import_gen  INTEGER NOT NULL DEFAULT 0,
+	header      TEXT NOT NULL DEFAULT '[]', -- the last CSV's column names, as JSON
 	created_at  TEXT NOT NULL,
 	updated_at  TEXT NOT NULL
 );
@@ -17,6 +18,8 @@ CREATE TABLE IF NOT EXISTS contacts (
 	contact      TEXT NOT NULL,           -- identity; '' for invalid rows without one
 	path         TEXT NOT NULL,           -- API path the payload is posted to
 	payload      BLOB NOT NULL,           -- exact request body
+	cells        TEXT NOT NULL DEFAULT '[]', -- the row's values in header order, as JSON (for export)
+	source       TEXT NOT NULL DEFAULT '',   -- the CSV file's name
 	state        TEXT NOT NULL CHECK (state IN
 	               ('pending','sending','sent','failed','unknown','invalid','duplicate')),
 	permanent    INTEGER NOT NULL DEFAULT 0, -- failed: the platform refused this contact
@@ -24,7 +27,7 @@ CREATE TABLE IF NOT EXISTS contacts (
 	http_status  INTEGER,
 	message_id   TEXT,
 	error        TEXT,
-	seen_gen     INTEGER NOT NULL,        -- the import that last found this row in the CSV
+	seen_gen     INTEGER NOT NULL,        -- the import that last found this row in a CSV; runs send only these
 	created_at   TEXT NOT NULL,
 	updated_at   TEXT NOT NULL,
 	attempted_at TEXT,

@@ -26,10 +26,17 @@ func msg(line int, contact, payload string) campaign.Message {
 	return campaign.Message{Line: line, Contact: contact, Path: "/v2/contact/" + contact + "/message", Payload: []byte(payload)}
 }
 
-func importAll(t *testing.T, l *Ledger, id CampaignID, msgs ...campaign.Message) ImportResult {
+// importAll imports msgs as one CSV and returns what the import found and
+// the queue of this import.
+func importAll(t *testing.T, l *Ledger, id CampaignID, msgs ...campaign.Message) (ImportResult, int64) {
+	t.Helper()
+	return importFile(t, l, id, "c.csv", msgs...)
+}
+
+func importFile(t *testing.T, l *Ledger, id CampaignID, source string, msgs ...campaign.Message) (ImportResult, int64) {
 	t.Helper()
 	ctx := context.Background()
-	im, err := l.Import(ctx, id)
+	im, err := l.Import(ctx, id, source, []string{"phone", "nombre"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +49,7 @@ func importAll(t *testing.T, l *Ledger, id CampaignID, msgs ...campaign.Message)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res
+	return res, im.Generation()
 }
 
 func states(t *testing.T, l *Ledger, id CampaignID) map[string]campaign.State {
@@ -85,7 +92,7 @@ func TestImportDeduplicatesAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := campaign.Message{Line: 4, Problem: &campaign.RowError{File: "c.csv", Line: 4, Column: "phone", Value: "12", Err: errors.New("is not a phone number")}}
-	res := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), bad, msg(5, "phone:+1", "a again"))
+	res, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), bad, msg(5, "phone:+1", "a again"))
 	if res.New != 2 || res.Invalid != 1 || res.Duplicate != 1 {
 		t.Fatalf("first import: %+v", res)
 	}
@@ -95,7 +102,7 @@ func TestImportDeduplicatesAndResumes(t *testing.T) {
 	}
 
 	// Send the first contact; the second is refused by the platform.
-	q := l.Queue(id, Eligible{})
+	q := l.Queue(id, gen, Eligible{})
 	jobs, err := q.Next(ctx, 10)
 	if err != nil || len(jobs) != 2 {
 		t.Fatalf("jobs = %v, %v", jobs, err)
@@ -110,21 +117,24 @@ func TestImportDeduplicatesAndResumes(t *testing.T) {
 	}
 
 	// The same CSV again: nothing is eligible, states unchanged.
-	res = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), bad, msg(5, "phone:+1", "a again"))
+	res, gen = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), bad, msg(5, "phone:+1", "a again"))
 	if res.Done != 2 || res.New != 0 || res.Invalid != 1 || res.Duplicate != 1 {
 		t.Fatalf("second import: %+v", res)
 	}
-	if n, _ := l.Queue(id, Eligible{}).Remaining(ctx); n != 0 {
+	if got := states(t, l, id); !equal(got, map[string]campaign.State{"phone:+1": campaign.Sent, "phone:+2": campaign.Failed, "invalid@04": campaign.Invalid, "duplicate@05": campaign.Duplicate}) {
+		t.Fatalf("states after re-import = %v", got)
+	}
+	if n, _ := l.Queue(id, gen, Eligible{}).Remaining(ctx); n != 0 {
 		t.Errorf("remaining after re-import = %d, want 0", n)
 	}
 	// -retry-failed makes the refused one eligible, not the sent one.
-	if jobs, _ := l.Queue(id, Eligible{RetryFailed: true}).Next(ctx, 10); len(jobs) != 1 || jobs[0].Contact != "phone:+2" {
+	if jobs, _ := l.Queue(id, gen, Eligible{RetryFailed: true}).Next(ctx, 10); len(jobs) != 1 || jobs[0].Contact != "phone:+2" {
 		t.Errorf("retry-failed jobs = %+v", jobs)
 	}
 
 	// The refused row is changed in the CSV: pending again with the new
 	// message; the fixed invalid row becomes a contact.
-	res = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b fixed"), msg(4, "phone:+4", "d"))
+	res, gen = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b fixed"), msg(4, "phone:+4", "d"))
 	if res.Revived != 1 || res.New != 1 || res.Done != 1 {
 		t.Fatalf("third import: %+v", res)
 	}
@@ -132,18 +142,47 @@ func TestImportDeduplicatesAndResumes(t *testing.T) {
 	if got := states(t, l, id); !equal(got, want) {
 		t.Fatalf("states = %v, want %v", got, want)
 	}
-	jobs, _ = l.Queue(id, Eligible{}).Next(ctx, 10)
+	jobs, _ = l.Queue(id, gen, Eligible{}).Next(ctx, 10)
 	if len(jobs) != 2 || string(jobs[0].Payload) != "b fixed" {
 		t.Errorf("jobs after fix = %+v", jobs)
 	}
+}
 
-	// A contact removed from the CSV before it was sent is dropped; the
-	// sent one stays on record.
-	res = importAll(t, l, id, msg(2, "phone:+1", "a"))
-	if res.Removed != 2 {
-		t.Errorf("removed = %d, want 2", res.Removed)
+// A CSV that lists only some contacts (an export fixed and fed back) sends
+// only those; the others are kept for the run that lists them again.
+func TestPartialCSVKeepsTheOthers(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", false, false)
+	importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), msg(4, "phone:+3", "c"))
+	res, gen := importFile(t, l, id, "fixed.csv", msg(2, "phone:+2", "b"))
+	if res.Absent != 2 {
+		t.Errorf("absent = %d, want 2", res.Absent)
 	}
-	if got := states(t, l, id); !equal(got, map[string]campaign.State{"phone:+1": campaign.Sent}) {
+	jobs, _ := l.Queue(id, gen, Eligible{}).Next(ctx, 10)
+	if len(jobs) != 1 || jobs[0].Contact != "phone:+2" {
+		t.Errorf("jobs = %+v, want only phone:+2", jobs)
+	}
+	if got := states(t, l, id); !equal(got, map[string]campaign.State{"phone:+1": campaign.Pending, "phone:+2": campaign.Pending, "phone:+3": campaign.Pending}) {
+		t.Errorf("states = %v: nobody may be dropped", got)
+	}
+	// The full file again: everyone is there to send.
+	_, gen = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), msg(4, "phone:+3", "c"))
+	if n, _ := l.Queue(id, gen, Eligible{}).Remaining(ctx); n != 3 {
+		t.Errorf("remaining = %d, want 3", n)
+	}
+}
+
+func TestFixedInvalidRowReplacesItsRecord(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", false, false)
+	empty := campaign.Message{Line: 3, Contact: "phone:+2", Problem: &campaign.RowError{File: "c.csv", Line: 3, Column: "nombre", Err: errors.New("is empty")}}
+	importAll(t, l, id, msg(2, "phone:+1", "a"), empty)
+	// Fixed in an export file fed back: the invalid record goes, the
+	// contact is pending.
+	importFile(t, l, id, "export.csv", msg(2, "phone:+2", "b"))
+	if got := states(t, l, id); !equal(got, map[string]campaign.State{"phone:+1": campaign.Pending, "phone:+2": campaign.Pending}) {
 		t.Errorf("states = %v", got)
 	}
 }
@@ -152,8 +191,8 @@ func TestRecoverMarksInFlightUnknown(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
 	id, _ := l.Register(ctx, "c", "fp", false, false)
-	importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
-	q := l.Queue(id, Eligible{})
+	_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+	q := l.Queue(id, gen, Eligible{})
 	jobs, _ := q.Next(ctx, 10)
 	if err := q.Attempt(ctx, jobs[0].ID); err != nil { // then the process "dies"
 		t.Fatal(err)
@@ -167,10 +206,10 @@ func TestRecoverMarksInFlightUnknown(t *testing.T) {
 		t.Errorf("states = %v", got)
 	}
 	// Unknown is never sent again unless asked.
-	if jobs, _ := l.Queue(id, Eligible{}).Next(ctx, 10); len(jobs) != 1 || jobs[0].Contact != "phone:+2" {
+	if jobs, _ := l.Queue(id, gen, Eligible{}).Next(ctx, 10); len(jobs) != 1 || jobs[0].Contact != "phone:+2" {
 		t.Errorf("jobs = %+v", jobs)
 	}
-	if jobs, _ := l.Queue(id, Eligible{ResendUnknown: true}).Next(ctx, 10); len(jobs) != 2 {
+	if jobs, _ := l.Queue(id, gen, Eligible{ResendUnknown: true}).Next(ctx, 10); len(jobs) != 2 {
 		t.Errorf("resend-unknown jobs = %+v", jobs)
 	}
 }
@@ -179,8 +218,8 @@ func TestAttemptRefusesContactNotWaiting(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
 	id, _ := l.Register(ctx, "c", "fp", false, false)
-	importAll(t, l, id, msg(2, "phone:+1", "a"))
-	q := l.Queue(id, Eligible{})
+	_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"))
+	q := l.Queue(id, gen, Eligible{})
 	jobs, _ := q.Next(ctx, 10)
 	if err := q.Attempt(ctx, jobs[0].ID); err != nil {
 		t.Fatal(err)
@@ -221,8 +260,8 @@ func TestGroupCommitUnderConcurrency(t *testing.T) {
 	for i := range 300 {
 		msgs = append(msgs, msg(i+2, "id:"+itoa3(i), "x"))
 	}
-	importAll(t, l, id, msgs...)
-	q := l.Queue(id, Eligible{})
+	_, gen := importAll(t, l, id, msgs...)
+	q := l.Queue(id, gen, Eligible{})
 	jobs, _ := q.Next(ctx, 1000)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(jobs))
