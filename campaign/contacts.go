@@ -219,17 +219,19 @@ func (r *Contacts) Close() error { return r.file.Close() }
 // it is fixed.
 func (r *Contacts) Next() (Message, error) {
 	known, cells, err := r.read()
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, io.EOF):
+		return Message{}, io.EOF
+	case errors.As(err, &pe):
+		return Message{}, fmt.Errorf("%s:%w", r.name, csvError(err))
+	}
+	// Only now is there a record to ask the position of: FieldPos panics
+	// after a read that returned none.
 	line, _ := r.csv.FieldPos(0)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return Message{}, io.EOF
-		}
-		var pe *csv.ParseError
-		if !errors.As(err, &pe) {
-			// gocsv refused the row itself (far longer than the header).
-			return Message{Line: line, Problem: &RowError{File: r.name, Line: line, Err: err}}, nil
-		}
-		return Message{}, fmt.Errorf("%s:%w", r.name, csvError(err))
+		// gocsv refused the row itself (far longer than the header).
+		return Message{Line: line, Problem: &RowError{File: r.name, Line: line, Err: err}}, nil
 	}
 	k := known.(knownColumns)
 	for col, v := range map[string]string{"contact_id": k.ContactID, "phone": k.Phone, "email": k.Email, "id": k.ID} {

@@ -216,6 +216,12 @@ func writeJSONStringBody(w io.ByteWriter, s string) {
 			case c == '\t':
 				w.WriteByte('\\')
 				w.WriteByte('t')
+			case c == '\b':
+				w.WriteByte('\\')
+				w.WriteByte('b')
+			case c == '\f':
+				w.WriteByte('\\')
+				w.WriteByte('f')
 			case c < 0x20:
 				for _, b := range []byte{'\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf]} {
 					w.WriteByte(b)
