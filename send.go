@@ -176,6 +176,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	log.Info("contacts read", "rows", imp.Rows, "new", imp.New, "already_done", imp.Done,
 		"invalid", imp.Invalid, "duplicate", imp.Duplicate)
+	for _, d := range imp.Duplicates {
+		log.Info("duplicate row, not sent again", "row", d)
+	}
 	if imp.Absent > 0 {
 		log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
 			"contacts", imp.Absent)

@@ -15,6 +15,9 @@ import (
 // importBatch is how many rows share one import transaction.
 const importBatch = 2000
 
+// maxListed bounds how many duplicates an ImportResult describes.
+const maxListed = 10
+
 // ImportResult counts what an import found in the CSV.
 type ImportResult struct {
 	Rows      int // rows read
@@ -24,6 +27,8 @@ type ImportResult struct {
 	Done      int // contacts already sent, unknown or refused: left as they are
 	Invalid   int
 	Duplicate int
+	// Duplicates describes the first maxListed duplicate rows.
+	Duplicates []string
 	// Absent counts pending or failed contacts of earlier imports that this
 	// CSV does not list. They are kept, and not sent by this run.
 	Absent int
@@ -136,6 +141,11 @@ func (r *ImportResult) add(o ImportResult) {
 	r.Done += o.Done
 	r.Invalid += o.Invalid
 	r.Duplicate += o.Duplicate
+	for _, d := range o.Duplicates {
+		if len(r.Duplicates) < maxListed {
+			r.Duplicates = append(r.Duplicates, d)
+		}
+	}
 }
 
 // rowWriter holds one import transaction's prepared statements.
@@ -227,8 +237,12 @@ func (w *rowWriter) add(ctx context.Context, m campaign.Message, res *ImportResu
 		return err
 	case seenGen == im.gen:
 		res.Duplicate++
+		reason := fmt.Sprintf("same contact as line %d", line)
+		if len(res.Duplicates) < maxListed {
+			res.Duplicates = append(res.Duplicates, fmt.Sprintf("%s:%d: %s (%s): sent once", im.source, m.Line, reason, m.Contact))
+		}
 		_, err := w.insert.ExecContext(ctx, im.id, m.Line, m.Contact, m.Path, m.Payload, string(cells), im.source,
-			campaign.Duplicate, fmt.Sprintf("same contact as line %d", line), im.gen, w.now, w.now)
+			campaign.Duplicate, reason, im.gen, w.now, w.now)
 		return err
 	}
 	changed := !bytes.Equal(payload, m.Payload) || path != m.Path
