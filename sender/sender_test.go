@@ -25,7 +25,7 @@ type fixture struct {
 	path   string
 }
 
-func newFixture(t *testing.T, n int, opts ...store.Option) *fixture {
+func newFixture(t testing.TB, n int, opts ...store.Option) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "pregon.db")
@@ -371,4 +371,26 @@ func TestUnwritableLedgerStopsSending(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests before the stop, all with their attempt recorded", len(reqs))
+}
+
+// BenchmarkPipelineCeiling sends b.N messages with no rate limit to a fake
+// that answers at once, over real HTTP, recording every attempt and
+// outcome in a real ledger: what pregon itself can do, whatever the API.
+func BenchmarkPipelineCeiling(b *testing.B) {
+	f := newFixture(b, b.N)
+	fake := sendertest.New(sendertest.Config{})
+	defer fake.Close()
+	c, err := sender.NewClient(fake.URL, "t", 64, 5*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := sender.New(c, sender.NewPacer(0), sender.Options{Concurrency: 64})
+	b.ResetTimer()
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		b.Fatal(err)
+	}
+	if got := len(fake.Requests()); got != b.N {
+		b.Fatalf("requests = %d, want %d", got, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -70,3 +70,13 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 	}
 	return rows.Err()
 }
+
+// PayloadBytes is the total size of the payloads the ledger holds: what
+// the ledger's size is measured against.
+func (l *Ledger) PayloadBytes(ctx context.Context) (int64, error) {
+	var n int64
+	if err := l.db.QueryRowContext(ctx, `SELECT coalesce(sum(length(payload)), 0) FROM contacts`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("measure payloads: %w", err)
+	}
+	return n, nil
+}

@@ -11,7 +11,7 @@ import (
 	"github.com/pregon/pregon/campaign"
 )
 
-func openTemp(t *testing.T) (*Ledger, string) {
+func openTemp(t testing.TB) (*Ledger, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "pregon.db")
 	l, err := Open(context.Background(), path)

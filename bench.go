@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pregon/pregon/sender/sendertest"
+	"github.com/pregon/pregon/store"
+)
+
+// `pregon bench` (not listed in the usage: it is for maintainers) measures
+// the targets of the performance issue on this machine. The fake Messages
+// API runs in this process; every measured `pregon send` is a child
+// process, so its CPU time and peak memory are its own (getrusage), and
+// rates and windows are measured where the platform would see them: at the
+// fake.
+
+// benchCampaign is a v2 WhatsApp template with per-row parameters, the
+// users' most common campaign.
+const benchCampaign = `{"name":"bench","api":"v2","channelId":4242,"message":{"type":"whatsapp_template","template":{
+ "name":"delivery_order","languageCode":"es","components":[
+  {"type":"header","format":"image","parameters":[{"type":"image","image":{"link":"{{foto}}"}}]},
+  {"type":"body","text":"Hola, {{1}} tu pedido {{2}} está en camino.","parameters":[{"type":"text","text":"{{nombre}}"},{"type":"text","text":"{{pedido}}"}]},
+  {"type":"footer","text":"Gracias por tu compra"}]}}}`
+
+type benchResult struct {
+	what, target, got string
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "tiny sizes, to check that the bench still works (CI)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	sizes := struct{ rate, ceiling, first, big int }{1000, 20000, 100_000, 1_000_000}
+	latencies := []time.Duration{20 * time.Millisecond, 200 * time.Millisecond, time.Second, 2 * time.Second}
+	if *quick {
+		sizes.rate, sizes.ceiling, sizes.first, sizes.big = 60, 500, 2000, 5000
+		latencies = latencies[:2]
+	}
+	dir, err := os.MkdirTemp("", "pregon-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b := &bencher{ctx: ctx, dir: dir, log: stderr}
+	if b.exe, err = os.Executable(); err != nil {
+		return err
+	}
+	var results []benchResult
+	add := func(r benchResult, err error) error {
+		if err != nil {
+			return fmt.Errorf("bench %s: %w", r.what, err)
+		}
+		results = append(results, r)
+		fmt.Fprintf(stderr, "bench: %s: %s\n", r.what, r.got)
+		return nil
+	}
+	for _, lat := range latencies {
+		if err := add(b.rateRun(sizes.rate, lat)); err != nil {
+			return err
+		}
+	}
+	if err := add(b.ceiling(sizes.ceiling)); err != nil {
+		return err
+	}
+	if err := add(b.firstRequest(sizes.first)); err != nil {
+		return err
+	}
+	if err := add(b.dryRun(sizes.big)); err != nil {
+		return err
+	}
+	if err := add(b.importRun(sizes.big)); err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(stdout, "pregon bench on %s (%d CPUs), %s\n\n", host, runtime.NumCPU(), time.Now().Format("2006-01-02"))
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "| what\t| target\t| measured\t|")
+	fmt.Fprintln(tw, "| ---\t| ---\t| ---\t|")
+	for _, r := range results {
+		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t|\n", r.what, r.target, r.got)
+	}
+	return tw.Flush()
+}
+
+type bencher struct {
+	ctx context.Context
+	dir string
+	exe string
+	log io.Writer
+}
+
+// child is a finished `pregon send` child process.
+type child struct {
+	wall    time.Duration
+	cpu     time.Duration
+	maxRSS  int64 // bytes
+	started time.Time
+	code    int
+	stderr  string
+}
+
+// files writes the benchmark campaign and a CSV of n distinct contacts.
+func (b *bencher) files(name string, n int) (camp, csv string, err error) {
+	camp = filepath.Join(b.dir, name+".json")
+	if err := os.WriteFile(camp, []byte(benchCampaign), 0o600); err != nil {
+		return "", "", err
+	}
+	csv = filepath.Join(b.dir, name+".csv")
+	f, err := os.Create(csv)
+	if err != nil {
+		return "", "", err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "phone,nombre,pedido,foto")
+	for i := range n {
+		fmt.Fprintf(w, "+59399%07d,Cliente Núñez %d,PED-%d,https://cdn.example-brand.com/pedidos/PED-%d.jpg\n", i, i, 100000+i, 100000+i)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return "", "", err
+	}
+	return camp, csv, f.Close()
+}
+
+func (b *bencher) run(args ...string) (child, error) {
+	cmd := exec.CommandContext(b.ctx, b.exe, args...)
+	cmd.Env = append(os.Environ(), tokenEnv+"=bench")
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	c := child{started: time.Now()}
+	err := cmd.Run()
+	c.wall = time.Since(c.started)
+	c.stderr = errb.String()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return c, err
+	}
+	c.code = cmd.ProcessState.ExitCode()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		c.maxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
+	}
+	return c, nil
+}
+
+func (b *bencher) send(name string, n int, fake *sendertest.Server, extra ...string) (child, error) {
+	camp, csv, err := b.files(name, n)
+	if err != nil {
+		return child{}, err
+	}
+	args := append([]string{"send", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(b.dir, name+".db"),
+		"-base-url", fake.URL}, extra...)
+	c, err := b.run(args...)
+	if err == nil && c.code != exitOK && c.code != exitStopped {
+		err = fmt.Errorf("send exit %d: %s", c.code, c.stderr)
+	}
+	return c, err
+}
+
+func (b *bencher) rateRun(n int, latency time.Duration) (benchResult, error) {
+	r := benchResult{what: fmt.Sprintf("%d messages at %v latency (±20%%): mean rate; busiest second; CPU", n, latency),
+		target: "≥ 24.9/s; ≤ 25; ≤ 2% of a core"}
+	fake := sendertest.New(sendertest.Config{Latency: latency, Jitter: 0.2})
+	defer fake.Close()
+	c, err := b.send(fmt.Sprintf("rate-%v", latency), n, fake)
+	if err != nil {
+		return r, err
+	}
+	reqs := fake.Requests()
+	if len(reqs) != n {
+		return r, fmt.Errorf("the fake received %d requests, want %d", len(reqs), n)
+	}
+	rate := float64(n-1) / reqs[n-1].At.Sub(reqs[0].At).Seconds()
+	r.got = fmt.Sprintf("%.2f/s; %d; %.2f%% (%.2f s CPU in %.1f s)", rate, fake.MaxInWindow(time.Second),
+		100*c.cpu.Seconds()/c.wall.Seconds(), c.cpu.Seconds(), c.wall.Seconds())
+	return r, nil
+}
+
+func (b *bencher) ceiling(n int) (benchResult, error) {
+	r := benchResult{what: fmt.Sprintf("pipeline ceiling: %d messages, -rate 0, zero-latency fake, ledger on", n), target: "≥ 5,000/s"}
+	fake := sendertest.New(sendertest.Config{})
+	defer fake.Close()
+	if _, err := b.send("ceiling", n, fake, "-rate", "0"); err != nil {
+		return r, err
+	}
+	reqs := fake.Requests()
+	if len(reqs) != n {
+		return r, fmt.Errorf("the fake received %d requests, want %d", len(reqs), n)
+	}
+	r.got = fmt.Sprintf("%.0f/s", float64(n-1)/reqs[n-1].At.Sub(reqs[0].At).Seconds())
+	return r, nil
+}
+
+func (b *bencher) firstRequest(n int) (benchResult, error) {
+	r := benchResult{what: fmt.Sprintf("time from start to first request, %d-row campaign", n), target: "≤ 2 s"}
+	fake := sendertest.New(sendertest.Config{})
+	defer fake.Close()
+	c, err := b.send("first", n, fake, "-max-duration", "1s")
+	if err != nil {
+		return r, err
+	}
+	reqs := fake.Requests()
+	if len(reqs) == 0 {
+		return r, errors.New("no request arrived")
+	}
+	r.got = fmt.Sprintf("%.2f s", reqs[0].At.Sub(c.started).Seconds())
+	return r, nil
+}
+
+func (b *bencher) dryRun(n int) (benchResult, error) {
+	r := benchResult{what: fmt.Sprintf("%d-row CSV: send -dry-run", n), target: "≤ 15 s, peak RSS ≤ 100 MB"}
+	camp, csv, err := b.files("dry", n)
+	if err != nil {
+		return r, err
+	}
+	c, err := b.run("send", "-dry-run", "-campaign", camp, "-contacts", csv)
+	if err != nil {
+		return r, err
+	}
+	if c.code != exitOK {
+		return r, fmt.Errorf("dry run exit %d: %s", c.code, c.stderr)
+	}
+	r.got = fmt.Sprintf("%.1f s, %d MB (%.1f s CPU)", c.wall.Seconds(), c.maxRSS>>20, c.cpu.Seconds())
+	return r, nil
+}
+
+func (b *bencher) importRun(n int) (benchResult, error) {
+	r := benchResult{what: fmt.Sprintf("%d-row CSV: import into the ledger", n), target: "≤ 30 s, peak RSS ≤ 150 MB, ledger ≤ 2× payloads"}
+	fake := sendertest.New(sendertest.Config{})
+	defer fake.Close()
+	c, err := b.send("import", n, fake, "-max-duration", "1ms")
+	if err != nil {
+		return r, err
+	}
+	reqs := fake.Requests()
+	if len(reqs) == 0 {
+		return r, errors.New("no request arrived after the import")
+	}
+	ledger := filepath.Join(b.dir, "import.db")
+	size, payloads, err := ledgerSizes(b.ctx, ledger)
+	if err != nil {
+		return r, err
+	}
+	r.got = fmt.Sprintf("%.1f s, %d MB, ledger %d MB = %.2f× payloads (%d MB)", reqs[0].At.Sub(c.started).Seconds(),
+		c.maxRSS>>20, size>>20, float64(size)/float64(payloads), payloads>>20)
+	return r, nil
+}
+
+// ledgerSizes returns the ledger's size on disk (WAL checkpointed) and the
+// total size of the payloads it holds.
+func ledgerSizes(ctx context.Context, path string) (size, payloads int64, err error) {
+	l, err := store.Open(ctx, path)
+	if err != nil {
+		return 0, 0, err
+	}
+	payloads, err = l.PayloadBytes(ctx)
+	if cerr := l.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	return fi.Size(), payloads, nil
+}
