@@ -33,9 +33,10 @@ type Campaign struct {
 	// Message is the API's message object, with {{column}} placeholders.
 	Message json.RawMessage `json:"message"`
 
-	path     string
-	tmpl     *template
-	warnings []string
+	path      string
+	tmpl      *template
+	warnings  []string
+	rowChecks []rowCheck // the platform's rules on values the CSV fills in
 }
 
 // ContactColumn says which CSV column identifies the contact and how.
@@ -91,7 +92,7 @@ func Parse(data []byte) (*Campaign, error) {
 	c.tmpl = t
 	// What fails before any row is filled in fails for every row: one
 	// campaign error, not one per contact.
-	ck := c.checker(nil)
+	ck := &checker{api: c.API, channelID: c.ChannelID != ""}
 	ck.checkMessage(view{n: t.root, path: "message"})
 	if len(ck.problems) > 0 {
 		lines := make([]string, len(ck.problems))
@@ -101,11 +102,8 @@ func Parse(data []byte) (*Campaign, error) {
 		return nil, fmt.Errorf("the message breaks the platform's rules:\n  %s", strings.Join(lines, "\n  "))
 	}
 	c.warnings = ck.warnings
+	c.rowChecks = ck.rows
 	return &c, nil
-}
-
-func (c *Campaign) checker(value func(string) string) *checker {
-	return &checker{api: c.API, channelID: c.ChannelID != "", value: value}
 }
 
 // Warnings are things in the campaign that will work but may not be what

@@ -11,11 +11,11 @@ import (
 // The checks below are the platform's own rules (../shared/API.md): a
 // message that breaks one is a failed send, so pregon refuses it first.
 //
-// One checker serves two passes. When the campaign is loaded, strings that
-// hold placeholders are not known yet and are skipped: whatever fails then
-// fails for every row, and is reported once as a campaign error. For each
-// row, the same checks run on the filled-in values; a failure then names
-// the column that supplied the value.
+// The checker runs once, when the campaign is loaded. Whatever fails then
+// fails for every row, and is reported once as a campaign error. A rule on
+// a string filled in from the CSV cannot be decided yet: it becomes a
+// rowCheck, and only those run for each row, naming the column that
+// supplied the value when they fail.
 
 // numberedRE finds WhatsApp's positional placeholders: {{1}}, {{2}}…
 var numberedRE = regexp.MustCompile(`\{\{\s*(\d+)\s*\}\}`)
@@ -26,18 +26,25 @@ var spaceRunRE = regexp.MustCompile(` {5,}`)
 
 // problem is one broken rule, at a place in the message.
 type problem struct {
-	path   string
-	msg    string
-	column string // the CSV column that supplied the value, when one did
-	value  string
+	path string
+	msg  string
+}
+
+// rule decides a value: "" when it is fine, else what is wrong with it.
+type rule func(value string) string
+
+// rowCheck is a rule on a string of the message that the CSV fills in.
+type rowCheck struct {
+	n    *node
+	rule rule
 }
 
 type checker struct {
 	api       string
 	channelID bool
-	value     func(column string) string // nil in the load-time pass
 	problems  []problem
 	warnings  []string
+	rows      []rowCheck
 }
 
 // view is a node of the message with its path, for error messages.
@@ -100,75 +107,96 @@ func (v view) column() string {
 	return ""
 }
 
-// text returns a string's value, and false when it cannot be known in this
-// pass (it holds placeholders and no row is at hand) or is not a string.
+// text returns a string's value, and false when it is not a string or is
+// filled in from the CSV (not known until a row is at hand).
 func (c *checker) text(v view) (string, bool) {
-	if v.n == nil || v.n.kind != stringNode {
-		return "", false
-	}
-	if v.dynamic() && c.value == nil {
+	if v.n == nil || v.n.kind != stringNode || v.dynamic() {
 		return "", false
 	}
 	var b strings.Builder
 	for _, s := range v.n.segs {
-		if s.column == "" {
-			b.WriteString(s.text)
-		} else {
-			b.WriteString(c.value(s.column))
-		}
+		b.WriteString(s.text)
 	}
 	return b.String(), true
 }
 
-func (c *checker) fail(v view, format string, args ...any) {
-	p := problem{path: strings.TrimPrefix(v.path, "."), msg: fmt.Sprintf(format, args...)}
-	if v.dynamic() && c.value != nil {
-		p.column = v.column()
-		p.value = c.value(p.column)
+// apply checks a string with r now when its value is known, or for every
+// row when the CSV fills it in.
+func (c *checker) apply(v view, r rule) {
+	if v.n == nil || v.n.kind != stringNode {
+		return
 	}
-	c.problems = append(c.problems, p)
+	if v.dynamic() {
+		c.rows = append(c.rows, rowCheck{n: v.n, rule: r})
+		return
+	}
+	s, _ := c.text(v)
+	if msg := r(s); msg != "" {
+		c.fail(v, "%s", msg)
+	}
+}
+
+func (c *checker) fail(v view, format string, args ...any) {
+	c.problems = append(c.problems, problem{path: strings.TrimPrefix(v.path, "."), msg: fmt.Sprintf(format, args...)})
 }
 
 // requireString checks that a field is a string; with nonEmpty, that its
-// value (when known) is not blank. It returns the value and whether it is
-// known.
-func (c *checker) requireString(v view, nonEmpty bool) (string, bool) {
+// value is not blank.
+func (c *checker) requireString(v view, nonEmpty bool) {
 	if v.missing() {
 		c.fail(v, "is missing")
-		return "", false
+		return
 	}
 	if v.n.kind != stringNode {
 		c.fail(v, "must be a text in quotes")
-		return "", false
+		return
 	}
-	s, known := c.text(v)
-	if known && nonEmpty && strings.TrimSpace(s) == "" {
-		c.fail(v, "is empty")
+	if nonEmpty {
+		c.apply(v, notBlank)
 	}
-	return s, known
+}
+
+func notBlank(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "is empty"
+	}
+	return ""
 }
 
 func (c *checker) maxChars(v view, n int, what string) {
-	if s, ok := c.text(v); ok {
+	c.apply(v, func(s string) string {
 		if k := utf8.RuneCountInString(s); k > n {
-			c.fail(v, "%s has %d characters; the most is %d", what, k, n)
+			return fmt.Sprintf("%s has %d characters; the most is %d", what, k, n)
 		}
-	}
+		return ""
+	})
 }
 
 func (c *checker) webURL(v view) {
-	s, ok := c.requireString(v, true)
-	if !ok || strings.TrimSpace(s) == "" {
-		return
+	c.requireString(v, false)
+	c.apply(v, webURL)
+}
+
+func webURL(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "is empty"
 	}
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.fail(v, "is not a web address (http:// or https://)")
+		return "is not a web address (http:// or https://)"
 	}
+	return ""
 }
 
+// oneOf checks a field that decides the message's shape: it must be one of
+// allowed, and written in the campaign (a row cannot change the shape).
 func (c *checker) oneOf(v view, allowed ...string) (string, bool) {
-	s, ok := c.requireString(v, true)
+	c.requireString(v, true)
+	if v.dynamic() {
+		c.fail(v, "must be written in the campaign, not taken from the CSV")
+		return "", false
+	}
+	s, ok := c.text(v)
 	if !ok {
 		return "", false
 	}
@@ -316,7 +344,7 @@ func (c *checker) header(h view) {
 	}
 	media := params[0].get(format)
 	c.webURL(media.get("link"))
-	if format == "document" && media.get("filename").missing() && c.value == nil {
+	if format == "document" && media.get("filename").missing() {
 		c.warnings = append(c.warnings, fmt.Sprintf(`%s: the document has no "filename": customers will see it as null.pdf`, strings.TrimPrefix(media.path, ".")))
 	}
 }
@@ -325,35 +353,38 @@ func (c *checker) header(h view) {
 // as many as its parameters, and that text parameters are ones WhatsApp
 // accepts.
 func (c *checker) placeholdersMatch(comp view) {
-	text := comp.get("text")
-	params := comp.get("parameters")
-	if s, ok := c.text(text); ok {
+	n := len(comp.get("parameters").items())
+	c.apply(comp.get("text"), func(s string) string {
 		distinct := map[string]bool{}
 		for _, m := range numberedRE.FindAllStringSubmatch(s, -1) {
 			distinct[m[1]] = true
 		}
-		if n := len(params.items()); len(distinct) != n {
-			c.fail(comp, "the text has %d placeholders ({{1}}…) but %d parameters", len(distinct), n)
+		if len(distinct) != n {
+			return fmt.Sprintf("the text has %d placeholders ({{1}}…) but %d parameters", len(distinct), n)
 		}
-	}
-	for _, p := range params.items() {
+		return ""
+	})
+	for _, p := range comp.get("parameters").items() {
 		if t, _ := c.text(p.get("type")); t != "text" {
 			continue
 		}
 		v := p.get("text")
-		s, ok := c.requireString(v, true)
-		if !ok {
-			continue
-		}
-		switch {
-		case strings.ContainsAny(s, "\n\r"):
-			c.fail(v, "has a line break, which WhatsApp does not allow in a parameter")
-		case strings.Contains(s, "\t"):
-			c.fail(v, "has a tab, which WhatsApp does not allow in a parameter")
-		case spaceRunRE.MatchString(s):
-			c.fail(v, "has more than 4 spaces in a row, which WhatsApp does not allow in a parameter")
-		}
+		c.requireString(v, true)
+		c.apply(v, parameterText)
 	}
+}
+
+// parameterText is what WhatsApp accepts in a template's text parameter.
+func parameterText(s string) string {
+	switch {
+	case strings.ContainsAny(s, "\n\r"):
+		return "has a line break, which WhatsApp does not allow in a parameter"
+	case strings.Contains(s, "\t"):
+		return "has a tab, which WhatsApp does not allow in a parameter"
+	case spaceRunRE.MatchString(s):
+		return "has more than 4 spaces in a row, which WhatsApp does not allow in a parameter"
+	}
+	return ""
 }
 
 func (c *checker) buttons(b view) {
@@ -379,11 +410,13 @@ func (c *checker) buttons(b view) {
 			c.webURL(btn.get("url"))
 		case "phone_number":
 			phones++
-			if s, ok := c.requireString(btn.get("phone_number"), true); ok && s != "" {
+			c.requireString(btn.get("phone_number"), true)
+			c.apply(btn.get("phone_number"), func(s string) string {
 				if p, err := normalizePhone(s, ""); err != nil || p != strings.TrimSpace(s) {
-					c.fail(btn.get("phone_number"), "must be a phone number in E.164 form, like +593991000001")
+					return "must be a phone number in E.164 form, like +593991000001"
 				}
-			}
+				return ""
+			})
 		}
 	}
 	if urls > 2 {

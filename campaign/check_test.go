@@ -29,7 +29,7 @@ func TestCampaignRuleErrors(t *testing.T) {
 		{"v2 custom payload without channel", `{"name":"x","api":"v2","message":{"type":"custom_payload","payload":{}}}`,
 			`message: a custom_payload message needs "channelId" in the campaign`},
 		{"template placeholders and parameters differ", tmpl(`{"type":"body","text":"Hola {{1}}, pedido {{2}}, otra vez {{1}}","parameters":[{"type":"text","text":"{{nombre}}"}]}`),
-			`message.template.components[0]: the text has 2 placeholders ({{1}}…) but 1 parameters`},
+			`message.template.components[0].text: the text has 2 placeholders ({{1}}…) but 1 parameters`},
 		{"template footer too long", tmpl(`{"type":"footer","text":"` + long + `"}`),
 			`message.template.components[0].text: the footer has 61 characters; the most is 60`},
 		{"template text header with two parameters", tmpl(`{"type":"header","format":"text","text":"{{1}} {{2}}","parameters":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}`),

@@ -194,6 +194,25 @@ func (n *node) render(buf *bytes.Buffer, value func(string) string) {
 	}
 }
 
+// text is a string node's value with the row's cells filled in.
+func (n *node) text(value func(string) string) string {
+	if len(n.segs) == 1 {
+		if n.segs[0].column == "" {
+			return n.segs[0].text
+		}
+		return value(n.segs[0].column)
+	}
+	var b strings.Builder
+	for _, s := range n.segs {
+		if s.column == "" {
+			b.WriteString(s.text)
+		} else {
+			b.WriteString(value(s.column))
+		}
+	}
+	return b.String()
+}
+
 const hexDigits = "0123456789abcdef"
 
 // writeJSONStringBody writes s escaped as the inside of a JSON string, as
