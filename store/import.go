@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -150,12 +149,13 @@ func (r *ImportResult) add(o ImportResult) {
 
 // rowWriter holds one import transaction's prepared statements.
 type rowWriter struct {
-	im      *Importer
-	now     string
-	find    *sql.Stmt
-	insert  *sql.Stmt
-	refresh *sql.Stmt
-	keep    *sql.Stmt
+	im        *Importer
+	now       string
+	find      *sql.Stmt
+	insert    *sql.Stmt
+	insertNew *sql.Stmt
+	refresh   *sql.Stmt
+	keep      *sql.Stmt
 	// replace drops the invalid record a row of an export was exported
 	// from: the fixed (or still broken) row takes its place.
 	replace *sql.Stmt
@@ -176,6 +176,11 @@ func newRowWriter(ctx context.Context, tx *sql.Tx, im *Importer) (*rowWriter, er
 		WHERE campaign_id = ? AND contact = ? AND state NOT IN ('invalid', 'duplicate')`)
 	w.insert = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, error, seen_gen, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	// Most rows of a campaign are new: try the insert first, and look the
+	// contact up only when it is already there.
+	w.insertNew = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, error, seen_gen, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, ?)
+		ON CONFLICT (campaign_id, contact) WHERE state NOT IN ('invalid', 'duplicate') DO NOTHING`)
 	// A contact not yet attempted, or refused before and changed since:
 	// pending with the message as the CSV now says it.
 	w.refresh = prep(`UPDATE contacts SET line = ?, path = ?, payload = ?, cells = ?, source = ?, state = 'pending',
@@ -192,7 +197,7 @@ func newRowWriter(ctx context.Context, tx *sql.Tx, im *Importer) (*rowWriter, er
 }
 
 func (w *rowWriter) close() {
-	for _, s := range []*sql.Stmt{w.find, w.insert, w.refresh, w.keep, w.replace} {
+	for _, s := range []*sql.Stmt{w.find, w.insert, w.insertNew, w.refresh, w.keep, w.replace} {
 		if s != nil {
 			s.Close()
 		}
@@ -226,13 +231,18 @@ func (w *rowWriter) add(ctx context.Context, m campaign.Message, res *ImportResu
 		path      string
 		seenGen   int64
 	)
+	ins, err := w.insertNew.ExecContext(ctx, im.id, m.Line, m.Contact, m.Path, m.Payload, string(cells), im.source, im.gen, w.now, w.now)
+	if err != nil {
+		return err
+	}
+	if n, err := ins.RowsAffected(); err != nil || n == 1 {
+		if n == 1 {
+			res.New++
+		}
+		return err
+	}
 	err = w.find.QueryRowContext(ctx, im.id, m.Contact).Scan(&id, &line, &state, &permanent, &payload, &path, &seenGen)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		res.New++
-		_, err := w.insert.ExecContext(ctx, im.id, m.Line, m.Contact, m.Path, m.Payload, string(cells), im.source,
-			campaign.Pending, nil, im.gen, w.now, w.now)
-		return err
 	case err != nil:
 		return err
 	case seenGen == im.gen:

@@ -25,6 +25,10 @@ type Ledger struct {
 	path string
 	ops  chan op
 	done chan struct{}
+	// wconn is the writer goroutine's own connection: SQLite has one
+	// writer, and statements prepared on it stay prepared.
+	wconn *sql.Conn
+	stmts map[string]*sql.Stmt
 }
 
 type op struct {
@@ -93,7 +97,7 @@ func open(ctx context.Context, path, mode string, opts []Option) (*Ledger, error
 		db.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	l := &Ledger{db: db, path: path, ops: make(chan op), done: make(chan struct{})}
+	l := &Ledger{db: db, path: path, ops: make(chan op), done: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	if mode != "ro" {
 		if _, err := db.ExecContext(ctx, schema); err != nil {
 			db.Close()
@@ -108,8 +112,29 @@ func open(ctx context.Context, path, mode string, opts []Option) (*Ledger, error
 			}
 		}
 	}
+	if mode != "ro" {
+		if l.wconn, err = db.Conn(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open ledger writer: %w", err)
+		}
+	}
 	go l.writer()
 	return l, nil
+}
+
+// stmt returns the statement for q, prepared once for the ledger; in a
+// write transaction use it through tx.StmtContext, which keeps it
+// prepared on the writer's connection.
+func (l *Ledger) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	s, ok := l.stmts[q]
+	if !ok {
+		var err error
+		if s, err = l.db.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
+		l.stmts[q] = s // only the writer goroutine gets here
+	}
+	return tx.StmtContext(ctx, s), nil
 }
 
 // Path is the ledger file's path.
@@ -119,6 +144,12 @@ func (l *Ledger) Path() string { return l.path }
 func (l *Ledger) Close() error {
 	close(l.ops)
 	<-l.done
+	for _, s := range l.stmts {
+		s.Close()
+	}
+	if l.wconn != nil {
+		l.wconn.Close()
+	}
 	return l.db.Close()
 }
 
@@ -155,42 +186,42 @@ func (l *Ledger) writer() {
 	}
 }
 
+// commit runs a batch of writes in one transaction. When one fails, the
+// batch is rolled back and each write runs again in a transaction of its
+// own, so that one failure cannot take the others with it.
 func (l *Ledger) commit(batch []op) {
-	errs := make([]error, len(batch))
-	err := func() error {
-		// Writes must not be cut short by a caller's cancellation: they
-		// record what already happened.
-		ctx := context.Background()
-		tx, err := l.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
+	if len(batch) == 1 || l.commitAll(batch) != nil {
+		for _, o := range batch {
+			o.done <- l.commitAll([]op{o})
 		}
-		defer tx.Rollback()
-		for i, o := range batch {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
-				return fmt.Errorf("savepoint: %w", err)
-			}
-			if errs[i] = o.fn(tx); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
-					return fmt.Errorf("rollback to savepoint: %w", err)
-				}
-			}
-			if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return nil
-	}()
-	for i, o := range batch {
-		if err != nil {
-			o.done <- fmt.Errorf("write ledger: %w", err)
-			continue
-		}
-		o.done <- errs[i]
+		return
 	}
+	for _, o := range batch {
+		o.done <- nil
+	}
+}
+
+func (l *Ledger) commitAll(batch []op) error {
+	// Writes must not be cut short by a caller's cancellation: they record
+	// what already happened.
+	ctx := context.Background()
+	if l.wconn == nil {
+		return errors.New("write ledger: opened read-only")
+	}
+	tx, err := l.wconn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("write ledger: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, o := range batch {
+		if err := o.fn(tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write ledger: commit: %w", err)
+	}
+	return nil
 }
 
 // timeFormat is how the ledger writes times: UTC, sortable as text.

@@ -85,8 +85,12 @@ func (q *Queue) Remaining(ctx context.Context) (int, error) {
 func (q *Queue) Attempt(ctx context.Context, id int64) error {
 	now := stamp(time.Now())
 	return q.l.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE contacts SET state = 'sending', attempts = attempts + 1,
-			attempted_at = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'failed', 'unknown')`, now, now, id)
+		st, err := q.l.stmt(ctx, tx, `UPDATE contacts SET state = 'sending', attempts = attempts + 1,
+			attempted_at = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'failed', 'unknown')`)
+		if err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
+		res, err := st.ExecContext(ctx, now, now, id)
 		if err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
@@ -117,9 +121,12 @@ func (q *Queue) Record(ctx context.Context, id int64, o campaign.Outcome) error 
 		reason = o.Error
 	}
 	return q.l.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
-			permanent = ?, sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?`,
-			o.State, status, messageID, reason, o.Permanent, sentAt, stamp(at), id)
+		st, err := q.l.stmt(ctx, tx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
+			permanent = ?, sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("record outcome: %w", err)
+		}
+		_, err = st.ExecContext(ctx, o.State, status, messageID, reason, o.Permanent, sentAt, stamp(at), id)
 		if err != nil {
 			return fmt.Errorf("record outcome: %w", err)
 		}

@@ -39,7 +39,6 @@ CREATE TABLE IF NOT EXISTS contacts (
 CREATE UNIQUE INDEX IF NOT EXISTS contacts_identity
 	ON contacts (campaign_id, contact) WHERE state NOT IN ('invalid', 'duplicate');
 CREATE INDEX IF NOT EXISTS contacts_line ON contacts (campaign_id, line);
-CREATE INDEX IF NOT EXISTS contacts_state ON contacts (campaign_id, state);
 
 CREATE TABLE IF NOT EXISTS runs (
 	id          INTEGER PRIMARY KEY,
