@@ -244,7 +244,7 @@ func (b *bencher) importRun(n int) (benchResult, error) {
 	r := benchResult{what: fmt.Sprintf("%d-row CSV: import into the ledger", n), target: "≤ 30 s, peak RSS ≤ 150 MB, ledger ≤ 2× payloads"}
 	fake := sendertest.New(sendertest.Config{})
 	defer fake.Close()
-	c, err := b.send("import", n, fake, "-max-duration", "1ms")
+	c, err := b.send("import", n, fake, "-max-duration", "300ms")
 	if err != nil {
 		return r, err
 	}

@@ -3,6 +3,7 @@ package sender
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,10 +23,12 @@ type Client struct {
 	base  *url.URL
 	token string
 	http  *http.Client
-	// gate, when set, is called once the connection for a request is ready
-	// and just before the request is written: the moment that counts for
-	// the platform's rate limit.
+	// gate, when set, is called just before each request is written to
+	// its connection: the moment that counts for the platform's rate limit.
 	gate func()
+	// roots, when set, replaces the system's certificate authorities
+	// (tests of the TLS path).
+	roots *x509.CertPool
 }
 
 // NewClient returns a client for the API at baseURL that authenticates
@@ -39,21 +42,21 @@ func NewClient(baseURL, token string, conns int, timeout time.Duration) (*Client
 	if u.User != nil || u.RawQuery != "" {
 		return nil, fmt.Errorf("base URL %q: must not carry credentials or a query", u.Redacted())
 	}
+	c := &Client{base: u, token: token}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = conns
 	tr.MaxIdleConnsPerHost = conns
 	tr.IdleConnTimeout = 90 * time.Second
-	return &Client{
-		base:  u,
-		token: token,
-		http: &http.Client{
-			Transport: tr,
-			Timeout:   timeout,
-			// A redirect means a wrong base URL; following it would turn the
-			// POST into a GET. Report it instead (see Classify).
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-	}, nil
+	tr.DialContext, tr.DialTLSContext = c.dialers()
+	tr.ForceAttemptHTTP2 = false
+	c.http = &http.Client{
+		Transport: tr,
+		Timeout:   timeout,
+		// A redirect means a wrong base URL; following it would turn the
+		// POST into a GET. Report it instead (see Classify).
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
 }
 
 // Response is what came back for one request.
@@ -82,9 +85,11 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 	u.Path = c.base.Path + unescaped
 	u.RawPath = c.base.EscapedPath() + path
 	trace := &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) {
-			if c.gate != nil {
-				c.gate()
+		GotConn: func(info httptrace.GotConnInfo) {
+			if gc, ok := info.Conn.(*gatedConn); ok {
+				gc.armed.Store(true) // the gate runs at the request's first write
+			} else if c.gate != nil {
+				c.gate() // a connection not made by our dialers (a proxy's)
 			}
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
