@@ -45,7 +45,7 @@ type Pacer struct {
 func NewPacer(perSecond float64) *Pacer {
 	p := &Pacer{max: perSecond, current: perSecond, ceiling: perSecond, now: time.Now}
 	if perSecond > 0 {
-		p.limiter = rate.NewLimiter(rate.Limit(perSecond), 1)
+		p.limiter = rate.NewLimiter(spaced(perSecond), 1)
 		// Floor: a fractional rate (20.5) allows 20 in any one second.
 		p.ring = make([]time.Time, int(math.Max(1, math.Floor(perSecond))))
 	}
@@ -164,7 +164,15 @@ func (p *Pacer) setRate(r float64, now time.Time) {
 	}
 	p.current = r
 	p.lastChange = now
-	p.limiter.SetLimitAt(now, rate.Limit(r))
+	p.limiter.SetLimitAt(now, spaced(r))
+}
+
+// spaced is the even pace for r requests per second under the hard
+// window: r per (1 s + windowSlack). At exactly r per second the ring would
+// hold every request back a few milliseconds, which costs a second wake-up
+// per request and makes the rate depend on timer lateness.
+func spaced(r float64) rate.Limit {
+	return rate.Limit(r * float64(time.Second) / float64(time.Second+windowSlack))
 }
 
 // Rate is the current pace in requests per second (0: unlimited).
