@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/pregon/pregon/campaign"
@@ -29,7 +30,15 @@ const (
 	exitStopped    = 3 // stopped early with work left
 )
 
+// memoryLimit is the soft limit on the Go heap: a million-row file is
+// streamed, and this keeps the garbage collector from letting the heap grow
+// to twice what is live before it collects. GOMEMLIMIT overrides it.
+const memoryLimit = 64 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -50,6 +59,7 @@ Usage:
   pregon send   -campaign FILE -contacts FILE [-ledger pregon.db] [flags]
   pregon status [-ledger pregon.db] [-campaign NAME] [-json]
   pregon export -campaign NAME [-ledger pregon.db] [-outcome failed,unknown,invalid] [-o FILE]
+  pregon sandbox [-addr 127.0.0.1:8025]     a fake Messages API to rehearse against
 
 Run "pregon COMMAND -h" for a command's flags.
 The API token is read from the environment variable PREGON_TOKEN.
@@ -67,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runStatus(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], stdout, stderr)
+	case "sandbox":
+		return runSandbox(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

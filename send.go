@@ -332,7 +332,7 @@ func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.W
 	// million rows within a few megabytes; a collision is a 1-in-10^7
 	// chance at that size, and would only make the count one off.
 	seed := maphash.MakeSeed()
-	seen := map[uint64]int{}
+	seen := map[uint64]int32{}
 	var valid, invalid, dup int
 	var sample *campaign.Message
 	var problems []string
@@ -362,7 +362,7 @@ func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.W
 				}
 				continue
 			}
-			seen[h] = m.Line
+			seen[h] = int32(m.Line)
 			valid++
 			if sample == nil {
 				sample = &m

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/pregon/pregon/sender/sendertest"
+)
+
+// runSandbox serves the fake Messages API until interrupted, printing one
+// line per message received, so a campaign can be rehearsed against it
+// (-base-url http://127.0.0.1:8025) or shown to a colleague.
+func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8025", "`address` to listen on")
+	latency := fs.Duration("latency", 150*time.Millisecond, "how long each answer takes (±50%)")
+	perSecond := fs.Int("limit", 25, "answer 429 beyond this many requests per second, like the platform (0: never)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return usageError{fmt.Errorf("sandbox: %w", err)}
+	}
+	srv := &http.Server{
+		Handler:           sendertest.Handler(sendertest.Config{Latency: *latency, Jitter: 0.5, PerSecond: *perSecond, Log: stdout}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	fmt.Fprintf(stderr, "pregon sandbox: a fake Messages API (v1 and v2) on http://%s; any token is accepted; Ctrl-C stops it\n", ln.Addr())
+	fmt.Fprintf(stderr, "  try: PREGON_TOKEN=sandbox pregon send -campaign … -contacts … -ledger ensayo.db -base-url http://%s\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
