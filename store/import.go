@@ -41,6 +41,14 @@ type Importer struct {
 	source string
 	batch  []campaign.Message
 	res    ImportResult
+	// inflight is the batch being committed while the next one fills:
+	// parsing and SQLite work at the same time.
+	inflight chan batchResult
+}
+
+type batchResult struct {
+	res ImportResult
+	err error
 }
 
 // Import starts importing a CSV (source is its file name, header its
@@ -84,6 +92,9 @@ func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 	if err := im.flush(ctx); err != nil {
 		return im.res, err
 	}
+	if err := im.wait(); err != nil {
+		return im.res, err
+	}
 	err := im.l.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE campaign_id = ? AND seen_gen <> ? AND source = ?
 			AND state IN ('invalid', 'duplicate')`, im.id, im.gen, im.source); err != nil {
@@ -104,31 +115,54 @@ func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
 	return im.res, nil
 }
 
+// flush hands the batch to the ledger's writer and returns once the batch
+// before it is committed.
 func (im *Importer) flush(ctx context.Context) error {
 	if len(im.batch) == 0 {
 		return nil
 	}
-	batch := im.batch
-	im.batch = im.batch[:0:0]
-	var res ImportResult
-	err := im.l.write(ctx, func(tx *sql.Tx) error {
-		res = ImportResult{}
-		w, err := newRowWriter(ctx, tx, im)
-		if err != nil {
-			return err
-		}
-		defer w.close()
-		for _, m := range batch {
-			if err := w.add(ctx, m, &res); err != nil {
-				return fmt.Errorf("line %d: %w", m.Line, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
+	if err := im.wait(); err != nil {
+		return err
 	}
-	im.res.add(res)
+	batch := im.batch
+	im.batch = make([]campaign.Message, 0, importBatch)
+	done := make(chan batchResult, 1)
+	im.inflight = done
+	go func() {
+		var res ImportResult
+		err := im.l.write(ctx, func(tx *sql.Tx) error {
+			res = ImportResult{}
+			w, err := newRowWriter(ctx, tx, im)
+			if err != nil {
+				return err
+			}
+			defer w.close()
+			for _, m := range batch {
+				if err := w.add(ctx, m, &res); err != nil {
+					return fmt.Errorf("line %d: %w", m.Line, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			err = fmt.Errorf("import: %w", err)
+		}
+		done <- batchResult{res: res, err: err}
+	}()
+	return nil
+}
+
+// wait waits for the batch being committed, if any, and counts it.
+func (im *Importer) wait() error {
+	if im.inflight == nil {
+		return nil
+	}
+	r := <-im.inflight
+	im.inflight = nil
+	if r.err != nil {
+		return r.err
+	}
+	im.res.add(r.res)
 	return nil
 }
 

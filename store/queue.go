@@ -23,10 +23,11 @@ type Queue struct {
 	id       CampaignID
 	gen      int64
 	eligible Eligible
-	lastLine int
+	lastID   int64
 }
 
-// Queue returns the campaign's work queue: the eligible contacts that the
+// Queue returns the campaign's work queue, in the order contacts were first
+// imported (the CSV's order): the eligible contacts that the
 // import of this run (generation gen, see Importer.Generation) found in the
 // CSV. A run sends exactly what its CSV lists. Call it only while holding
 // the campaign's Lock.
@@ -43,9 +44,9 @@ const eligibleSQL = `seen_gen = :gen AND (state = 'pending'
 // out. An empty result means there is nothing left.
 func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
 	rows, err := q.l.db.QueryContext(ctx, `SELECT id, line, contact, path, payload, attempts FROM contacts
-		WHERE campaign_id = :id AND line > :after AND `+eligibleSQL+`
-		ORDER BY line LIMIT :n`,
-		sql.Named("id", q.id), sql.Named("after", q.lastLine), sql.Named("gen", q.gen),
+		WHERE campaign_id = :id AND id > :after AND `+eligibleSQL+`
+		ORDER BY id LIMIT :n`,
+		sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("gen", q.gen),
 		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown),
 		sql.Named("n", n))
 	if err != nil {
@@ -59,7 +60,7 @@ func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
 			return nil, fmt.Errorf("read queue: %w", err)
 		}
 		jobs = append(jobs, j)
-		q.lastLine = j.Line
+		q.lastID = j.ID
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
@@ -71,8 +72,8 @@ func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
 func (q *Queue) Remaining(ctx context.Context) (int, error) {
 	var n int
 	err := q.l.db.QueryRowContext(ctx, `SELECT count(*) FROM contacts
-		WHERE campaign_id = :id AND line > :after AND `+eligibleSQL,
-		sql.Named("id", q.id), sql.Named("after", q.lastLine), sql.Named("gen", q.gen),
+		WHERE campaign_id = :id AND id > :after AND `+eligibleSQL,
+		sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("gen", q.gen),
 		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queue: %w", err)

@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS contacts (
 -- derived from the CSV and may repeat an identity.
 CREATE UNIQUE INDEX IF NOT EXISTS contacts_identity
 	ON contacts (campaign_id, contact) WHERE state NOT IN ('invalid', 'duplicate');
-CREATE INDEX IF NOT EXISTS contacts_line ON contacts (campaign_id, line);
+-- Invalid rows by line: a row of an export fed back replaces the one it was
+-- exported from. Partial, so importing valid rows does not pay for it.
+CREATE INDEX IF NOT EXISTS contacts_invalid_line ON contacts (campaign_id, line) WHERE state = 'invalid';
 
 CREATE TABLE IF NOT EXISTS runs (
 	id          INTEGER PRIMARY KEY,
