@@ -38,6 +38,7 @@ type sendFlags struct {
 	resendUnknown bool
 	retryFailed   bool
 	allowChanged  bool
+	json          bool
 }
 
 const (
@@ -65,6 +66,7 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 	fs.BoolVar(&f.resendUnknown, "resend-unknown", false, "also send to contacts whose earlier request may or may not have arrived (risks a duplicate)")
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "also send to contacts the platform refused before")
 	fs.BoolVar(&f.allowChanged, "allow-changed", false, "continue although the campaign's message changed since the ledger recorded it")
+	fs.BoolVar(&f.json, "json", false, "print the end-of-run summary as one JSON object on standard output")
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}
@@ -184,10 +186,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			"contacts", imp.Absent)
 	}
 
-	runID, err := ledger.StartRun(ctx, id, map[string]any{
-		"rate": f.rate, "concurrency": concurrency, "sandbox": f.sandbox, "resend_unknown": f.resendUnknown,
-		"retry_failed": f.retryFailed, "allow_changed": f.allowChanged, "max_duration": f.maxDuration.String(),
-	})
+	runID, err := ledger.StartRun(ctx, id, f.record(concurrency))
 	if err != nil {
 		return err
 	}
@@ -212,7 +211,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	start := time.Now()
 	sendErr := s.Run(sendCtx, queue)
 	stopProgress()
-	return finish(context.WithoutCancel(ctx), ledger, id, runID, c.Name, s.Stats(), time.Since(start), sendErr, stdout)
+	return finish(context.WithoutCancel(ctx), ledger, runID, c.Name, s.Stats(), time.Since(start), sendErr, f.json, stdout)
 }
 
 // importContacts reads the whole CSV into the ledger before anything is
@@ -246,15 +245,59 @@ func importContacts(ctx context.Context, ledger *store.Ledger, id store.Campaign
 
 const maxShownProblems = 10
 
+// record is what the ledger keeps of a run's options: the ones that
+// matter to judge it, and the files, so status can print the command that
+// resumes it.
+func (f *sendFlags) record(concurrency int) map[string]any {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	return map[string]any{
+		"campaign_file": abs(f.campaign), "contacts_file": abs(f.contacts), "ledger": abs(f.ledger),
+		"rate": f.rate, "concurrency": concurrency, "dry_run": f.dryRun, "sandbox": f.sandbox,
+		"resend_unknown": f.resendUnknown, "retry_failed": f.retryFailed, "allow_changed": f.allowChanged,
+		"max_duration": f.maxDuration.String(), "not_after": f.notAfter,
+	}
+}
+
+// summary is the end-of-run report, for people and, with -json, machines.
+type summary struct {
+	Campaign string          `json:"campaign"`
+	EndedBy  string          `json:"ended_by"` // finished, interrupted, deadline, token rejected, error
+	ExitCode int             `json:"exit_code"`
+	Elapsed  float64         `json:"elapsed_seconds"`
+	Run      runCounts       `json:"run"`
+	Contacts map[string]int  `json:"contacts"` // every state, and total
+	Error    string          `json:"error,omitempty"`
+	Reasons  []summaryReason `json:"reasons,omitempty"`
+}
+
+type runCounts struct {
+	Sent        int64   `json:"sent"`
+	Failed      int64   `json:"failed"`
+	Unknown     int64   `json:"unknown"`
+	Requests    int64   `json:"requests"`
+	RateLimited int64   `json:"rate_limited"`
+	Rate        float64 `json:"rate"` // requests per second
+}
+
+type summaryReason struct {
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
 // finish records the run's end, prints the summary and decides the exit.
-func finish(ctx context.Context, ledger *store.Ledger, id store.CampaignID, runID int64, name string,
-	st sender.Stats, elapsed time.Duration, sendErr error, stdout io.Writer) error {
+func finish(ctx context.Context, ledger *store.Ledger, runID int64, name string,
+	st sender.Stats, elapsed time.Duration, sendErr error, asJSON bool, stdout io.Writer) error {
 	sums, err := ledger.Summaries(ctx, name)
 	if err != nil || len(sums) != 1 {
 		return errors.Join(sendErr, err)
 	}
 	sum := sums[0]
-	achieved := rateOf(st)
 	endedBy, code := "finished", exitOK
 	var rejected *sender.RejectedError
 	switch {
@@ -269,11 +312,31 @@ func finish(ctx context.Context, ledger *store.Ledger, id store.CampaignID, runI
 	case sum.Counts[campaign.Failed]+sum.Counts[campaign.Unknown]+sum.Counts[campaign.Invalid]+sum.Counts[campaign.Pending] > 0:
 		code = exitIncomplete
 	}
+	out := summary{Campaign: name, EndedBy: endedBy, ExitCode: code, Elapsed: elapsed.Seconds(),
+		Run: runCounts{Sent: st.Sent, Failed: st.Failed, Unknown: st.Unknown, Requests: st.Requests,
+			RateLimited: st.RateLimited, Rate: rateOf(st)},
+		Contacts: map[string]int{"total": sum.Total}}
+	for _, state := range campaign.States {
+		out.Contacts[string(state)] = sum.Counts[state]
+	}
+	for _, r := range sum.Reasons {
+		out.Reasons = append(out.Reasons, summaryReason{State: string(r.State), Reason: r.Error, Count: r.Count})
+	}
+	if sendErr != nil {
+		out.Error = sendErr.Error()
+	}
 	if err := ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), Sent: int(st.Sent), Failed: int(st.Failed),
-		Unknown: int(st.Unknown), Rate: achieved, EndedBy: endedBy, ExitCode: code}); err != nil {
+		Unknown: int(st.Unknown), Rate: out.Run.Rate, EndedBy: endedBy, ExitCode: code}); err != nil {
 		return errors.Join(sendErr, err)
 	}
-	printSummary(stdout, sum, st, elapsed, endedBy)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printSummary(stdout, out, elapsed)
+	}
 	switch code {
 	case exitOK:
 		return nil
@@ -293,19 +356,20 @@ func finish(ctx context.Context, ledger *store.Ledger, id store.CampaignID, runI
 	return &outcomeError{code: code, msg: msg}
 }
 
-func printSummary(w io.Writer, s store.Summary, st sender.Stats, elapsed time.Duration, endedBy string) {
-	fmt.Fprintf(w, "\nCampaign %q: %s\n", s.Name, endedBy)
+func printSummary(w io.Writer, s summary, elapsed time.Duration) {
+	fmt.Fprintf(w, "\nCampaign %q: %s\n", s.Campaign, s.EndedBy)
 	fmt.Fprintf(w, "  this run: %d sent, %d failed, %d unknown, %d requests in %s (%.1f requests/s)\n",
-		st.Sent, st.Failed, st.Unknown, st.Requests, elapsed.Round(100*time.Millisecond), rateOf(st))
-	if st.RateLimited > 0 {
-		fmt.Fprintf(w, "  the platform asked to slow down %d times (429)\n", st.RateLimited)
+		s.Run.Sent, s.Run.Failed, s.Run.Unknown, s.Run.Requests, elapsed.Round(100*time.Millisecond), s.Run.Rate)
+	if s.Run.RateLimited > 0 {
+		fmt.Fprintf(w, "  the platform asked to slow down %d times (429)\n", s.Run.RateLimited)
 	}
-	fmt.Fprintf(w, "  all contacts (%d):", s.Total)
-	for _, state := range campaign.States {
-		fmt.Fprintf(w, " %s %d", state, s.Counts[state])
-		if state != campaign.Duplicate {
-			fmt.Fprint(w, ",")
+	fmt.Fprintf(w, "  all contacts (%d):", s.Contacts["total"])
+	for i, state := range campaign.States {
+		sep := ","
+		if i == len(campaign.States)-1 {
+			sep = ""
 		}
+		fmt.Fprintf(w, " %s %d%s", state, s.Contacts[string(state)], sep)
 	}
 	fmt.Fprintln(w)
 }
@@ -382,10 +446,39 @@ func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.W
 		_ = json.Indent(&pretty, sample.Payload, "  ", "  ")
 		fmt.Fprintf(stdout, "\nFirst message (line %d), POST %s:\n  %s\n", sample.Line, sample.Path, pretty.String())
 	}
+	code := exitOK
+	if invalid > 0 {
+		code = exitIncomplete
+	}
+	if err := recordDryRun(ctx, c.Name, f, code); err != nil {
+		return err
+	}
 	if invalid > 0 {
 		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", invalid)}
 	}
 	return nil
+}
+
+// recordDryRun adds the dry run to the run history of a campaign the
+// ledger already has; a dry run never creates a ledger or a campaign.
+func recordDryRun(ctx context.Context, name string, f *sendFlags, code int) error {
+	if _, err := os.Stat(f.ledger); err != nil {
+		return nil
+	}
+	ledger, err := store.Open(ctx, f.ledger)
+	if err != nil {
+		return err
+	}
+	defer ledger.Close()
+	id, ok, err := ledger.Lookup(ctx, name)
+	if err != nil || !ok {
+		return err
+	}
+	runID, err := ledger.StartRun(ctx, id, f.record(0))
+	if err != nil {
+		return err
+	}
+	return ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), EndedBy: "dry run", ExitCode: code})
 }
 
 // parseLocalTime reads a time in the machine's zone: "2026-11-22T07:00",

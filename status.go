@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,7 +27,30 @@ type statusJSON struct {
 	Duplicate int    `json:"duplicate"`
 	// InFlight counts requests a running send has under way (shown as
 	// unknown by the next run if that run dies).
-	InFlight int `json:"in_flight"`
+	InFlight int       `json:"in_flight"`
+	Runs     []runJSON `json:"runs"`
+}
+
+type runJSON struct {
+	Started  time.Time      `json:"started"`
+	Ended    *time.Time     `json:"ended"` // null: still running, or killed
+	Host     string         `json:"host"`
+	PID      int            `json:"pid"`
+	Flags    map[string]any `json:"flags"`
+	Sent     int            `json:"sent"`
+	Failed   int            `json:"failed"`
+	Unknown  int            `json:"unknown"`
+	Rate     float64        `json:"rate"`
+	EndedBy  string         `json:"ended_by"`
+	ExitCode *int           `json:"exit_code"`
+}
+
+// campaignStatus is everything status shows about one campaign.
+type campaignStatus struct {
+	store.Summary
+	Runs    []store.Run
+	Running *store.Holder // the run holding the campaign now, if any
+	Ledger  string
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,7 +58,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
 	name := fs.String("campaign", "", "show only this campaign")
-	asJSON := fs.Bool("json", false, "print JSON, one object per campaign in an array")
+	asJSON := fs.Bool("json", false, "print JSON: an array with one object per campaign")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -43,30 +67,21 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{err}
 	}
 	defer ledger.Close()
-	sums, err := ledger.Summaries(ctx, *name)
+	list, err := loadStatus(ctx, ledger, *ledgerPath, *name)
 	if err != nil {
 		return err
 	}
-	if *name != "" && len(sums) == 0 {
+	if *name != "" && len(list) == 0 {
 		return usageError{fmt.Errorf("status: no campaign %q in %s", *name, *ledgerPath)}
 	}
 	if *asJSON {
-		out := make([]statusJSON, 0, len(sums))
-		for _, s := range sums {
-			out = append(out, statusJSON{Name: s.Name, Total: s.Total,
-				Pending: s.Counts[campaign.Pending], Sent: s.Counts[campaign.Sent], Failed: s.Counts[campaign.Failed],
-				Unknown: s.Counts[campaign.Unknown], Invalid: s.Counts[campaign.Invalid],
-				Duplicate: s.Counts[campaign.Duplicate], InFlight: s.Counts[campaign.Sending]})
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printStatusJSON(stdout, list)
 	}
-	if len(sums) == 0 {
+	if len(list) == 0 {
 		fmt.Fprintf(stdout, "No campaigns in %s yet.\n", *ledgerPath)
 		return nil
 	}
-	for i, s := range sums {
+	for i, s := range list {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
@@ -75,7 +90,58 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func printStatus(w io.Writer, s store.Summary) {
+func loadStatus(ctx context.Context, ledger *store.Ledger, path, name string) ([]campaignStatus, error) {
+	sums, err := ledger.Summaries(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]campaignStatus, 0, len(sums))
+	for _, s := range sums {
+		id, _, err := ledger.Lookup(ctx, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		runs, err := ledger.Runs(ctx, id, 0)
+		if err != nil {
+			return nil, err
+		}
+		cs := campaignStatus{Summary: s, Runs: runs, Ledger: path}
+		if lock, err := store.Acquire(path, s.Name); err == nil {
+			lock.Release()
+		} else if le := (*store.LockedError)(nil); errors.As(err, &le) {
+			cs.Running = &le.Holder
+		}
+		out = append(out, cs)
+	}
+	return out, nil
+}
+
+func printStatusJSON(w io.Writer, list []campaignStatus) error {
+	out := make([]statusJSON, 0, len(list))
+	for _, s := range list {
+		j := statusJSON{Name: s.Name, Total: s.Total,
+			Pending: s.Counts[campaign.Pending], Sent: s.Counts[campaign.Sent], Failed: s.Counts[campaign.Failed],
+			Unknown: s.Counts[campaign.Unknown], Invalid: s.Counts[campaign.Invalid],
+			Duplicate: s.Counts[campaign.Duplicate], InFlight: s.Counts[campaign.Sending], Runs: []runJSON{}}
+		for _, r := range s.Runs {
+			rj := runJSON{Started: r.Started, Host: r.Host, PID: r.PID, Flags: r.Flags, Sent: r.Sent, Failed: r.Failed,
+				Unknown: r.Unknown, Rate: r.Rate, EndedBy: r.EndedBy}
+			if !r.Ended.IsZero() {
+				ended, code := r.Ended, r.ExitCode
+				rj.Ended, rj.ExitCode = &ended, &code
+			}
+			j.Runs = append(j.Runs, rj)
+		}
+		out = append(out, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// printStatus writes one campaign's table, last run, failure reasons and
+// the commands that would resume or retry it.
+func printStatus(w io.Writer, s campaignStatus) {
 	title := fmt.Sprintf("Campaign %q", s.Name)
 	if s.Sandbox {
 		title += " (sandbox rehearsal)"
@@ -87,25 +153,90 @@ func printStatus(w io.Writer, s store.Summary) {
 		states = append(states, campaign.Sending)
 	}
 	for _, st := range states {
-		pct := 0.0
-		if s.Total > 0 {
-			pct = 100 * float64(s.Counts[st]) / float64(s.Total)
-		}
-		fmt.Fprintf(tw, "  %s\t%d\t%.1f%%\t\n", st, s.Counts[st], pct)
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t\n", st, s.Counts[st], percent(s.Counts[st], s.Total))
 	}
 	fmt.Fprintf(tw, "  total\t%d\t\t\n", s.Total)
 	tw.Flush()
-	if r := s.LastRun; r != nil {
-		ended := "still running, or stopped without a word (killed)"
-		if !r.Ended.IsZero() {
-			ended = fmt.Sprintf("%s, exit %d, after %s", r.EndedBy, r.ExitCode, r.Ended.Sub(r.Started).Round(time.Second))
-		}
-		fmt.Fprintf(w, "  last run: %s on %s (pid %d): %s\n", r.Started.Local().Format("2006-01-02 15:04"), r.Host, r.PID, ended)
+	switch {
+	case s.Running != nil:
+		fmt.Fprintf(w, "  running now: pid %d on %s, since %s\n", s.Running.PID, s.Running.Host, s.Running.Since.Local().Format("2006-01-02 15:04"))
+	case len(s.Runs) > 0:
+		fmt.Fprintf(w, "  last run: %s\n", describeRun(s.Runs[0]))
+	}
+	if len(s.Runs) > 1 {
+		fmt.Fprintf(w, "  runs: %d (pregon status -json, or pregon report, lists them all)\n", len(s.Runs))
 	}
 	if len(s.Reasons) > 0 {
-		fmt.Fprintln(w, "  reasons:")
+		fmt.Fprintln(w, "  why not sent:")
 		for _, r := range s.Reasons {
 			fmt.Fprintf(w, "    %s: %s: %d\n", r.State, strings.TrimSpace(r.Error), r.Count)
 		}
 	}
+	if s.Running == nil {
+		for _, line := range nextSteps(s) {
+			fmt.Fprintln(w, "  "+line)
+		}
+	}
+}
+
+func percent(n, total int) string {
+	if total == 0 {
+		return "0.0%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
+}
+
+func describeRun(r store.Run) string {
+	when := fmt.Sprintf("%s on %s (pid %d)", r.Started.Local().Format("2006-01-02 15:04"), r.Host, r.PID)
+	if r.Ended.IsZero() {
+		return when + ": stopped without a word (killed, or the machine went down); the next run marks its in-flight contacts unknown"
+	}
+	return fmt.Sprintf("%s: %s, exit %d, %d sent, %d failed, %d unknown in %s (%.1f/s)", when, r.EndedBy, r.ExitCode,
+		r.Sent, r.Failed, r.Unknown, r.Ended.Sub(r.Started).Round(time.Second), r.Rate)
+}
+
+// nextSteps are the exact commands that would move the campaign on, built
+// from the files its last real run used.
+func nextSteps(s campaignStatus) []string {
+	var last *store.Run
+	for i := range s.Runs {
+		if dry, _ := s.Runs[i].Flags["dry_run"].(bool); !dry {
+			last = &s.Runs[i]
+			break
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	str := func(k string) string { v, _ := last.Flags[k].(string); return v }
+	cmd := fmt.Sprintf("pregon send -campaign %s -contacts %s -ledger %s", shellQuote(str("campaign_file")),
+		shellQuote(str("contacts_file")), shellQuote(str("ledger")))
+	if sb, _ := last.Flags["sandbox"].(bool); sb {
+		cmd += " -sandbox"
+	}
+	var out []string
+	if n := s.Counts[campaign.Pending]; n > 0 {
+		out = append(out, fmt.Sprintf("to send the %d pending: %s", n, cmd))
+	}
+	if n := s.Counts[campaign.Invalid]; n > 0 {
+		out = append(out, fmt.Sprintf("to fix the %d invalid rows: pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv",
+			n, shellQuote(str("ledger")), shellQuote(s.Name)))
+	}
+	if n := s.Counts[campaign.Failed]; n > 0 {
+		out = append(out, fmt.Sprintf("to retry the %d failed (refused ones too): %s -retry-failed", n, cmd))
+	}
+	if n := s.Counts[campaign.Unknown]; n > 0 {
+		out = append(out, fmt.Sprintf("to send again to the %d unknown (each may get it twice): %s -resend-unknown", n, cmd))
+	}
+	return out
+}
+
+// shellQuote quotes a word for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:=,@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -106,13 +106,6 @@ func (l *Ledger) fillSummary(ctx context.Context, id CampaignID, s *Summary) err
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("group failures: %w", err)
 	}
-	runs, err := l.Runs(ctx, id, 1)
-	if err != nil {
-		return err
-	}
-	if len(runs) > 0 {
-		s.LastRun = &runs[0]
-	}
 	return nil
 }
 
@@ -223,4 +216,48 @@ type Contact struct {
 	Error      string
 	Payload    []byte
 	SentAt     time.Time
+}
+
+// Minute counts the outcomes recorded in one minute.
+type Minute struct {
+	At                    time.Time // the minute's start, UTC
+	Sent, Failed, Unknown int
+}
+
+// Timeline returns, minute by minute, the outcomes recorded for the
+// campaign (minutes without any are left out), oldest first.
+func (l *Ledger) Timeline(ctx context.Context, id CampaignID) ([]Minute, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT substr(coalesce(sent_at, updated_at), 1, 16) AS minute, state, count(*)
+		FROM contacts WHERE campaign_id = ? AND state IN ('sent', 'failed', 'unknown')
+		GROUP BY minute, state ORDER BY minute`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read timeline: %w", err)
+	}
+	defer rows.Close()
+	var out []Minute
+	for rows.Next() {
+		var minute string
+		var st campaign.State
+		var n int
+		if err := rows.Scan(&minute, &st, &n); err != nil {
+			return nil, fmt.Errorf("read timeline: %w", err)
+		}
+		at, err := time.Parse("2006-01-02T15:04", minute)
+		if err != nil {
+			return nil, fmt.Errorf("read timeline: %w", err)
+		}
+		if len(out) == 0 || !out[len(out)-1].At.Equal(at) {
+			out = append(out, Minute{At: at})
+		}
+		m := &out[len(out)-1]
+		switch st {
+		case campaign.Sent:
+			m.Sent = n
+		case campaign.Failed:
+			m.Failed = n
+		case campaign.Unknown:
+			m.Unknown = n
+		}
+	}
+	return out, rows.Err()
 }
