@@ -624,3 +624,45 @@ func needsGuard(s string) bool {
 // plainNumberRE is what may follow a + or - and still be plain data: a
 // phone number or an amount, never a formula.
 var plainNumberRE = regexp.MustCompile(`^[0-9][0-9 .,()]*$`)
+
+// Sample is the start of a contacts file: its column names as written and
+// up to n rows, read with the same rules as Open (encoding, delimiter).
+func Sample(path string, n int) (header []string, rows [][]string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	src, _, err := decodeText(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReader(src)
+	comma, err := sniffDelimiter(br)
+	if err != nil {
+		return nil, nil, err
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	for len(rows) <= n {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, &Error{File: filepath.Base(path), Err: csvError(err)}
+		}
+		if header == nil {
+			for _, h := range rec {
+				header = append(header, strings.TrimSpace(h))
+			}
+			continue
+		}
+		rows = append(rows, rec)
+	}
+	if header == nil {
+		return nil, nil, &Error{File: filepath.Base(path), Err: errors.New("the file is empty: it needs a header row and one row per contact")}
+	}
+	return header, rows, nil
+}

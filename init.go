@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/pregon/pregon/campaign"
+)
+
+// runInit writes a starter campaign file for a contacts CSV: its
+// placeholders are the CSV's own column names, its contact column is
+// chosen from the header, so nobody writes JSON from a blank page.
+func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	contacts := fs.String("contacts", "", "the contacts CSV `file` (required)")
+	typ := fs.String("type", "whatsapp_template", "message type: whatsapp_template, text, image or quick_reply")
+	api := fs.String("api", "v2", "API version: v1 or v2 (whatsapp_template needs v2)")
+	outPath := fs.String("o", "", "write the campaign to this `file` (default standard output)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *contacts == "" || fs.NArg() > 0 {
+		return usageError{errors.New("init: -contacts FILE is required")}
+	}
+	if *api != "v1" && *api != "v2" {
+		return usageError{fmt.Errorf("init: -api %q: write v1 or v2", *api)}
+	}
+	header, rows, err := campaign.Sample(*contacts, 20)
+	if err != nil {
+		return usageError{err}
+	}
+	c, notes, err := starter(strings.TrimSuffix(filepath.Base(*contacts), filepath.Ext(*contacts)), header, rows, *typ, *api)
+	if err != nil {
+		return usageError{fmt.Errorf("init: %w", err)}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(c); err != nil {
+		return err
+	}
+	if _, err := campaign.Parse(buf.Bytes()); err != nil {
+		return fmt.Errorf("init: the starter campaign does not load (a bug): %w", err)
+	}
+	if *outPath == "" {
+		_, err = stdout.Write(buf.Bytes())
+	} else {
+		if _, statErr := os.Stat(*outPath); statErr == nil {
+			return usageError{fmt.Errorf("init: %s exists; choose another -o or remove it", *outPath)}
+		}
+		err = os.WriteFile(*outPath, buf.Bytes(), 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "pregon init: "+n)
+	}
+	return nil
+}
+
+// starterCampaign is the campaign file's shape, keys in the order a person
+// reads them.
+type starterCampaign struct {
+	Name           string                  `json:"name"`
+	API            string                  `json:"api"`
+	BaseURL        string                  `json:"baseUrl"`
+	ChannelID      *int                    `json:"channelId,omitempty"`
+	Contact        *campaign.ContactColumn `json:"contact,omitempty"`
+	DefaultCountry string                  `json:"defaultCountry,omitempty"`
+	Message        any                     `json:"message"`
+}
+
+var (
+	phoneCol = regexp.MustCompile(`(?i)^(phone|tel[eé]fono|telefono|celular|m[oó]vil|whatsapp|n[uú]mero|numero)`)
+	emailCol = regexp.MustCompile(`(?i)^(email|e-mail|correo)`)
+	idCol    = regexp.MustCompile(`(?i)^(contact_id|id|id_contacto)$`)
+	mediaCol = regexp.MustCompile(`(?i)(foto|imagen|image|url|link|enlace|archivo|pdf)`)
+)
+
+// starter builds the campaign and says what the user must still fill in.
+func starter(name string, header []string, rows [][]string, typ, api string) (*starterCampaign, []string, error) {
+	c := &starterCampaign{Name: name, API: api}
+	notes := []string{}
+	if api == "v1" {
+		c.BaseURL = "https://app.example-brand.com/api"
+	} else {
+		c.BaseURL = "https://api.example-brand.com"
+	}
+	notes = append(notes, `set "baseUrl" to your brand's API address`)
+	contact, kind := -1, ""
+	for i, h := range header {
+		n := campaign.NormalizeHeader(h)
+		switch {
+		case api == "v1" && (n == "contact_id" || idCol.MatchString(n)):
+			contact, kind = i, "id"
+		case api == "v2" && phoneCol.MatchString(n):
+			contact, kind = i, "phone"
+		case api == "v2" && emailCol.MatchString(n) && kind != "phone":
+			contact, kind = i, "email"
+		case api == "v2" && idCol.MatchString(n) && kind == "":
+			contact, kind = i, "id"
+		default:
+			continue
+		}
+		if kind == "phone" || api == "v1" {
+			break
+		}
+	}
+	if contact < 0 {
+		return nil, nil, fmt.Errorf("no column of the header (%s) looks like the contact (a phone, e-mail or id column; v1 needs contact_id)", strings.Join(header, ", "))
+	}
+	norm := campaign.NormalizeHeader(header[contact])
+	if !(api == "v1" && norm == "contact_id") && !(api == "v2" && norm == kind) {
+		c.Contact = &campaign.ContactColumn{Column: header[contact], Type: kind}
+	}
+	if kind == "phone" {
+		for _, r := range rows {
+			if contact < len(r) && !strings.HasPrefix(strings.TrimSpace(r[contact]), "+") {
+				c.DefaultCountry = "EC"
+				notes = append(notes, `the phone numbers are written without +country code: "defaultCountry" is "EC"; change it if they are from another country`)
+				break
+			}
+		}
+	}
+	var text, media []string
+	for i, h := range header {
+		if i == contact || strings.TrimSpace(h) == "" {
+			continue
+		}
+		if mediaCol.MatchString(h) {
+			media = append(media, h)
+		} else {
+			text = append(text, h)
+		}
+	}
+	ph := func(col string) string { return "{{" + col + "}}" }
+	first := "cliente"
+	if len(text) > 0 {
+		first = ph(text[0])
+	}
+	switch typ {
+	case "whatsapp_template":
+		if api != "v2" {
+			return nil, nil, errors.New("whatsapp_template needs -api v2")
+		}
+		ch := 0
+		c.ChannelID = &ch
+		notes = append(notes, `set "channelId" and the template's "name" and "languageCode" as approved in WhatsApp; the body "text" is what the inbox shows`)
+		var comps []any
+		if len(media) > 0 {
+			comps = append(comps, map[string]any{"type": "header", "format": "image",
+				"parameters": []any{map[string]any{"type": "image", "image": map[string]any{"link": ph(media[0])}}}})
+		}
+		var params []any
+		var body strings.Builder
+		body.WriteString("Hola")
+		for i, col := range text {
+			params = append(params, map[string]any{"type": "text", "text": ph(col)})
+			fmt.Fprintf(&body, " {{%d}}", i+1)
+		}
+		body.WriteString(".")
+		comps = append(comps, map[string]any{"type": "body", "text": body.String(), "parameters": params})
+		c.Message = map[string]any{"type": "whatsapp_template",
+			"template": map[string]any{"name": "nombre_de_la_plantilla", "languageCode": "es", "components": comps}}
+	case "text":
+		c.Message = map[string]any{"type": "text", "text": "Hola " + first + ", …"}
+		notes = append(notes, `write the message's "text"`)
+	case "image":
+		link := "https://example-brand.com/imagen.jpg"
+		if len(media) > 0 {
+			link = ph(media[0])
+		} else {
+			notes = append(notes, `set the image's web address`)
+		}
+		if api == "v1" {
+			c.Message = map[string]any{"type": "image", "url": link}
+		} else {
+			c.Message = map[string]any{"type": "attachment", "attachment": map[string]any{"type": "image", "url": link}}
+		}
+	case "quick_reply":
+		c.Message = map[string]any{"type": "quick_reply", "title": first + ", ¿…?", "replies": []string{"Sí", "No"}}
+		notes = append(notes, `write the question ("title") and the answers ("replies", at most 10 of 20 characters)`)
+	default:
+		return nil, nil, fmt.Errorf("-type %q: write whatsapp_template, text, image or quick_reply", typ)
+	}
+	return c, notes, nil
+}
