@@ -59,6 +59,8 @@ Usage:
   pregon send   -campaign FILE -contacts FILE [-ledger pregon.db] [flags]
   pregon status [-ledger pregon.db] [-campaign NAME] [-json]
   pregon export -campaign NAME [-ledger pregon.db] [-outcome failed,unknown,invalid] [-o FILE]
+  pregon report -campaign NAME [-ledger pregon.db] -o report.html
+  pregon init -contacts FILE [-type whatsapp_template|text|image|quick_reply] [-api v2]
   pregon sandbox [-addr 127.0.0.1:8025]     a fake Messages API to rehearse against
 
 Run "pregon COMMAND -h" for a command's flags.
@@ -77,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runStatus(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], stdout, stderr)
+	case "init":
+		return runInit(ctx, args[1:], stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, args[1:], stdout, stderr)
 	case "bench":

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/store"
+)
+
+//go:embed report.html.tmpl
+var reportHTML string
+
+// reportTemplate escapes every value it inserts: a CSV cell or a platform
+// message can never become markup in the report.
+var reportTemplate = template.Must(template.New("report").Parse(reportHTML))
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
+	name := fs.String("campaign", "", "the campaign to report on (required)")
+	outPath := fs.String("o", "", "write the report to this `file` (default standard output)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *name == "" || fs.NArg() > 0 {
+		return usageError{errors.New("report: -campaign NAME is required (see pregon status for the names)")}
+	}
+	ledger, err := store.OpenReadOnly(ctx, *ledgerPath)
+	if err != nil {
+		return usageError{err}
+	}
+	defer ledger.Close()
+	data, err := loadReport(ctx, ledger, *name)
+	if err != nil {
+		return err
+	}
+	out := stdout
+	if *outPath != "" {
+		f, err := os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return usageError{fmt.Errorf("report: %w", err)}
+		}
+		defer f.Close()
+		out = f
+	}
+	if err := reportTemplate.Execute(out, data); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if *outPath != "" {
+		fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", *name, *outPath)
+	}
+	return nil
+}
+
+// reportData is what the report shows, already in words and pixels.
+type reportData struct {
+	Name      string
+	Total     int
+	Sandbox   bool
+	Generated string
+	States    []reportState
+	Chart     chart
+	Reasons   []store.Reason
+	Invalid   int
+	Runs      []reportRun
+}
+
+type reportState struct {
+	Class, Label, Percent string
+	Count                 int
+}
+
+type reportRun struct {
+	Started, Ended, EndedBy, Rate, Host string
+	Sent, Failed, Unknown, PID          int
+}
+
+// stateLabels are the states in the users' language.
+var stateLabels = map[campaign.State]string{
+	campaign.Pending: "pendientes", campaign.Sent: "enviados", campaign.Failed: "fallidos",
+	campaign.Unknown: "desconocidos", campaign.Invalid: "inválidos", campaign.Duplicate: "duplicados",
+}
+
+var endedLabels = map[string]string{
+	"finished": "terminó", "interrupted": "interrumpida", "deadline": "llegó a -max-duration",
+	"token rejected": "token rechazado", "error": "error", "dry run": "prueba (-dry-run)",
+}
+
+func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*reportData, error) {
+	sums, err := ledger.Summaries(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(sums) == 0 {
+		return nil, usageError{fmt.Errorf("report: no campaign %q in %s", name, ledger.Path())}
+	}
+	s := sums[0]
+	id, _, err := ledger.Lookup(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	minutes, err := ledger.Timeline(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := ledger.Runs(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	d := &reportData{Name: s.Name, Total: s.Total, Sandbox: s.Sandbox, Reasons: s.Reasons,
+		Invalid: s.Counts[campaign.Invalid], Generated: time.Now().Format("2006-01-02 15:04"), Chart: buildChart(minutes)}
+	for _, st := range campaign.States {
+		d.States = append(d.States, reportState{Class: string(st), Label: stateLabels[st], Count: s.Counts[st], Percent: percent(s.Counts[st], s.Total)})
+	}
+	for _, r := range runs {
+		rr := reportRun{Started: r.Started.Local().Format("2006-01-02 15:04"), Ended: "—", EndedBy: "no terminó (se detuvo de golpe)",
+			Host: r.Host, PID: r.PID, Sent: r.Sent, Failed: r.Failed, Unknown: r.Unknown, Rate: fmt.Sprintf("%.1f/s", r.Rate)}
+		if !r.Ended.IsZero() {
+			rr.Ended = r.Ended.Local().Format("2006-01-02 15:04")
+			rr.EndedBy = fmt.Sprintf("%s (código %d)", endedLabels[r.EndedBy], r.ExitCode)
+		}
+		d.Runs = append(d.Runs, rr)
+	}
+	return d, nil
+}
+
+// chart is a stacked bar per minute with activity, drawn as inline SVG so
+// the report needs no script to show it.
+type chart struct {
+	Width, Height, Base, LabelY, Max int
+	Bars                             []bar
+	Ticks                            []tick
+}
+
+type bar struct {
+	Label                          string
+	Sent, Failed, Unknown          int
+	X, W                           float64
+	SentY, SentH, FailedY, FailedH float64
+	UnknownY, UnknownH             float64
+}
+
+type tick struct {
+	X     float64
+	Label string
+}
+
+func buildChart(minutes []store.Minute) chart {
+	c := chart{Width: 940, Height: 240, Base: 210, LabelY: 228}
+	if len(minutes) == 0 {
+		return c
+	}
+	for _, m := range minutes {
+		c.Max = max(c.Max, m.Sent+m.Failed+m.Unknown)
+	}
+	plotW, plotH := float64(c.Width-50), float64(c.Base-10)
+	step := plotW / float64(len(minutes))
+	scale := plotH / float64(c.Max)
+	every := max(1, len(minutes)/8)
+	for i, m := range minutes {
+		local := m.At.Local()
+		b := bar{Label: local.Format("2006-01-02 15:04"), Sent: m.Sent, Failed: m.Failed, Unknown: m.Unknown,
+			X: 45 + float64(i)*step, W: max(1, step*0.8)}
+		y := float64(c.Base)
+		b.SentH = float64(m.Sent) * scale
+		y -= b.SentH
+		b.SentY = y
+		b.FailedH = float64(m.Failed) * scale
+		y -= b.FailedH
+		b.FailedY = y
+		b.UnknownH = float64(m.Unknown) * scale
+		y -= b.UnknownH
+		b.UnknownY = y
+		c.Bars = append(c.Bars, b)
+		if i%every == 0 {
+			c.Ticks = append(c.Ticks, tick{X: b.X + b.W/2, Label: local.Format("15:04")})
+		}
+	}
+	return c
+}
