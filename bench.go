@@ -43,6 +43,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "tiny sizes, to check that the bench still works (CI)")
+	only := fs.String("only", "", "run only the measurements whose name contains this `text` (rate, ceiling, first, dry, import)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -70,22 +71,27 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "bench: %s: %s\n", r.what, r.got)
 		return nil
 	}
+	type step struct {
+		key string
+		run func() (benchResult, error)
+	}
+	var steps []step
 	for _, lat := range latencies {
-		if err := add(b.rateRun(sizes.rate, lat)); err != nil {
+		steps = append(steps, step{"rate", func() (benchResult, error) { return b.rateRun(sizes.rate, lat) }})
+	}
+	steps = append(steps,
+		step{"ceiling", func() (benchResult, error) { return b.ceiling(sizes.ceiling) }},
+		step{"first", func() (benchResult, error) { return b.firstRequest(sizes.first) }},
+		step{"dry", func() (benchResult, error) { return b.dryRun(sizes.big) }},
+		step{"import", func() (benchResult, error) { return b.importRun(sizes.big) }},
+	)
+	for _, st := range steps {
+		if *only != "" && !strings.Contains(st.key, *only) {
+			continue
+		}
+		if err := add(st.run()); err != nil {
 			return err
 		}
-	}
-	if err := add(b.ceiling(sizes.ceiling)); err != nil {
-		return err
-	}
-	if err := add(b.firstRequest(sizes.first)); err != nil {
-		return err
-	}
-	if err := add(b.dryRun(sizes.big)); err != nil {
-		return err
-	}
-	if err := add(b.importRun(sizes.big)); err != nil {
-		return err
 	}
 	host, _ := os.Hostname()
 	fmt.Fprintf(stdout, "pregon bench on %s (%d CPUs), %s\n\n", host, runtime.NumCPU(), time.Now().Format("2006-01-02"))

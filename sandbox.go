@@ -35,7 +35,9 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stderr, "pregon sandbox: a fake Messages API (v1 and v2) on http://%s; any token is accepted; Ctrl-C stops it\n", ln.Addr())
 	fmt.Fprintf(stderr, "  try: PREGON_TOKEN=sandbox pregon send -campaign … -contacts … -ledger ensayo.db -base-url http://%s\n", ln.Addr())
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -44,5 +46,6 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-stopped // Serve returns when Shutdown starts; the answers in flight finish first
 	return nil
 }

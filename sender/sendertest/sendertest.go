@@ -140,6 +140,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v1, contact, ok := route(r.URL.Path)
 	req.Contact = contact
 	status, msg := s.decide(&req, r, v1, ok)
+	if s.cfg.Log != nil {
+		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
+	}
 	if s.cfg.Latency > 0 {
 		d := float64(s.cfg.Latency) * (1 + s.cfg.Jitter*(2*rand.Float64()-1))
 		time.Sleep(time.Duration(d))
@@ -150,9 +153,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := s.nextID
 	s.nextID++
 	s.mu.Unlock()
-	if s.cfg.Log != nil {
-		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
-	}
 	if status < 0 {
 		cut(w)
 		return

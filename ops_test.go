@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image/png"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/sender/sendertest"
+	"github.com/pregon/pregon/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s:\n got:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+// The status table, from fixed data: what the operator reads the next
+// morning.
+func TestStatusTableGolden(t *testing.T) {
+	started := time.Date(2026, 11, 21, 1, 0, 0, 0, time.Local)
+	s := campaignStatus{
+		Summary: store.Summary{Name: "promo-black-friday", Total: 1000,
+			Counts: map[campaign.State]int{campaign.Pending: 40, campaign.Sent: 700, campaign.Failed: 212,
+				campaign.Unknown: 3, campaign.Invalid: 30, campaign.Duplicate: 15},
+			Reasons: []store.Reason{
+				{State: campaign.Failed, Status: 403, Error: "403 Contact has opted out", Count: 200},
+				{State: campaign.Failed, Status: 404, Error: "404 Contact not found", Count: 12},
+				{State: campaign.Unknown, Error: "the request was sent but no answer came back (timed out): it may or may not have been delivered", Count: 3},
+			}},
+		Runs: []store.Run{
+			{Host: "oficina-01", PID: 4242, Started: started, Ended: started.Add(6 * time.Hour), Sent: 700, Failed: 212, Unknown: 3,
+				Rate: 24.9, EndedBy: "deadline", ExitCode: 3,
+				Flags: map[string]any{"campaign_file": "/srv/campañas/promo.json", "contacts_file": "/srv/campañas/clientes.csv", "ledger": "/srv/campañas/pregon.db"}},
+			{Host: "oficina-01", PID: 4100, Started: started.Add(-24 * time.Hour), Flags: map[string]any{"dry_run": true}},
+		},
+	}
+	var b bytes.Buffer
+	printStatus(&b, s)
+	golden(t, "status.golden", b.String())
+}
+
+func TestSendJSONSummary(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		if r.Contact == "3002" {
+			return 403, "Contact has opted out"
+		}
+		return 0, ""
+	}})
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	code, out, errOut := pregon(t, "send", "-json", "-campaign", sample("encuesta-v1.json"), "-contacts", sample("encuesta-v1.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "100")
+	if code != exitIncomplete {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var s summary
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if dec.More() {
+		t.Errorf("more than one JSON value on stdout: %s", out)
+	}
+	if s.Campaign != "encuesta-satisfaccion" || s.ExitCode != exitIncomplete || s.EndedBy != "finished" ||
+		s.Run.Sent != 5 || s.Run.Failed != 1 || s.Contacts["sent"] != 5 || s.Contacts["failed"] != 1 || s.Contacts["total"] != 6 ||
+		len(s.Reasons) != 1 || s.Reasons[0].Reason != "403 Contact has opted out" {
+		t.Errorf("summary = %+v", s)
+	}
+}
+
+// init on every sample CSV writes a campaign that a dry run accepts.
+func TestInitOnSamplesPassesDryRun(t *testing.T) {
+	cases := []struct{ csv, typ, api string }{
+		{"pedido-en-camino.csv", "whatsapp_template", "v2"},
+		{"promo-excel.csv", "whatsapp_template", "v2"},
+		{"promo-excel.csv", "text", "v2"},
+		{"aviso-texto-v1.csv", "text", "v1"},
+		{"catalogo-adjunto-v1.csv", "image", "v1"},
+		{"encuesta-v1.csv", "quick_reply", "v1"},
+		{"pedido-en-camino.csv", "image", "v2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.csv+"/"+tc.typ, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "c.json")
+			code, _, errOut := pregon(t, "init", "-contacts", sample(tc.csv), "-type", tc.typ, "-api", tc.api, "-o", out)
+			if code != 0 {
+				t.Fatalf("init: exit %d: %s", code, errOut)
+			}
+			if !strings.Contains(errOut, `set "baseUrl"`) {
+				t.Errorf("init does not say what to fill in: %s", errOut)
+			}
+			code, dry, errOut := pregon(t, "send", "-dry-run", "-campaign", out, "-contacts", sample(tc.csv))
+			if code != 0 {
+				body, _ := os.ReadFile(out)
+				t.Fatalf("dry run of the starter: exit %d\n%s%s\n%s", code, dry, errOut, body)
+			}
+			if !strings.Contains(dry, "invalid: 0") {
+				t.Errorf("dry run: %s", dry)
+			}
+		})
+	}
+	code, out, _ := pregon(t, "init", "-contacts", sample("promo-excel.csv"))
+	if code != 0 || !strings.Contains(out, `"column": "Teléfono"`) || !strings.Contains(out, `"text": "{{Nombre}}"`) || !strings.Contains(out, `"defaultCountry": "EC"`) {
+		t.Errorf("starter for the Excel sample:\n%s", out)
+	}
+}
+
+func TestSandboxServerPrintsEachMessage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- exitCode(run(ctx, []string{"sandbox", "-addr", addr, "-latency", "1ms"}, &syncWriter{w: &out}, &errOut), &errOut)
+	}()
+	t.Setenv(tokenEnv, "cualquiera")
+	var code int
+	for range 100 { // the server may take a moment to listen
+		code, _, _ = pregon(t, "send", "-campaign", sample("encuesta-v1.json"), "-contacts", sample("encuesta-v1.csv"),
+			"-ledger", filepath.Join(t.TempDir(), "l.db"), "-base-url", "http://"+addr, "-rate", "100")
+		if code == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if c := <-done; c != 0 || code != 0 {
+		t.Fatalf("sandbox exit %d, send exit %d: %s", c, code, errOut.String())
+	}
+	printed := out.String()
+	lines := strings.Split(strings.TrimSpace(printed), "\n")
+	ok := len(lines) == 6 && strings.Contains(printed, "Verónica")
+	for id := 3001; id <= 3006; id++ {
+		ok = ok && strings.Contains(printed, fmt.Sprintf("/v1/message/sendContent/%d 200 ", id))
+	}
+	if !ok {
+		t.Errorf("sandbox printed:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	}
+}
+
+// syncWriter lets the sandbox's handlers print concurrently.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// The run history across an interrupted run and its resume: two runs, the
+// first ended by the signal, the second finished, counts adding up.
+func TestRunHistoryAcrossInterruptAndResume(t *testing.T) {
+	const n = 60
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 100 * time.Millisecond})
+	camp, csv, ledger := campaignFiles(t, n)
+	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "30"}
+	p := startPregon(t, args...)
+	waitFor(t, "10 requests", func() bool { return len(fake.Requests()) >= 10 })
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t); code != exitStopped {
+		t.Fatalf("interrupted run: exit %d", code)
+	}
+	p = startPregon(t, args...)
+	if code := p.wait(t); code != exitOK {
+		t.Fatalf("resume: exit %d: %s", code, p.errOut.String())
+	}
+	code, out, errOut := pregon(t, "status", "-ledger", ledger, "-json")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var st []statusJSON
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	runs := st[0].Runs
+	if len(runs) != 2 {
+		t.Fatalf("runs = %+v", runs)
+	}
+	resumed, interrupted := runs[0], runs[1] // newest first
+	if interrupted.EndedBy != "interrupted" || *interrupted.ExitCode != exitStopped || resumed.EndedBy != "finished" || *resumed.ExitCode != 0 {
+		t.Errorf("runs ended by %q (%d) then %q (%d)", interrupted.EndedBy, *interrupted.ExitCode, resumed.EndedBy, *resumed.ExitCode)
+	}
+	if interrupted.Sent+resumed.Sent != n || interrupted.Sent == 0 || resumed.Rate <= 0 || interrupted.PID == resumed.PID {
+		t.Errorf("runs: %+v", runs)
+	}
+	if interrupted.Flags["rate"] != 30.0 || interrupted.Flags["contacts_file"] != csv {
+		t.Errorf("flags = %v", interrupted.Flags)
+	}
+	code, table, _ := pregon(t, "status", "-ledger", ledger)
+	if code != 0 || !strings.Contains(table, "last run:") || !strings.Contains(table, "finished, exit 0, "+fmt.Sprint(resumed.Sent)+" sent") {
+		t.Errorf("status table:\n%s", table)
+	}
+}
+
+// The report, opened in a real browser: the numbers and the chart are
+// what a person sees.
+func TestReportInHeadlessChromium(t *testing.T) {
+	browser := findBrowser()
+	if browser == "" {
+		t.Skip("no chromium found (Debian package chromium; .ci/run installs it): the report was not checked in a browser")
+	}
+	t.Setenv(tokenEnv, "t")
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		if strings.HasSuffix(r.Contact, "007") {
+			return 403, "Contact has opted out <script>alert(1)</script>"
+		}
+		return 0, ""
+	}})
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "l.db")
+	if code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "100"); code != exitIncomplete {
+		t.Fatalf("send: exit %d: %s", code, errOut)
+	}
+	report := filepath.Join(dir, "report.html")
+	if code, _, errOut := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino", "-o", report); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	html := string(mustRead(t, report))
+	for _, bad := range []string{"<script", "http://", "https://", "@import", "<link"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("the report is not self-contained and inert: it contains %q", bad)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + filepath.Join(dir, "profile")}
+	dom, err := exec.CommandContext(ctx, browser, append(flags, "--dump-dom", "file://"+report)...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	text := string(dom)
+	for _, want := range []string{"Campaña «pedido-en-camino»", ">29<", "enviados · 93.5%", ">1<", "fallidos · 3.2%", "duplicados",
+		"403 Contact has opted out &lt;script&gt;alert(1)&lt;/script&gt;", `class="bar-sent"`, `class="bar-failed"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page Chromium built lacks %q", want)
+		}
+	}
+	shot := filepath.Join(dir, "report.png")
+	cmd := exec.CommandContext(ctx, browser, append(flags, "--screenshot="+shot, "--window-size=1000,900", "file://"+report)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The chart's bars are drawn in these colours; a person sees them only
+	// if the browser laid the chart out.
+	green, red := 0, 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			r, g, bl = r>>8, g>>8, bl>>8
+			switch {
+			case near(r, 0x2d) && near(g, 0xa4) && near(bl, 0x4e):
+				green++
+			case near(r, 0xcf) && near(g, 0x22) && near(bl, 0x2e):
+				red++
+			}
+		}
+	}
+	if green < 500 || red < 20 {
+		t.Errorf("the screenshot shows %d green and %d red pixels: the chart is not visible", green, red)
+	}
+}
+
+func near(a, b uint32) bool { return a+6 >= b && a <= b+6 }
+
+func findBrowser() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
