@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -354,4 +355,67 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A campaign's first import is sent while it is still importing: across
+// many import batches, every contact gets exactly one message, and
+// duplicate and invalid rows none.
+func TestFirstImportSendsWhileImporting(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	const n = 5000 // a few import batches
+	var b strings.Builder
+	b.WriteString("phone,nombre\n")
+	for i := range n {
+		switch {
+		case i%1000 == 999:
+			b.WriteString("12,Número malo\n")
+		case i%700 == 699:
+			fmt.Fprintf(&b, "+59399%07d,Repetido\n", i-1) // the row before, again
+		default:
+			fmt.Fprintf(&b, "+59399%07d,Cliente %d\n", i, i)
+		}
+	}
+	dir := t.TempDir()
+	csv := writeTemp(t, dir, "c.csv", b.String())
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "0")
+	if code != exitIncomplete { // the invalid rows
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	per := map[string]int{}
+	for _, r := range fake.Requests() {
+		per[r.Contact]++
+	}
+	st := status(t, ledger)[0]
+	if st.Invalid != 5 || st.Duplicate != 7 || st.Sent != n-12 || len(per) != n-12 || st.Pending != 0 {
+		t.Errorf("status %+v, %d contacts reached", st, len(per))
+	}
+	for c, k := range per {
+		if k != 1 {
+			t.Errorf("%s received %d messages", c, k)
+		}
+	}
+}
+
+func TestBrokenRowNearTheEndSendsNothing(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	var b strings.Builder
+	b.WriteString("phone,nombre\n")
+	for i := range 4000 {
+		fmt.Fprintf(&b, "+59399%07d,Cliente %d\n", i, i)
+	}
+	b.WriteString("+593999999999,Eva \"la jefa\"\n")
+	dir := t.TempDir()
+	csv := writeTemp(t, dir, "c.csv", b.String())
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(dir, "l.db"), "-base-url", fake.URL, "-rate", "0")
+	if code != exitUsage || !strings.Contains(errOut, "c.csv:4002:") || !strings.Contains(errOut, "nothing was sent") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("%d messages were sent from a broken file", n)
+	}
 }

@@ -25,6 +25,7 @@ const logEvery = 5 * time.Second
 type progress struct {
 	bar     *progressbar.ProgressBar // nil when not on a terminal
 	log     *slog.Logger
+	mu      sync.Mutex // guards total
 	total   int
 	sent    atomic.Int64
 	failed  atomic.Int64
@@ -47,6 +48,17 @@ func newProgress(stderr io.Writer, total int, log *slog.Logger) *progress {
 		)
 	}
 	return p
+}
+
+// setTotal corrects the number of contacts to send, once an import that
+// ran alongside the sending has counted them.
+func (p *progress) setTotal(n int) {
+	p.mu.Lock()
+	p.total = n
+	p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.ChangeMax(n)
+	}
 }
 
 func (p *progress) add(s campaign.State) {
@@ -84,7 +96,10 @@ func (p *progress) run(stats func() sender.Stats) (stop func()) {
 					return
 				case <-t.C:
 					st := stats()
-					p.log.Info("progress", "done", p.sent.Load()+p.failed.Load()+p.unknown.Load(), "of", p.total,
+					p.mu.Lock()
+					total := p.total
+					p.mu.Unlock()
+					p.log.Info("progress", "done", p.sent.Load()+p.failed.Load()+p.unknown.Load(), "of", total,
 						"sent", p.sent.Load(), "failed", p.failed.Load(), "unknown", p.unknown.Load(),
 						"rate", fmt.Sprintf("%.1f/s", rateOf(st)))
 				}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
@@ -172,36 +173,24 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, w := range c.Warnings() {
 		log.Warn("campaign: " + w)
 	}
-	imp, gen, err := importContacts(ctx, ledger, id, contacts, log)
-	if err != nil {
-		return err
-	}
-	log.Info("contacts read", "rows", imp.Rows, "new", imp.New, "already_done", imp.Done,
-		"invalid", imp.Invalid, "duplicate", imp.Duplicate)
-	for _, d := range imp.Duplicates {
-		log.Info("duplicate row, not sent again", "row", d)
-	}
-	if imp.Absent > 0 {
-		log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
-			"contacts", imp.Absent)
-	}
-
 	runID, err := ledger.StartRun(ctx, id, f.record(concurrency))
 	if err != nil {
 		return err
 	}
-	queue := ledger.Queue(id, gen, store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown})
-	remaining, err := queue.Remaining(ctx)
+	eligible := store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown}
+	work, err := startImport(ctx, ledger, id, contacts, f.contacts, eligible, log)
 	if err != nil {
 		return err
 	}
+	defer work.stop()
 	sendCtx := ctx
 	if f.maxDuration > 0 {
 		var cancel context.CancelFunc
 		sendCtx, cancel = context.WithTimeout(ctx, f.maxDuration)
 		defer cancel()
 	}
-	progress := newProgress(stderr, remaining, log)
+	progress := newProgress(stderr, work.total, log)
+	work.onDone = progress.setTotal
 	s := sender.New(client, sender.NewPacer(f.rate), sender.Options{
 		Concurrency: concurrency,
 		MaxAttempts: f.maxAttempts,
@@ -209,38 +198,126 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 	stopProgress := progress.run(s.Stats)
 	start := time.Now()
-	sendErr := s.Run(sendCtx, queue)
+	sendErr := s.Run(sendCtx, work.queue)
 	stopProgress()
+	if err := work.stop(); err != nil && sendErr == nil {
+		sendErr = err
+	}
 	return finish(context.WithoutCancel(ctx), ledger, runID, c.Name, s.Stats(), time.Since(start), sendErr, f.json, stdout)
 }
 
-// importContacts reads the whole CSV into the ledger before anything is
-// sent: a broken file stops the campaign before its first message. It
-// returns the import's generation, which the run's queue sends from.
-func importContacts(ctx context.Context, ledger *store.Ledger, id store.CampaignID, contacts *campaign.Contacts, log *slog.Logger) (store.ImportResult, int64, error) {
+// importWork is the import of a run's CSV and the queue the run sends from.
+type importWork struct {
+	queue  *store.Queue
+	total  int             // contacts to send, as far as known before sending
+	onDone func(total int) // called with the exact number once a following import ends
+	stop   func() error    // ends the import if it still runs; its error
+}
+
+// startImport brings the CSV into the ledger and returns the run's queue.
+//
+// A campaign's first import runs while the run already sends: the whole
+// file's syntax is checked first (a broken file sends nothing), then the
+// queue follows the import batch by batch, so the first message leaves
+// within a second even for a file of 100,000 rows. Later imports, which
+// may refresh contacts the queue would already have passed, finish before
+// anything is sent.
+func startImport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, contacts *campaign.Contacts,
+	path string, eligible store.Eligible, log *slog.Logger) (*importWork, error) {
+	fresh, err := ledger.Empty(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var rows int
+	if fresh {
+		if rows, err = campaign.CheckSyntax(path); err != nil {
+			return nil, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
+		}
+	}
 	imp, err := ledger.Import(ctx, id, contacts.Name(), contacts.Header())
 	if err != nil {
-		return store.ImportResult{}, 0, err
+		return nil, err
 	}
+	queue := ledger.Queue(id, imp.Generation(), eligible)
+	if !fresh {
+		res, err := fill(ctx, imp, contacts, log)
+		if err != nil {
+			imp.Abort(err)
+			return nil, err
+		}
+		logImport(log, res)
+		remaining, err := queue.Remaining(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &importWork{queue: queue, total: remaining, onDone: func(int) {}, stop: func() error { return nil }}, nil
+	}
+	w := &importWork{queue: queue.Follow(imp), total: rows}
+	importCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		res, err := fill(importCtx, imp, contacts, log)
+		if err != nil {
+			imp.Abort(err)
+			done <- err
+			return
+		}
+		logImport(log, res)
+		if w.onDone != nil {
+			w.onDone(res.New)
+		}
+		done <- nil
+	}()
+	var once sync.Once
+	var importErr error
+	w.stop = func() error {
+		once.Do(func() {
+			cancel()
+			importErr = <-done
+			if errors.Is(importErr, context.Canceled) {
+				importErr = nil // the run was stopped; the next run imports again
+			}
+		})
+		return importErr
+	}
+	return w, nil
+}
+
+// fill reads every row of the CSV into the import and finishes it.
+func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts, log *slog.Logger) (store.ImportResult, error) {
 	shown := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return store.ImportResult{}, err
+		}
 		m, err := contacts.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return store.ImportResult{}, 0, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
+			return store.ImportResult{}, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
 		}
 		if m.Problem != nil && shown < maxShownProblems {
 			shown++
 			log.Warn("invalid row, not sent", "problem", m.Problem.Error())
 		}
 		if err := imp.Add(ctx, m); err != nil {
-			return store.ImportResult{}, 0, err
+			return store.ImportResult{}, err
 		}
 	}
-	res, err := imp.Finish(ctx)
-	return res, imp.Generation(), err
+	return imp.Finish(ctx)
+}
+
+func logImport(log *slog.Logger, res store.ImportResult) {
+	log.Info("contacts read", "rows", res.Rows, "new", res.New, "already_done", res.Done,
+		"invalid", res.Invalid, "duplicate", res.Duplicate)
+	for _, d := range res.Duplicates {
+		log.Info("duplicate row, not sent again", "row", d)
+	}
+	if res.Absent > 0 {
+		log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
+			"contacts", res.Absent)
+	}
 }
 
 const maxShownProblems = 10

@@ -666,3 +666,38 @@ func Sample(path string, n int) (header []string, rows [][]string, err error) {
 	}
 	return header, rows, nil
 }
+
+// CheckSyntax reads the whole file as CSV, without rendering anything, and
+// returns how many rows it has, or the first place where the file itself
+// is broken (as Next would report it). It lets sending start before the
+// import ends without ever sending part of a broken file.
+func CheckSyntax(path string) (rows int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	src, _, err := decodeText(f)
+	if err != nil {
+		return 0, err
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
+	comma, err := sniffDelimiter(br)
+	if err != nil {
+		return 0, err
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	for {
+		_, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return max(0, rows-1), nil // the header is not a contact
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s:%w", filepath.Base(path), csvError(err))
+		}
+		rows++
+	}
+}

@@ -99,3 +99,14 @@ func (l *Ledger) Recover(ctx context.Context, id CampaignID) (int, error) {
 	})
 	return int(n), err
 }
+
+// Empty reports whether the campaign has no contacts yet: its first import
+// may be followed by the queue while it runs (see Queue.Follow).
+func (l *Ledger) Empty(ctx context.Context, id CampaignID) (bool, error) {
+	var n int
+	err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM contacts WHERE campaign_id = ? LIMIT 1)`, id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count contacts: %w", err)
+	}
+	return n == 0, nil
+}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
@@ -44,11 +45,19 @@ type Importer struct {
 	// inflight is the batch being committed while the next one fills:
 	// parsing and SQLite work at the same time.
 	inflight chan batchResult
+
+	// What a queue following the import (Queue.Follow) may hand out.
+	progress  sync.Mutex
+	committed int64         // highest rowid committed by this import
+	finished  bool          // Finish (or Abort) ran
+	failed    error         // why the import stopped, if it failed
+	changed   chan struct{} // closed and replaced at every change
 }
 
 type batchResult struct {
-	res ImportResult
-	err error
+	res   ImportResult
+	err   error
+	maxID int64 // highest rowid in the table after the batch
 }
 
 // Import starts importing a CSV (source is its file name, header its
@@ -58,7 +67,7 @@ type batchResult struct {
 // contact is a duplicate. Contacts of earlier imports that this CSV does
 // not list are kept as they are. Call it only while holding the Lock.
 func (l *Ledger) Import(ctx context.Context, id CampaignID, source string, header []string) (*Importer, error) {
-	im := &Importer{l: l, id: id, source: source}
+	im := &Importer{l: l, id: id, source: source, changed: make(chan struct{})}
 	hj, err := json.Marshal(header)
 	if err != nil {
 		return nil, fmt.Errorf("start import: %w", err)
@@ -88,14 +97,15 @@ func (im *Importer) Add(ctx context.Context, m campaign.Message) error {
 // Finish writes the last rows, drops the invalid and duplicate rows an
 // earlier import of the same file recorded (this import recorded them
 // afresh), and drops invalid rows whose contact now has a valid row.
-func (im *Importer) Finish(ctx context.Context) (ImportResult, error) {
+func (im *Importer) Finish(ctx context.Context) (res ImportResult, err error) {
+	defer func() { im.publish(0, true, err) }()
 	if err := im.flush(ctx); err != nil {
 		return im.res, err
 	}
 	if err := im.wait(); err != nil {
 		return im.res, err
 	}
-	err := im.l.write(ctx, func(tx *sql.Tx) error {
+	err = im.l.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM contacts WHERE campaign_id = ? AND seen_gen <> ? AND source = ?
 			AND state IN ('invalid', 'duplicate')`, im.id, im.gen, im.source); err != nil {
 			return err
@@ -144,12 +154,51 @@ func (im *Importer) flush(ctx context.Context) error {
 			}
 			return nil
 		})
+		var maxID int64
 		if err != nil {
 			err = fmt.Errorf("import: %w", err)
+		} else if err = im.l.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM contacts`).Scan(&maxID); err != nil {
+			err = fmt.Errorf("import: %w", err)
 		}
-		done <- batchResult{res: res, err: err}
+		if err == nil {
+			im.publish(maxID, false, nil)
+		}
+		done <- batchResult{res: res, err: err, maxID: maxID}
 	}()
 	return nil
+}
+
+// Abort ends an import that will not be finished (the file is broken, or
+// the run was stopped): a queue following it stops waiting. The rows
+// imported so far stay; the next import of the campaign starts over.
+func (im *Importer) Abort(err error) {
+	if im.inflight != nil {
+		<-im.inflight
+		im.inflight = nil
+	}
+	im.publish(0, true, fmt.Errorf("import stopped: %w", err))
+}
+
+// publish records the import's progress and wakes queues following it.
+func (im *Importer) publish(committed int64, finished bool, failed error) {
+	im.progress.Lock()
+	defer im.progress.Unlock()
+	if committed > im.committed {
+		im.committed = committed
+	}
+	if finished && !im.finished {
+		im.finished = true
+		im.failed = failed
+	}
+	close(im.changed)
+	im.changed = make(chan struct{})
+}
+
+// state is the import's progress for a following queue.
+func (im *Importer) state() (committed int64, finished bool, failed error, changed <-chan struct{}) {
+	im.progress.Lock()
+	defer im.progress.Unlock()
+	return im.committed, im.finished, im.failed, im.changed
 }
 
 // wait waits for the batch being committed, if any, and counts it.

@@ -24,6 +24,7 @@ type Queue struct {
 	gen      int64
 	eligible Eligible
 	lastID   int64
+	follow   *Importer // set by Follow: hand out rows as the import commits them
 }
 
 // Queue returns the campaign's work queue, in the order contacts were first
@@ -40,13 +41,54 @@ const eligibleSQL = `seen_gen = :gen AND (state = 'pending'
 	OR (state = 'failed' AND (permanent = 0 OR :retry_failed))
 	OR (state = 'unknown' AND :resend_unknown))`
 
+// Follow makes the queue hand out contacts while im is still importing,
+// as soon as their batch is committed: the first message leaves within a
+// second, whatever the size of the file.
+//
+// Only for a campaign that had no contacts before this import: then every
+// row the import writes is new, rowids follow the file, and nothing behind
+// the queue's position changes later. (On a re-import an older contact may
+// be refreshed after the queue has passed it.)
+func (q *Queue) Follow(im *Importer) *Queue {
+	q.follow = im
+	return q
+}
+
 // Next returns up to n more contacts to send, after those already handed
-// out. An empty result means there is nothing left.
+// out. An empty result means there is nothing left. A queue that follows
+// an import waits for the import's next batch, or its end.
 func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
+	if q.follow == nil {
+		return q.next(ctx, n, -1)
+	}
+	for {
+		committed, finished, failed, changed := q.follow.state()
+		if failed != nil {
+			return nil, failed
+		}
+		limit := committed
+		if finished {
+			limit = -1
+		}
+		jobs, err := q.next(ctx, n, limit)
+		if err != nil || len(jobs) > 0 || finished {
+			return jobs, err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// next reads the eligible contacts after the queue's position, up to rowid
+// limit (-1: no limit).
+func (q *Queue) next(ctx context.Context, n int, limit int64) ([]campaign.Job, error) {
 	rows, err := q.l.db.QueryContext(ctx, `SELECT id, line, contact, path, payload, attempts FROM contacts
-		WHERE campaign_id = :id AND id > :after AND `+eligibleSQL+`
+		WHERE campaign_id = :id AND id > :after AND (:limit < 0 OR id <= :limit) AND `+eligibleSQL+`
 		ORDER BY id LIMIT :n`,
-		sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("gen", q.gen),
+		sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("limit", limit), sql.Named("gen", q.gen),
 		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown),
 		sql.Named("n", n))
 	if err != nil {
