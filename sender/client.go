@@ -24,8 +24,9 @@ type Client struct {
 	token string
 	http  *http.Client
 	// gate, when set, is called just before each request is written to
-	// its connection: the moment that counts for the platform's rate limit.
-	gate func()
+	// its connection (the moment that counts for the platform's rate
+	// limit); the function it returns is called once the write is done.
+	gate func() (written func())
 	// roots, when set, replaces the system's certificate authorities
 	// (tests of the TLS path).
 	roots *x509.CertPool
@@ -89,7 +90,7 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 			if gc, ok := info.Conn.(*gatedConn); ok {
 				gc.armed.Store(true) // the gate runs at the request's first write
 			} else if c.gate != nil {
-				c.gate() // a connection not made by our dialers (a proxy's)
+				c.gate()() // a connection not made by our dialers (a proxy's)
 			}
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {

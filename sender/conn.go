@@ -21,7 +21,8 @@ type gatedConn struct {
 
 func (c *gatedConn) Write(p []byte) (int, error) {
 	if c.armed.CompareAndSwap(true, false) && c.client.gate != nil {
-		c.client.gate()
+		written := c.client.gate()
+		defer written()
 	}
 	return c.Conn.Write(p)
 }

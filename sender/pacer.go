@@ -82,11 +82,14 @@ func (p *Pacer) Wait(ctx context.Context) error {
 }
 
 // admit blocks until a request can be written without putting more than
-// max requests into any one-second window, and counts it as written. It is
-// called from the HTTP client once the connection is ready.
-func (p *Pacer) admit() {
+// max requests into any one-second window, and takes a slot for it. The
+// caller writes the request and then calls the returned function, which
+// moves the slot's time to the end of the write: a write delayed after
+// admission (the goroutine waiting for a thread while others are in
+// SQLite) then delays the next window too, instead of shortening it.
+func (p *Pacer) admit() (written func()) {
 	if p.max == 0 {
-		return
+		return func() {}
 	}
 	for {
 		p.mu.Lock()
@@ -97,10 +100,17 @@ func (p *Pacer) admit() {
 		oldest := p.ring[(p.next-n+len(p.ring))%len(p.ring)]
 		wait := oldest.Add(time.Second + windowSlack).Sub(now)
 		if wait <= 0 {
-			p.ring[p.next] = now
+			slot := p.next
+			p.ring[slot] = now
 			p.next = (p.next + 1) % len(p.ring)
 			p.mu.Unlock()
-			return
+			return func() {
+				p.mu.Lock()
+				if t := p.now(); t.After(p.ring[slot]) {
+					p.ring[slot] = t
+				}
+				p.mu.Unlock()
+			}
 		}
 		p.mu.Unlock()
 		time.Sleep(wait)
