@@ -39,6 +39,14 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+	ctx := stopOnSignal()
+	os.Exit(exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// stopOnSignal returns a context cancelled by the first SIGINT or SIGTERM
+// (a graceful stop: requests in flight finish and are recorded); a second
+// signal exits at once.
+func stopOnSignal() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -50,7 +58,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pregon: quit at once: contacts in flight will show as unknown on the next run")
 		os.Exit(exitStopped)
 	}()
-	os.Exit(exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+	return ctx
 }
 
 const usage = `pregon sends one chat message per CSV row through the Messages API.
@@ -114,31 +122,41 @@ type outcomeError struct {
 
 func (e *outcomeError) Error() string { return e.msg }
 
+// exitCode reports err on stderr, unless it was reported already, and
+// returns the process's exit code for it.
 func exitCode(err error, stderr io.Writer) int {
+	code, msg := classify(err)
+	if msg != "" {
+		fmt.Fprintln(stderr, "pregon:", msg)
+	}
+	return code
+}
+
+// codeOf is err's exit code.
+func codeOf(err error) int {
+	code, _ := classify(err)
+	return code
+}
+
+// classify maps an error to its exit code and the message still to print.
+func classify(err error) (int, string) {
 	if err == nil {
-		return exitOK
+		return exitOK, ""
 	}
 	var oe *outcomeError
 	var ce *campaign.Error
 	var ue usageError
 	var changed *store.ChangedError
-	var locked *store.LockedError
-	var rejected *sender.RejectedError
 	switch {
 	case errors.Is(err, errUsage):
-		return exitUsage
+		return exitUsage, ""
 	case errors.As(err, &oe):
-		if oe.msg != "" {
-			fmt.Fprintln(stderr, "pregon:", oe.msg)
-		}
-		return oe.code
+		return oe.code, oe.msg
 	case errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &changed), errors.Is(err, store.ErrSandboxMismatch):
-		fmt.Fprintln(stderr, "pregon:", err)
-		return exitUsage
-	case errors.As(err, &locked), errors.As(err, &rejected), errors.Is(err, context.Canceled):
-		fmt.Fprintln(stderr, "pregon:", err)
-		return exitStopped
+		return exitUsage, err.Error()
 	}
-	fmt.Fprintln(stderr, "pregon:", err)
-	return exitStopped
+	// Everything else stopped a run with work left: a token rejected,
+	// another run holding the campaign, an interruption, a ledger that
+	// cannot be written.
+	return exitStopped, err.Error()
 }

@@ -411,11 +411,17 @@ func TestBrokenRowNearTheEndSendsNothing(t *testing.T) {
 	csv := writeTemp(t, dir, "c.csv", b.String())
 	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
 	fake := sendertest.NewServer(t, sendertest.Config{})
-	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(dir, "l.db"), "-base-url", fake.URL, "-rate", "0")
+	ledger := filepath.Join(dir, "l.db")
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "0")
 	if code != exitUsage || !strings.Contains(errOut, "c.csv:4002:") || !strings.Contains(errOut, "nothing was sent") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 	if n := len(fake.Requests()); n != 0 {
 		t.Errorf("%d messages were sent from a broken file", n)
+	}
+	// The run history says how that run ended, not that it vanished.
+	runs := status(t, ledger)[0].Runs
+	if len(runs) != 1 || runs[0].EndedBy != "error" || runs[0].ExitCode == nil || *runs[0].ExitCode != exitUsage {
+		t.Errorf("runs = %+v", runs)
 	}
 }

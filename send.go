@@ -89,7 +89,7 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 	return f, nil
 }
 
-func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	f, err := parseSendFlags(args, stderr)
 	if err != nil {
 		return err
@@ -177,8 +177,14 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	recorded := false // finish records how the run ended; an earlier error is recorded here
+	defer func() {
+		if err != nil && !recorded {
+			ledger.EndRun(context.WithoutCancel(ctx), store.Run{ID: runID, Ended: time.Now(), EndedBy: "error", ExitCode: codeOf(err)})
+		}
+	}()
 	eligible := store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown}
-	work, err := startImport(ctx, ledger, id, contacts, f.contacts, eligible, log)
+	work, err := prepareImport(ctx, ledger, id, contacts, f.contacts, eligible, log)
 	if err != nil {
 		return err
 	}
@@ -190,7 +196,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer cancel()
 	}
 	progress := newProgress(stderr, work.total, log)
-	work.onDone = progress.setTotal
+	work.start(ctx, progress.setTotal)
 	s := sender.New(client, sender.NewPacer(f.rate), sender.Options{
 		Concurrency: concurrency,
 		MaxAttempts: f.maxAttempts,
@@ -203,26 +209,30 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := work.stop(); err != nil && sendErr == nil {
 		sendErr = err
 	}
+	recorded = true
 	return finish(context.WithoutCancel(ctx), ledger, runID, c.Name, s.Stats(), time.Since(start), sendErr, f.json, stdout)
 }
 
 // importWork is the import of a run's CSV and the queue the run sends from.
 type importWork struct {
-	queue  *store.Queue
-	total  int             // contacts to send, as far as known before sending
-	onDone func(total int) // called with the exact number once a following import ends
-	stop   func() error    // ends the import if it still runs; its error
+	queue *store.Queue
+	total int // contacts to send, as far as known before sending
+	// start begins a following import (see prepareImport); onDone gets
+	// the exact number of contacts to send once it is known.
+	start func(ctx context.Context, onDone func(total int))
+	stop  func() error // ends the import if it still runs; its error
 }
 
-// startImport brings the CSV into the ledger and returns the run's queue.
+// prepareImport brings the CSV into the ledger, or prepares to, and
+// returns the run's queue.
 //
 // A campaign's first import runs while the run already sends: the whole
 // file's syntax is checked first (a broken file sends nothing), then the
 // queue follows the import batch by batch, so the first message leaves
 // within a second even for a file of 100,000 rows. Later imports, which
-// may refresh contacts the queue would already have passed, finish before
-// anything is sent.
-func startImport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, contacts *campaign.Contacts,
+// may refresh contacts the queue would already have passed, finish here,
+// before anything is sent.
+func prepareImport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, contacts *campaign.Contacts,
 	path string, eligible store.Eligible, log *slog.Logger) (*importWork, error) {
 	fresh, err := ledger.Empty(ctx, id)
 	if err != nil {
@@ -250,24 +260,27 @@ func startImport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 		if err != nil {
 			return nil, err
 		}
-		return &importWork{queue: queue, total: remaining, onDone: func(int) {}, stop: func() error { return nil }}, nil
+		return &importWork{queue: queue, total: remaining,
+			start: func(context.Context, func(int)) {}, stop: func() error { return nil }}, nil
 	}
 	w := &importWork{queue: queue.Follow(imp), total: rows}
-	importCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() {
-		res, err := fill(importCtx, imp, contacts, log)
-		if err != nil {
-			imp.Abort(err)
-			done <- err
-			return
-		}
-		logImport(log, res)
-		if w.onDone != nil {
-			w.onDone(res.New)
-		}
-		done <- nil
-	}()
+	cancel := func() {}
+	w.start = func(ctx context.Context, onDone func(int)) {
+		var importCtx context.Context
+		importCtx, cancel = context.WithCancel(ctx)
+		go func() {
+			res, err := fill(importCtx, imp, contacts, log)
+			if err != nil {
+				imp.Abort(err)
+				done <- err
+				return
+			}
+			logImport(log, res)
+			onDone(res.New)
+			done <- nil
+		}()
+	}
 	var once sync.Once
 	var importErr error
 	w.stop = func() error {

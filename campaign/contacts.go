@@ -340,9 +340,9 @@ func (r *Contacts) readChunk() *chunk {
 			continue
 		}
 		k := known.(knownColumns)
-		for col, v := range map[string]string{"contact_id": k.ContactID, "phone": k.Phone, "email": k.Email, "id": k.ID} {
-			if _, ok := r.display[col]; ok {
-				cells[col] = v
+		for _, kc := range [...]struct{ col, v string }{{"contact_id", k.ContactID}, {"phone", k.Phone}, {"email", k.Email}, {"id", k.ID}} {
+			if _, ok := r.display[kc.col]; ok {
+				cells[kc.col] = kc.v
 			}
 		}
 		c.rows = append(c.rows, rawRow{line: line, cells: cells})
