@@ -145,24 +145,8 @@ func (b *bencher) files(name string, n int) (camp, csv string, err error) {
 }
 
 func (b *bencher) run(args ...string) (child, error) {
-	cmd := exec.CommandContext(b.ctx, b.exe, args...)
-	cmd.Env = append(os.Environ(), tokenEnv+"=bench")
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	c := child{started: time.Now()}
-	err := cmd.Run()
-	c.wall = time.Since(c.started)
-	c.stderr = errb.String()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return c, err
-	}
-	c.code = cmd.ProcessState.ExitCode()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		c.maxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
-	}
-	return c, nil
+	c, _, err := b.runUntil("", args...)
+	return c, err
 }
 
 func (b *bencher) send(name string, n int, fake *sendertest.Server, extra ...string) (child, error) {
@@ -273,8 +257,9 @@ func (b *bencher) importRun(n int) (benchResult, error) {
 	return r, nil
 }
 
-// runUntil runs a child until it writes a line containing marker to
-// stderr, then stops it with SIGTERM; it returns when the marker came.
+// runUntil runs a child; when marker is not empty, it stops the child with
+// SIGTERM once it writes a line containing marker to stderr, and returns
+// how long after the start that came.
 func (b *bencher) runUntil(marker string, args ...string) (child, time.Duration, error) {
 	cmd := exec.CommandContext(b.ctx, b.exe, args...)
 	cmd.Env = append(os.Environ(), tokenEnv+"=bench")
@@ -291,7 +276,7 @@ func (b *bencher) runUntil(marker string, args ...string) (child, time.Duration,
 	sc := bufio.NewScanner(pipe)
 	for sc.Scan() {
 		errb.WriteString(sc.Text() + "\n")
-		if seen == 0 && strings.Contains(sc.Text(), marker) {
+		if marker != "" && seen == 0 && strings.Contains(sc.Text(), marker) {
 			seen = time.Since(c.started)
 			cmd.Process.Signal(syscall.SIGTERM)
 		}

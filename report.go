@@ -163,7 +163,8 @@ func buildChart(minutes []store.Minute) chart {
 		c.Max = max(c.Max, m.Sent+m.Failed+m.Unknown)
 	}
 	plotW, plotH := float64(c.Width-50), float64(c.Base-10)
-	step := plotW / float64(len(minutes))
+	// A short campaign has few minutes: keep its bars bar-shaped.
+	step := min(plotW/float64(len(minutes)), 36)
 	scale := plotH / float64(c.Max)
 	every := max(1, len(minutes)/8)
 	for i, m := range minutes {
