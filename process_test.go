@@ -311,3 +311,49 @@ func TestNotAfterRefusesALateStart(t *testing.T) {
 		t.Errorf("before the limit: exit %d: %s", code, errOut)
 	}
 }
+
+// A ledger on a disk that fills up during the run: the run stops, and no
+// request was made whose attempt is not on record. The ledger lives on a
+// small tmpfs, so the disk really is full (needs root to mount).
+func TestFullDiskStopsSending(t *testing.T) {
+	dir := t.TempDir()
+	disk := filepath.Join(dir, "disk")
+	if err := os.Mkdir(disk, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", disk).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs here (%v: %s): the full-disk case was not checked", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { exec.Command("umount", disk).Run() })
+	t.Setenv(tokenEnv, "t")
+	const n = 6000
+	var b strings.Builder
+	b.WriteString("phone,nombre\n")
+	for i := range n {
+		fmt.Fprintf(&b, "+59399%07d,Cliente con un nombre bastante largo para llenar el disco %d\n", i, i)
+	}
+	camp := writeTemp(t, dir, "c.json", `{"name":"proceso","api":"v2","message":{"type":"text","text":"Hola {{nombre}}, este es un mensaje largo para que cada fila ocupe espacio en el libro."}}`)
+	csv := writeTemp(t, dir, "c.csv", b.String())
+	ledger := filepath.Join(disk, "pregon.db")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "0")
+	if code != exitStopped || strings.Count(errOut, "disk is full") != 1 || !strings.Contains(errOut, "run the same command again") {
+		t.Fatalf("exit %d, want 3 with the disk full: %s", code, errOut)
+	}
+	reqs := fake.Requests()
+	if len(reqs) == 0 || len(reqs) >= n {
+		t.Fatalf("%d requests: the disk did not fill mid-run", len(reqs))
+	}
+	attempted := map[string]bool{}
+	for _, c := range ledgerContacts(t, ledger) {
+		if c.Attempts > 0 {
+			attempted[c.Contact] = true
+		}
+	}
+	for _, r := range reqs {
+		if !attempted[r.Contact] {
+			t.Errorf("request for %s was made without its attempt on record", r.Contact)
+		}
+	}
+	t.Logf("%d requests before the disk filled, each with its attempt recorded; the operator read:\n%s", len(reqs), errOut)
+}

@@ -416,8 +416,10 @@ func finish(ctx context.Context, ledger *store.Ledger, runID int64, name string,
 		out.Error = sendErr.Error()
 	}
 	if err := ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), Sent: int(st.Sent), Failed: int(st.Failed),
-		Unknown: int(st.Unknown), Rate: out.Run.Rate, EndedBy: endedBy, ExitCode: code}); err != nil {
-		return errors.Join(sendErr, err)
+		Unknown: int(st.Unknown), Rate: out.Run.Rate, EndedBy: endedBy, ExitCode: code}); err != nil && sendErr == nil {
+		// The outcomes are recorded; only the run history misses its end.
+		sendErr, endedBy, code = fmt.Errorf("record the end of the run: %w", err), "error", exitStopped
+		out.EndedBy, out.ExitCode, out.Error = endedBy, code, sendErr.Error()
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)

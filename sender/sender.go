@@ -44,7 +44,10 @@ func (e *RejectedError) Error() string {
 // and no request is ever made whose attempt is not on record.
 type LedgerError struct{ Err error }
 
-func (e *LedgerError) Error() string { return "ledger: " + e.Err.Error() }
+func (e *LedgerError) Error() string {
+	return "the ledger cannot be written (" + e.Err.Error() + "): sending stopped, so that no message goes out unrecorded; " +
+		"free disk space or release the file, then run the same command again"
+}
 func (e *LedgerError) Unwrap() error { return e.Err }
 
 // Options tune a Sender. The zero value of a field means its default.
