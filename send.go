@@ -156,7 +156,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	if err != nil {
 		var changed *store.ChangedError
 		if errors.As(err, &changed) {
-			return usageError{fmt.Errorf("%w:\n%s\nIf the change is intended, run again with -allow-changed: contacts not sent yet get the new message.",
+			return usageError{fmt.Errorf("%w:\n%s\nif the change is intended, run again with -allow-changed: contacts not sent yet get the new message",
 				err, campaign.DescribeChange(changed.Recorded, changed.Current))}
 		}
 		return err

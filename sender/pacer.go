@@ -60,25 +60,29 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	for {
-		p.mu.Lock()
-		pause := p.pausedUntil.Sub(p.now())
-		p.mu.Unlock()
-		if pause <= 0 {
-			break
-		}
-		if err := sleep(ctx, pause); err != nil {
+		if err := sleep(ctx, p.pause()); err != nil {
 			return err
 		}
+		// Not limiter.Wait: it fails at once, with an error that is not the
+		// context's, when the context's deadline (-max-duration) comes before
+		// the reserved slot, which would end the run as if it had broken.
+		r := p.limiter.Reserve()
+		if err := sleep(ctx, r.Delay()); err != nil {
+			r.Cancel() // give the slot back to the requests still waiting
+			return err
+		}
+		// A 429 may have paused everyone while this slot was awaited.
+		if p.pause() <= 0 {
+			return nil
+		}
 	}
-	// Not limiter.Wait: it fails at once, with an error that is not the
-	// context's, when the context's deadline (-max-duration) comes before
-	// the reserved slot, which would end the run as if it had broken.
-	r := p.limiter.Reserve()
-	if err := sleep(ctx, r.Delay()); err != nil {
-		r.Cancel() // give the slot back to the requests still waiting
-		return err
-	}
-	return nil
+}
+
+// pause is how long the platform asked everyone to wait, from now.
+func (p *Pacer) pause() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pausedUntil.Sub(p.now())
 }
 
 // admit blocks until a request can be written without putting more than

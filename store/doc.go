@@ -3,9 +3,9 @@
 // so that a run can be resumed after any interruption without sending a
 // message twice or skipping one.
 //
-// It is the only package with SQL in it. Every write goes through one
-// writer goroutine that commits whatever is queued in one durable
-// transaction (group commit), so an attempt is on disk before its request
-// is made, at thousands of commits per second. It never logs and never
-// makes network calls.
+// It is the only package with SQL in it. Writes share durable transactions
+// (group commit: whoever finds no commit in progress commits everything
+// queued), so an attempt is on disk before its request is made, at
+// thousands of messages per second. It never logs and never makes network
+// calls.
 package store

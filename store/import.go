@@ -195,10 +195,10 @@ func (im *Importer) publish(committed int64, finished bool, failed error) {
 }
 
 // state is the import's progress for a following queue.
-func (im *Importer) state() (committed int64, finished bool, failed error, changed <-chan struct{}) {
+func (im *Importer) state() (committed int64, finished bool, changed <-chan struct{}, failed error) {
 	im.progress.Lock()
 	defer im.progress.Unlock()
-	return im.committed, im.finished, im.failed, im.changed
+	return im.committed, im.finished, im.changed, im.failed
 }
 
 // wait waits for the batch being committed, if any, and counts it.

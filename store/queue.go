@@ -62,7 +62,7 @@ func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
 		return q.next(ctx, n, -1)
 	}
 	for {
-		committed, finished, failed, changed := q.follow.state()
+		committed, finished, changed, failed := q.follow.state()
 		if failed != nil {
 			return nil, failed
 		}
