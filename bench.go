@@ -44,8 +44,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "tiny sizes, to check that the bench still works (CI)")
 	only := fs.String("only", "", "run only the measurements whose name contains this `text` (rate, ceiling, first, dry, import)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	sizes := struct{ rate, ceiling, first, big int }{1000, 20000, 100_000, 1_000_000}
 	latencies := []time.Duration{20 * time.Millisecond, 200 * time.Millisecond, time.Second, 2 * time.Second}

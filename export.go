@@ -31,8 +31,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	outcome := fs.String("outcome", "", "only contacts in these `states`, comma-separated: "+joinStates(campaign.States)+" (default all)")
 	outPath := fs.String("o", "", "write to this `file` (created with mode 0600; default standard output)")
 	delim := fs.String("delimiter", ";", "cell delimiter: ; (Excel in Spanish), , or tab")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *name == "" || fs.NArg() > 0 {
 		return usageError{errors.New("export: -campaign NAME is required (see pregon status for the names)")}

@@ -26,8 +26,8 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	typ := fs.String("type", "whatsapp_template", "message type: whatsapp_template, text, image or quick_reply")
 	api := fs.String("api", "v2", "API version: v1 or v2 (whatsapp_template needs v2)")
 	outPath := fs.String("o", "", "write the campaign to this `file` (default standard output)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *contacts == "" || fs.NArg() > 0 {
 		return usageError{errors.New("init: -contacts FILE is required")}

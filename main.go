@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -106,6 +107,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // errUsage means the problem was already explained (flag's own message).
 var errUsage = errors.New("usage")
 
+// errHelp means the user asked for a command's flags, which were printed.
+var errHelp = errors.New("help")
+
+// parseFlags parses a command's flags; flag prints the problem, or the
+// help that -h asked for.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return errHelp
+	case err != nil:
+		return errUsage
+	}
+	return nil
+}
+
 // usageError is a problem with how pregon was called or with its input;
 // nothing was sent.
 type usageError struct{ err error }
@@ -148,6 +165,8 @@ func classify(err error) (int, string) {
 	var ue usageError
 	var changed *store.ChangedError
 	switch {
+	case errors.Is(err, errHelp):
+		return exitOK, ""
 	case errors.Is(err, errUsage):
 		return exitUsage, ""
 	case errors.As(err, &oe):

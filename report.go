@@ -28,8 +28,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
 	name := fs.String("campaign", "", "the campaign to report on (required)")
 	outPath := fs.String("o", "", "write the report to this `file` (default standard output)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *name == "" || fs.NArg() > 0 {
 		return usageError{errors.New("report: -campaign NAME is required (see pregon status for the names)")}

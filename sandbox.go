@@ -22,8 +22,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	addr := fs.String("addr", "127.0.0.1:8025", "`address` to listen on")
 	latency := fs.Duration("latency", 150*time.Millisecond, "how long each answer takes (±50%)")
 	perSecond := fs.Int("limit", 25, "answer 429 beyond this many requests per second, like the platform (0: never)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -68,8 +68,8 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "also send to contacts the platform refused before")
 	fs.BoolVar(&f.allowChanged, "allow-changed", false, "continue although the campaign's message changed since the ledger recorded it")
 	fs.BoolVar(&f.json, "json", false, "print the end-of-run summary as one JSON object on standard output")
-	if err := fs.Parse(args); err != nil {
-		return nil, errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Errorf("send: unexpected argument %q (flags go before it? every option starts with -)", fs.Arg(0))}

@@ -59,8 +59,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
 	name := fs.String("campaign", "", "show only this campaign")
 	asJSON := fs.Bool("json", false, "print JSON: an array with one object per campaign")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	ledger, err := store.OpenReadOnly(ctx, *ledgerPath)
 	if err != nil {
