@@ -17,6 +17,28 @@ import (
 //go:embed schema.sql
 var schema string
 
+// schemaVersion is the ledger format this pregon writes, kept in SQLite's
+// user_version. A later format change migrates older ledgers up from here.
+const schemaVersion = 1
+
+// checkVersion refuses a ledger written by a newer pregon, and stamps a new
+// ledger with this one's format.
+func checkVersion(ctx context.Context, db *sql.DB, write bool) error {
+	var v int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read ledger version: %w", err)
+	}
+	switch {
+	case v > schemaVersion:
+		return fmt.Errorf("the ledger was written by a newer pregon (format %d, this one knows %d): use that version", v, schemaVersion)
+	case v < schemaVersion && write:
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
+			return fmt.Errorf("stamp ledger version: %w", err)
+		}
+	}
+	return nil
+}
+
 // maxBatch bounds how many queued writes share one transaction.
 const maxBatch = 512
 
@@ -105,6 +127,10 @@ func open(ctx context.Context, path, mode string, opts []Option) (*Ledger, error
 	}
 	l := &Ledger{db: db, path: path, stmts: map[string]*sql.Stmt{}}
 	l.idle = sync.NewCond(&l.mu)
+	if err := checkVersion(ctx, db, mode != "ro"); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if mode != "ro" {
 		if _, err := db.ExecContext(ctx, schema); err != nil {
 			db.Close()
