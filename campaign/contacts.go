@@ -135,24 +135,14 @@ func (c *Campaign) Open(path string) (*Contacts, error) {
 }
 
 func (c *Campaign) newContacts(f *os.File, name string) (*Contacts, error) {
-	src, enc, err := decodeText(f)
+	cr, enc, err := csvReader(f)
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
-	br := bufio.NewReaderSize(src, 64<<10)
-	comma, err := sniffDelimiter(br)
-	if err != nil {
-		return nil, &Error{File: name, Err: err}
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	// Rows may be shorter or longer than the header (Excel's trailing
-	// ";;;"); Next decides what a longer row means.
-	cr.FieldsPerRecord = -1
 	um, err := gocsv.NewUnmarshaller(cr, knownColumns{})
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Err: errors.New("the file is empty: it needs a header row and one row per contact")}
+			return nil, &Error{File: name, Err: errEmptyFile}
 		}
 		return nil, &Error{File: name, Err: csvError(err)}
 	}
@@ -161,6 +151,28 @@ func (c *Campaign) newContacts(f *os.File, name string) (*Contacts, error) {
 		return nil, &Error{File: name, Err: err}
 	}
 	return r, nil
+}
+
+var errEmptyFile = errors.New("the file is empty: it needs a header row and one row per contact")
+
+// csvReader is how every reader of a contacts file sees it: converted to
+// UTF-8 (decodeText), split on the delimiter its header uses, and rows
+// allowed to be shorter or longer than the header (Excel's trailing ";;;";
+// Next decides what a longer row means).
+func csvReader(f *os.File) (*csv.Reader, string, error) {
+	src, enc, err := decodeText(f)
+	if err != nil {
+		return nil, "", err
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
+	comma, err := sniffDelimiter(br)
+	if err != nil {
+		return nil, "", err
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	return cr, enc, nil
 }
 
 func (r *Contacts) readHeader() error {
@@ -633,18 +645,10 @@ func Sample(path string, n int) (header []string, rows [][]string, err error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	src, _, err := decodeText(f)
+	cr, _, err := csvReader(f)
 	if err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReader(src)
-	comma, err := sniffDelimiter(br)
-	if err != nil {
-		return nil, nil, err
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
 	for len(rows) <= n {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -662,7 +666,7 @@ func Sample(path string, n int) (header []string, rows [][]string, err error) {
 		rows = append(rows, rec)
 	}
 	if header == nil {
-		return nil, nil, &Error{File: filepath.Base(path), Err: errors.New("the file is empty: it needs a header row and one row per contact")}
+		return nil, nil, &Error{File: filepath.Base(path), Err: errEmptyFile}
 	}
 	return header, rows, nil
 }
@@ -677,18 +681,10 @@ func CheckSyntax(path string) (rows int, err error) {
 		return 0, err
 	}
 	defer f.Close()
-	src, _, err := decodeText(f)
+	cr, _, err := csvReader(f)
 	if err != nil {
 		return 0, err
 	}
-	br := bufio.NewReaderSize(src, 64<<10)
-	comma, err := sniffDelimiter(br)
-	if err != nil {
-		return 0, err
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	for {
 		_, err := cr.Read()
