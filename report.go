@@ -104,15 +104,11 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 		return nil, usageError{fmt.Errorf("report: no campaign %q in %s", name, ledger.Path())}
 	}
 	s := sums[0]
-	id, _, err := ledger.Lookup(ctx, name)
+	minutes, err := ledger.Timeline(ctx, s.ID)
 	if err != nil {
 		return nil, err
 	}
-	minutes, err := ledger.Timeline(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	runs, err := ledger.Runs(ctx, id, 0)
+	runs, err := ledger.Runs(ctx, s.ID, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -97,11 +97,7 @@ func loadStatus(ctx context.Context, ledger *store.Ledger, path, name string) ([
 	}
 	out := make([]campaignStatus, 0, len(sums))
 	for _, s := range sums {
-		id, _, err := ledger.Lookup(ctx, s.Name)
-		if err != nil {
-			return nil, err
-		}
-		runs, err := ledger.Runs(ctx, id, 0)
+		runs, err := ledger.Runs(ctx, s.ID, 0)
 		if err != nil {
 			return nil, err
 		}

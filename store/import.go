@@ -55,9 +55,8 @@ type Importer struct {
 }
 
 type batchResult struct {
-	res   ImportResult
-	err   error
-	maxID int64 // highest rowid in the table after the batch
+	res ImportResult
+	err error
 }
 
 // Import starts importing a CSV (source is its file name, header its
@@ -140,6 +139,7 @@ func (im *Importer) flush(ctx context.Context) error {
 	im.inflight = done
 	go func() {
 		var res ImportResult
+		var maxID int64
 		err := im.l.write(ctx, func(tx *sql.Tx) error {
 			res = ImportResult{}
 			w, err := newRowWriter(ctx, tx, im)
@@ -152,18 +152,16 @@ func (im *Importer) flush(ctx context.Context) error {
 					return fmt.Errorf("line %d: %w", m.Line, err)
 				}
 			}
-			return nil
+			// Every rowid up to here is committed with this batch: a
+			// following queue may hand those contacts out.
+			return tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM contacts`).Scan(&maxID)
 		})
-		var maxID int64
 		if err != nil {
 			err = fmt.Errorf("import: %w", err)
-		} else if err = im.l.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM contacts`).Scan(&maxID); err != nil {
-			err = fmt.Errorf("import: %w", err)
-		}
-		if err == nil {
+		} else {
 			im.publish(maxID, false, nil)
 		}
-		done <- batchResult{res: res, err: err, maxID: maxID}
+		done <- batchResult{res: res, err: err}
 	}()
 	return nil
 }

@@ -42,8 +42,8 @@ func (e *LockedError) Error() string {
 		e.Campaign, e.Holder.PID, e.Holder.Host, e.Holder.Since.Local().Format("2006-01-02 15:04:05"))
 }
 
-// LockPath is the lock file for a campaign in the ledger at ledgerPath.
-func LockPath(ledgerPath, campaignName string) string {
+// lockPath is the lock file for a campaign in the ledger at ledgerPath.
+func lockPath(ledgerPath, campaignName string) string {
 	sum := sha256.Sum256([]byte(campaignName))
 	safe := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
@@ -60,7 +60,7 @@ func LockPath(ledgerPath, campaignName string) string {
 // Acquire takes the campaign's lock without waiting; when another process
 // holds it, it returns a *LockedError naming that process.
 func Acquire(ledgerPath, campaignName string) (*Lock, error) {
-	path := LockPath(ledgerPath, campaignName)
+	path := lockPath(ledgerPath, campaignName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock: %w", err)

@@ -88,9 +88,7 @@ func (q *Queue) next(ctx context.Context, n int, limit int64) ([]campaign.Job, e
 	rows, err := q.l.db.QueryContext(ctx, `SELECT id, line, contact, path, payload, attempts FROM contacts
 		WHERE campaign_id = :id AND id > :after AND (:limit < 0 OR id <= :limit) AND `+eligibleSQL+`
 		ORDER BY id LIMIT :n`,
-		sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("limit", limit), sql.Named("gen", q.gen),
-		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown),
-		sql.Named("n", n))
+		append(q.args(), sql.Named("limit", limit), sql.Named("n", n))...)
 	if err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
 	}
@@ -110,13 +108,18 @@ func (q *Queue) next(ctx context.Context, n int, limit int64) ([]campaign.Job, e
 	return jobs, nil
 }
 
+// args are the values eligibleSQL and the queue's position refer to.
+func (q *Queue) args() []any {
+	return []any{sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("gen", q.gen),
+		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown)}
+}
+
 // Remaining counts the contacts the queue would still hand out.
 func (q *Queue) Remaining(ctx context.Context) (int, error) {
 	var n int
 	err := q.l.db.QueryRowContext(ctx, `SELECT count(*) FROM contacts
 		WHERE campaign_id = :id AND id > :after AND `+eligibleSQL,
-		sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("gen", q.gen),
-		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown)).Scan(&n)
+		q.args()...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queue: %w", err)
 	}

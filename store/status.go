@@ -13,6 +13,7 @@ import (
 
 // Summary counts a campaign's contacts by state.
 type Summary struct {
+	ID      CampaignID
 	Name    string
 	Counts  map[campaign.State]int // every state in campaign.States, plus Sending
 	Total   int
@@ -37,36 +38,31 @@ func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read campaigns: %w", err)
 	}
-	type item struct {
-		id CampaignID
-		s  Summary
-	}
-	var items []item
+	var out []Summary
 	for rows.Next() {
-		var it item
+		var s Summary
 		var created sql.NullString
-		if err := rows.Scan(&it.id, &it.s.Name, &it.s.Sandbox, &created); err != nil {
+		if err := rows.Scan(&s.ID, &s.Name, &s.Sandbox, &created); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read campaigns: %w", err)
 		}
-		it.s.Created = parseStamp(created)
-		items = append(items, it)
+		s.Created = parseStamp(created)
+		out = append(out, s)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read campaigns: %w", err)
 	}
-	out := make([]Summary, 0, len(items))
-	for _, it := range items {
-		if err := l.fillSummary(ctx, it.id, &it.s); err != nil {
+	for i := range out {
+		if err := l.fillSummary(ctx, &out[i]); err != nil {
 			return nil, err
 		}
-		out = append(out, it.s)
 	}
 	return out, nil
 }
 
-func (l *Ledger) fillSummary(ctx context.Context, id CampaignID, s *Summary) error {
+func (l *Ledger) fillSummary(ctx context.Context, s *Summary) error {
+	id := s.ID
 	s.Counts = map[campaign.State]int{}
 	for _, st := range campaign.States {
 		s.Counts[st] = 0
@@ -184,7 +180,8 @@ func (l *Ledger) Runs(ctx context.Context, id CampaignID, limit int) ([]Run, err
 	return out, rows.Err()
 }
 
-// State returns one contact's record, for tests and exports.
+// Contacts returns every record of the campaign, in CSV order: what tests
+// compare with what the fake Messages API received.
 func (l *Ledger) Contacts(ctx context.Context, id CampaignID) ([]Contact, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT line, contact, state, attempts, coalesce(http_status, 0),
 		coalesce(message_id, ''), coalesce(error, ''), payload, sent_at FROM contacts WHERE campaign_id = ? ORDER BY line, id`, id)
