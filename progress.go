@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -23,13 +22,11 @@ const logEvery = 5 * time.Second
 // a bar would write a redraw per message into the mail, a log line every
 // few seconds.
 type progress struct {
-	bar     *progressbar.ProgressBar // nil when not on a terminal
-	log     *slog.Logger
-	mu      sync.Mutex // guards total
-	total   int
-	sent    atomic.Int64
-	failed  atomic.Int64
-	unknown atomic.Int64
+	bar   *progressbar.ProgressBar // nil when not on a terminal
+	log   *slog.Logger
+	stats func() sender.Stats // the counts; set by run
+	mu    sync.Mutex          // guards total
+	total int
 }
 
 func newProgress(stderr io.Writer, total int, log *slog.Logger) *progress {
@@ -61,26 +58,21 @@ func (p *progress) setTotal(n int) {
 	}
 }
 
+// add moves the bar on by one contact with a final outcome (a contact
+// left pending by a stop is not done).
 func (p *progress) add(s campaign.State) {
-	switch s {
-	case campaign.Sent:
-		p.sent.Add(1)
-	case campaign.Failed:
-		p.failed.Add(1)
-	case campaign.Unknown:
-		p.unknown.Add(1)
-	default:
-		return // pending again (stopped before its turn): not done
+	if p.bar == nil || s == campaign.Pending {
+		return
 	}
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("sent %d · failed %d · unknown %d", p.sent.Load(), p.failed.Load(), p.unknown.Load()))
-		_ = p.bar.Add(1)
-	}
+	st := p.stats()
+	p.bar.Describe(fmt.Sprintf("sent %d · failed %d · unknown %d", st.Sent, st.Failed, st.Unknown))
+	_ = p.bar.Add(1)
 }
 
 // run starts the periodic log lines (off a terminal) and returns the
 // function that ends the display.
 func (p *progress) run(stats func() sender.Stats) (stop func()) {
+	p.stats = stats
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	if p.bar == nil {
@@ -99,8 +91,8 @@ func (p *progress) run(stats func() sender.Stats) (stop func()) {
 					p.mu.Lock()
 					total := p.total
 					p.mu.Unlock()
-					p.log.Info("progress", "done", p.sent.Load()+p.failed.Load()+p.unknown.Load(), "of", total,
-						"sent", p.sent.Load(), "failed", p.failed.Load(), "unknown", p.unknown.Load(),
+					p.log.Info("progress", "done", st.Sent+st.Failed+st.Unknown, "of", total,
+						"sent", st.Sent, "failed", st.Failed, "unknown", st.Unknown,
 						"rate", fmt.Sprintf("%.1f/s", rateOf(st)))
 				}
 			}

@@ -37,13 +37,12 @@ type Pacer struct {
 	ceiling     float64   // highest rate believed to work
 	lastChange  time.Time // last change of current
 	last429     time.Time
-	now         func() time.Time
 }
 
 // NewPacer returns a pacer for at most perSecond requests in any second.
 // perSecond 0 means unlimited.
 func NewPacer(perSecond float64) *Pacer {
-	p := &Pacer{max: perSecond, current: perSecond, ceiling: perSecond, now: time.Now}
+	p := &Pacer{max: perSecond, current: perSecond, ceiling: perSecond}
 	if perSecond > 0 {
 		p.limiter = rate.NewLimiter(spaced(perSecond), 1)
 		// Floor: a fractional rate (20.5) allows 20 in any one second.
@@ -82,7 +81,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 func (p *Pacer) pause() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.pausedUntil.Sub(p.now())
+	return p.pausedUntil.Sub(time.Now())
 }
 
 // admit blocks until a request can be written without putting more than
@@ -97,7 +96,7 @@ func (p *Pacer) admit() (written func()) {
 	}
 	for {
 		p.mu.Lock()
-		now := p.now()
+		now := time.Now()
 		// The window holds as many requests as the current rate allows,
 		// which a 429 or X-RateLimit-Limit may have lowered below max.
 		n := min(len(p.ring), max(1, int(p.current)))
@@ -110,7 +109,7 @@ func (p *Pacer) admit() (written func()) {
 			p.mu.Unlock()
 			return func() {
 				p.mu.Lock()
-				if t := p.now(); t.After(p.ring[slot]) {
+				if t := time.Now(); t.After(p.ring[slot]) {
 					p.ring[slot] = t
 				}
 				p.mu.Unlock()
@@ -130,7 +129,7 @@ func (p *Pacer) Observe(r Response) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.now()
+	now := time.Now()
 	if limit := headerInt(r.Header, "X-RateLimit-Limit"); limit > 0 && float64(limit) < p.ceiling {
 		p.ceiling = float64(limit)
 		p.setRate(math.Min(p.current, p.ceiling), now)

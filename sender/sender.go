@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -83,8 +82,8 @@ type Sender struct {
 	client *Client
 	pacer  *Pacer
 	opts   Options
+	mu     sync.Mutex // guards stats
 	stats  Stats
-	mu     sync.Mutex // guards stats times
 }
 
 // Stats counts what a run did.
@@ -93,9 +92,8 @@ type Stats struct {
 	Sent        int64
 	Failed      int64
 	Unknown     int64
-	Retried     int64 // requests answered with "try again"
-	RateLimited int64 // of which 429
-	First, Last time.Time
+	RateLimited int64     // requests answered 429
+	First, Last time.Time // the first and the last request's start
 }
 
 // New returns a Sender that sends through client at the pace of pacer.
@@ -116,15 +114,14 @@ func New(client *Client, pacer *Pacer, opts Options) *Sender {
 // Stats returns the counts so far; safe to call while Run runs.
 func (s *Sender) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{First: s.stats.First, Last: s.stats.Last}
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+func (s *Sender) update(fn func(*Stats)) {
+	s.mu.Lock()
+	fn(&s.stats)
 	s.mu.Unlock()
-	st.Requests = atomic.LoadInt64(&s.stats.Requests)
-	st.Sent = atomic.LoadInt64(&s.stats.Sent)
-	st.Failed = atomic.LoadInt64(&s.stats.Failed)
-	st.Unknown = atomic.LoadInt64(&s.stats.Unknown)
-	st.Retried = atomic.LoadInt64(&s.stats.Retried)
-	st.RateLimited = atomic.LoadInt64(&s.stats.RateLimited)
-	return st
 }
 
 // Run sends every contact the queue hands out, and returns when the queue
@@ -195,7 +192,6 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 		o := v.Outcome
 		o.At = time.Now()
 		if v.Retry && try < s.opts.MaxAttempts && ctx.Err() == nil {
-			atomic.AddInt64(&s.stats.Retried, 1)
 			if err := q.Record(record, job.ID, o); err != nil {
 				return &LedgerError{Err: err}
 			}
@@ -242,30 +238,32 @@ func (s *Sender) backoff(try int, r Response) time.Duration {
 
 func (s *Sender) count(r Response) {
 	if r.Status == 429 {
-		atomic.AddInt64(&s.stats.RateLimited, 1)
+		s.update(func(st *Stats) { st.RateLimited++ })
 	}
 }
 
 // started counts a request as it starts: the achieved rate is measured
 // over request starts, not over answers, which latency scatters.
 func (s *Sender) started() {
-	atomic.AddInt64(&s.stats.Requests, 1)
 	now := time.Now()
-	s.mu.Lock()
-	if s.stats.First.IsZero() {
-		s.stats.First = now
-	}
-	s.stats.Last = now
-	s.mu.Unlock()
+	s.update(func(st *Stats) {
+		st.Requests++
+		if st.First.IsZero() {
+			st.First = now
+		}
+		st.Last = now
+	})
 }
 
 func (s *Sender) tally(o campaign.Outcome) {
-	switch o.State {
-	case campaign.Sent:
-		atomic.AddInt64(&s.stats.Sent, 1)
-	case campaign.Failed:
-		atomic.AddInt64(&s.stats.Failed, 1)
-	case campaign.Unknown:
-		atomic.AddInt64(&s.stats.Unknown, 1)
-	}
+	s.update(func(st *Stats) {
+		switch o.State {
+		case campaign.Sent:
+			st.Sent++
+		case campaign.Failed:
+			st.Failed++
+		case campaign.Unknown:
+			st.Unknown++
+		}
+	})
 }
