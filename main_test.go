@@ -425,3 +425,28 @@ func TestBrokenRowNearTheEndSendsNothing(t *testing.T) {
 		t.Errorf("runs = %+v", runs)
 	}
 }
+
+// A dry run before resuming counts what this command would really send:
+// not the contacts the ledger already has sent or refused.
+func TestDryRunKnowsWhatTheLedgerHas(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		if r.Contact == "3002" {
+			return 403, "Contact has opted out"
+		}
+		return 0, ""
+	}})
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	args := []string{"-campaign", sample("encuesta-v1.json"), "-contacts", sample("encuesta-v1.csv"), "-ledger", ledger}
+	if code, _, errOut := pregon(t, append([]string{"send", "-base-url", fake.URL, "-rate", "100"}, args...)...); code != exitIncomplete {
+		t.Fatalf("send: exit %d: %s", code, errOut)
+	}
+	_, out, _ := pregon(t, append([]string{"send", "-dry-run"}, args...)...)
+	if !strings.Contains(out, "would send: 0 ") || !strings.Contains(out, "not sent again: 6 ") {
+		t.Errorf("dry run after the send:\n%s", out)
+	}
+	_, out, _ = pregon(t, append([]string{"send", "-dry-run", "-retry-failed"}, args...)...)
+	if !strings.Contains(out, "would send: 1 ") || !strings.Contains(out, "not sent again: 5 ") {
+		t.Errorf("dry run with -retry-failed:\n%s", out)
+	}
+}

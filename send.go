@@ -484,12 +484,17 @@ func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.W
 		return usageError{err}
 	}
 	defer contacts.Close()
+	plan, closePlan, err := planFromLedger(ctx, c.Name, f)
+	if err != nil {
+		return err
+	}
+	defer closePlan()
 	// Identities are remembered by 64-bit hash to find duplicates in a
 	// million rows within a few megabytes; a collision is a 1-in-10^7
 	// chance at that size, and would only make the count one off.
 	seed := maphash.MakeSeed()
 	seen := map[uint64]int32{}
-	var valid, invalid, dup int
+	var valid, invalid, dup, done int
 	var sample *campaign.Message
 	var problems []string
 	for {
@@ -514,11 +519,21 @@ func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.W
 			if first, ok := seen[h]; ok {
 				dup++
 				if len(problems) < maxShownProblems {
-					problems = append(problems, fmt.Sprintf("%s:%d: duplicate: same contact as line %d (%s); it is sent once", filepath.Base(f.contacts), m.Line, first, m.Contact))
+					problems = append(problems, campaign.DuplicateNote(filepath.Base(f.contacts), m.Line, int(first), m.Contact))
 				}
 				continue
 			}
 			seen[h] = int32(m.Line)
+			if plan != nil {
+				send, err := plan.WouldSend(ctx, m.Contact)
+				if err != nil {
+					return err
+				}
+				if !send {
+					done++
+					continue
+				}
+			}
 			valid++
 			if sample == nil {
 				sample = &m
@@ -527,6 +542,9 @@ func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.W
 	}
 	fmt.Fprintf(stdout, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, contacts.Encoding())
 	fmt.Fprintf(stdout, "  would send: %d   invalid: %d   duplicate: %d\n", valid, invalid, dup)
+	if done > 0 {
+		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see pregon status)\n", done, f.ledger)
+	}
 	if len(problems) > 0 {
 		fmt.Fprintln(stdout, "\nFirst problems:")
 		for _, p := range problems {
@@ -549,6 +567,32 @@ func dryRun(ctx context.Context, c *campaign.Campaign, f *sendFlags, stdout io.W
 		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", invalid)}
 	}
 	return nil
+}
+
+// planFromLedger opens the plan of a campaign the ledger already has, so
+// the dry run counts what this command would really send; nil when there
+// is no such ledger or campaign (a dry run never creates either). Call
+// the returned function when done.
+func planFromLedger(ctx context.Context, name string, f *sendFlags) (*store.Plan, func(), error) {
+	none := func() {}
+	if _, err := os.Stat(f.ledger); err != nil {
+		return nil, none, nil
+	}
+	ledger, err := store.OpenReadOnly(ctx, f.ledger)
+	if err != nil {
+		return nil, none, err
+	}
+	id, ok, err := ledger.Lookup(ctx, name)
+	if err != nil || !ok {
+		ledger.Close()
+		return nil, none, err
+	}
+	plan, err := ledger.Plan(ctx, id, store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown})
+	if err != nil {
+		ledger.Close()
+		return nil, none, err
+	}
+	return plan, func() { plan.Close(); ledger.Close() }, nil
 }
 
 // recordDryRun adds the dry run to the run history of a campaign the

@@ -1,6 +1,9 @@
 package campaign
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // State is where a contact stands in a campaign.
 type State string
@@ -41,4 +44,14 @@ type Outcome struct {
 	// (400/403/404/409): a plain re-run does not retry it.
 	Permanent bool
 	At        time.Time
+}
+
+// DuplicateReason is why a row is a duplicate, as the ledger records it.
+func DuplicateReason(firstLine int) string {
+	return fmt.Sprintf("same contact as line %d", firstLine)
+}
+
+// DuplicateNote describes a duplicate row for the person running pregon.
+func DuplicateNote(file string, line, firstLine int, contact string) string {
+	return fmt.Sprintf("%s:%d: %s (%s): sent once", file, line, DuplicateReason(firstLine), contact)
 }

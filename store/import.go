@@ -328,9 +328,9 @@ func (w *rowWriter) add(ctx context.Context, m campaign.Message, res *ImportResu
 		return err
 	case seenGen == im.gen:
 		res.Duplicate++
-		reason := fmt.Sprintf("same contact as line %d", line)
+		reason := campaign.DuplicateReason(line)
 		if len(res.Duplicates) < maxListed {
-			res.Duplicates = append(res.Duplicates, fmt.Sprintf("%s:%d: %s (%s): sent once", im.source, m.Line, reason, m.Contact))
+			res.Duplicates = append(res.Duplicates, campaign.DuplicateNote(im.source, m.Line, line, m.Contact))
 		}
 		_, err := w.insert.ExecContext(ctx, im.id, m.Line, m.Contact, m.Path, m.Payload, string(cells), im.source,
 			campaign.Duplicate, reason, im.gen, w.now, w.now)

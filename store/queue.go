@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,10 +37,14 @@ func (l *Ledger) Queue(id CampaignID, gen int64, e Eligible) *Queue {
 	return &Queue{l: l, id: id, gen: gen, eligible: e}
 }
 
-// eligibleSQL selects the contacts a run may send to.
-const eligibleSQL = `seen_gen = :gen AND (state = 'pending'
+// eligibleStateSQL is whether a contact's state lets a run send to it.
+const eligibleStateSQL = `(state = 'pending'
 	OR (state = 'failed' AND (permanent = 0 OR :retry_failed))
 	OR (state = 'unknown' AND :resend_unknown))`
+
+// eligibleSQL selects the contacts a run may send to: eligible, and listed
+// by the run's CSV.
+const eligibleSQL = `seen_gen = :gen AND ` + eligibleStateSQL
 
 // Follow makes the queue hand out contacts while im is still importing,
 // as soon as their batch is committed: the first message leaves within a
@@ -179,3 +184,39 @@ func (q *Queue) Record(ctx context.Context, id int64, o campaign.Outcome) error 
 		return nil
 	})
 }
+
+// Plan answers, for a dry run, whether a run would send to a contact: it
+// would unless the ledger already has the contact in a state e does not
+// send to (sent, in doubt, refused).
+type Plan struct {
+	stmt *sql.Stmt
+	id   CampaignID
+	e    Eligible
+}
+
+// Plan prepares the dry run's question for the campaign. Close it after.
+func (l *Ledger) Plan(ctx context.Context, id CampaignID, e Eligible) (*Plan, error) {
+	st, err := l.db.PrepareContext(ctx, `SELECT `+eligibleStateSQL+` FROM contacts
+		WHERE campaign_id = :id AND contact = :contact AND state NOT IN ('invalid', 'duplicate')`)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	return &Plan{stmt: st, id: id, e: e}, nil
+}
+
+// WouldSend reports whether a run would send to the contact.
+func (p *Plan) WouldSend(ctx context.Context, contact string) (bool, error) {
+	var ok bool
+	err := p.stmt.QueryRowContext(ctx, sql.Named("id", p.id), sql.Named("contact", contact),
+		sql.Named("retry_failed", p.e.RetryFailed), sql.Named("resend_unknown", p.e.ResendUnknown)).Scan(&ok)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("plan: %w", err)
+	}
+	return ok, nil
+}
+
+// Close releases the plan.
+func (p *Plan) Close() error { return p.stmt.Close() }
