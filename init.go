@@ -89,6 +89,27 @@ var (
 	mediaCol = regexp.MustCompile(`(?i)(foto|imagen|image|url|link|enlace|archivo|pdf)`)
 )
 
+// contactColumnOf proposes the contact column: for v2 the first phone
+// column, else the first e-mail column, else the first id column; for v1
+// contact_id or id. It returns -1 when none looks like one.
+func contactColumnOf(header []string, api string) (int, string) {
+	kinds := []struct {
+		re   *regexp.Regexp
+		kind string
+	}{{phoneCol, "phone"}, {emailCol, "email"}, {idCol, "id"}}
+	if api == "v1" {
+		kinds = kinds[2:] // v1 contacts are ids
+	}
+	for _, k := range kinds {
+		for i, h := range header {
+			if k.re.MatchString(campaign.NormalizeHeader(h)) {
+				return i, k.kind
+			}
+		}
+	}
+	return -1, ""
+}
+
 // starter builds the campaign and says what the user must still fill in.
 func starter(name string, header []string, rows [][]string, typ, api string) (*starterCampaign, []string, error) {
 	c := &starterCampaign{Name: name, API: api}
@@ -99,25 +120,7 @@ func starter(name string, header []string, rows [][]string, typ, api string) (*s
 		c.BaseURL = "https://api.example-brand.com"
 	}
 	notes = append(notes, `set "baseUrl" to your brand's API address`)
-	contact, kind := -1, ""
-	for i, h := range header {
-		n := campaign.NormalizeHeader(h)
-		switch {
-		case api == "v1" && (n == "contact_id" || idCol.MatchString(n)):
-			contact, kind = i, "id"
-		case api == "v2" && phoneCol.MatchString(n):
-			contact, kind = i, "phone"
-		case api == "v2" && emailCol.MatchString(n) && kind != "phone":
-			contact, kind = i, "email"
-		case api == "v2" && idCol.MatchString(n) && kind == "":
-			contact, kind = i, "id"
-		default:
-			continue
-		}
-		if kind == "phone" || api == "v1" {
-			break
-		}
-	}
+	contact, kind := contactColumnOf(header, api)
 	if contact < 0 {
 		return nil, nil, fmt.Errorf("no column of the header (%s) looks like the contact (a phone, e-mail or id column; v1 needs contact_id)", strings.Join(header, ", "))
 	}

@@ -241,7 +241,7 @@ func prepareImport(ctx context.Context, ledger *store.Ledger, id store.CampaignI
 	var rows int
 	if fresh {
 		if rows, err = campaign.CheckSyntax(path); err != nil {
-			return nil, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
+			return nil, brokenFile(err)
 		}
 	}
 	imp, err := ledger.Import(ctx, id, contacts.Name(), contacts.Header())
@@ -308,7 +308,7 @@ func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts,
 			break
 		}
 		if err != nil {
-			return store.ImportResult{}, usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
+			return store.ImportResult{}, brokenFile(err)
 		}
 		if m.Problem != nil && shown < maxShownProblems {
 			shown++
@@ -319,6 +319,11 @@ func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts,
 		}
 	}
 	return imp.Finish(ctx)
+}
+
+// brokenFile reports a contacts file that cannot be read to its end.
+func brokenFile(err error) error {
+	return usageError{fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err)}
 }
 
 func logImport(log *slog.Logger, res store.ImportResult) {
