@@ -138,7 +138,9 @@ func TestKill9NeverSendsTwiceNorSkips(t *testing.T) {
 	if code := p.wait(t); code != exitOK && code != exitIncomplete {
 		t.Fatalf("final run: exit %d\n%s%s", code, p.out.String(), p.errOut.String())
 	}
-	time.Sleep(300 * time.Millisecond) // let the fake finish answering killed runs' requests
+	// Requests of killed runs may still be inside the fake's latency: count
+	// only once every one is recorded.
+	waitFor(t, "the fake to finish the killed runs' requests", func() bool { return fake.InFlight() == 0 })
 
 	per := requestsPer(fake)
 	for c, k := range per {

@@ -63,6 +63,7 @@ type Server struct {
 	cfg Config
 
 	mu       sync.Mutex
+	inFlight int // requests being handled
 	requests []Request
 	recent   []time.Time // accepted request times in the last second, for PerSecond
 	nextID   int64
@@ -97,6 +98,14 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
+// InFlight is how many requests the fake is still handling (their
+// answers, after Latency, not yet recorded).
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
+
 // ByContact counts the requests the fake accepted (2xx) per contact.
 func (s *Server) ByContact() map[string]int {
 	out := map[string]int{}
@@ -129,6 +138,14 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := time.Now() // before reading the body: as close to arrival as a handler gets
+	s.mu.Lock()
+	s.inFlight++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	req := Request{
 		At:     at,
