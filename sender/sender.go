@@ -21,7 +21,9 @@ type Queue interface {
 	// Attempt durably records that a request is about to be made for the
 	// contact. If it fails, the request must not be made.
 	Attempt(ctx context.Context, id int64) error
-	// Record durably records the outcome of the contact's request.
+	// Record records the outcome of the contact's request. It must
+	// survive the process being killed once it returns; it may reach the
+	// disk with the next Attempt.
 	Record(ctx context.Context, id int64, o campaign.Outcome) error
 }
 

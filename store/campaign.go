@@ -34,7 +34,7 @@ type CampaignID int64
 // the new one is recorded.
 func (l *Ledger) Register(ctx context.Context, name, fingerprint string, sandbox, allowChanged bool) (CampaignID, error) {
 	var id CampaignID
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err := l.write(ctx, onDisk, func(tx *sql.Tx) error {
 		var recorded string
 		var wasSandbox bool
 		err := tx.QueryRowContext(ctx, `SELECT id, fingerprint, sandbox FROM campaigns WHERE name = ?`, name).
@@ -87,7 +87,7 @@ func (l *Ledger) Lookup(ctx context.Context, name string) (CampaignID, bool, err
 // the campaign's Lock. It returns how many contacts it marked.
 func (l *Ledger) Recover(ctx context.Context, id CampaignID) (int, error) {
 	var n int64
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err := l.write(ctx, onDisk, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE contacts SET state = 'unknown',
 			error = 'the run stopped while this message was in flight: it may or may not have been delivered',
 			updated_at = ? WHERE campaign_id = ? AND state = 'sending'`, stamp(time.Now()), id)

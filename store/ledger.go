@@ -52,6 +52,11 @@ type Ledger struct {
 	wconn *sql.Conn
 	stmts map[string]*sql.Stmt
 
+	// synchronous is the writer connection's setting; unsynced is set
+	// while a commit has not reached the disk. Only the leader uses them.
+	synchronous durability
+	unsynced    bool
+
 	mu         sync.Mutex
 	pending    []op       // writes waiting for the next commit
 	committing bool       // a leader is committing
@@ -59,9 +64,26 @@ type Ledger struct {
 	closed     bool
 }
 
+// durability says when a committed write survives a power cut. Every
+// commit survives the process being killed: SQLite has written it to the
+// file before the commit returns.
+type durability int
+
+const (
+	// onDisk: before the commit returns (fsync). The log is one file
+	// written in order, so this also makes every earlier commit durable.
+	onDisk durability = iota
+	// withNext: with the next onDisk commit, or the ledger's Close. A
+	// power cut before then loses the write, and only that: SQLite's log
+	// checksums every commit, and a lost one leaves the ledger as it was
+	// before it.
+	withNext
+)
+
 type op struct {
-	fn   func(tx *sql.Tx) error
-	done chan error
+	fn         func(tx *sql.Tx) error
+	durability durability
+	done       chan error
 }
 
 // Option changes how a ledger is opened.
@@ -172,8 +194,8 @@ func (l *Ledger) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, err
 // Path is the ledger file's path.
 func (l *Ledger) Path() string { return l.path }
 
-// Close waits for writes in progress and closes the file. Writes after
-// Close fail.
+// Close waits for writes in progress, puts every committed write on disk,
+// and closes the file. Writes after Close fail.
 func (l *Ledger) Close() error {
 	l.mu.Lock()
 	l.closed = true
@@ -181,18 +203,39 @@ func (l *Ledger) Close() error {
 		l.idle.Wait()
 	}
 	l.mu.Unlock()
+	var err error
+	if l.unsynced {
+		err = syncFile(l.path + "-wal")
+	}
 	for _, s := range l.stmts {
 		s.Close()
 	}
 	if l.wconn != nil {
 		l.wconn.Close()
 	}
-	return l.db.Close()
+	if cerr := l.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncFile puts a file's written data on disk.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("sync ledger: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync ledger: %w", err)
+	}
+	return nil
 }
 
 // write runs fn in a write transaction shared with whatever other writes
-// are waiting (group commit) and returns once that transaction is durably
-// committed, or failed. A failing fn is rolled back alone.
+// are waiting (group commit) and returns once that transaction is
+// committed as durably as d asks (or more), or failed. A failing fn is
+// rolled back alone.
 //
 // The caller that finds no commit in progress becomes the leader: it
 // commits everything queued, its own write included, then whatever queued
@@ -200,11 +243,11 @@ func (l *Ledger) Close() error {
 // next one. Under load this batches many writes per fsync; at 25 messages
 // a second it costs no goroutine hand-off at all, which on a mostly idle
 // process is most of the CPU a write costs.
-func (l *Ledger) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (l *Ledger) write(ctx context.Context, d durability, fn func(tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := op{fn: fn, done: make(chan error, 1)}
+	o := op{fn: fn, durability: d, done: make(chan error, 1)}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -254,6 +297,13 @@ func (l *Ledger) commitAll(batch []op) error {
 	if l.wconn == nil {
 		return errors.New("write ledger: opened read-only")
 	}
+	d := withNext
+	for _, o := range batch {
+		d = min(d, o.durability)
+	}
+	if err := l.setSynchronous(ctx, d); err != nil {
+		return err
+	}
 	tx, err := l.wconn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write ledger: begin: %w", err)
@@ -267,6 +317,25 @@ func (l *Ledger) commitAll(batch []op) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write ledger: commit: %w", err)
 	}
+	l.unsynced = d != onDisk
+	return nil
+}
+
+// setSynchronous makes the writer's next commits as durable as d:
+// synchronous=FULL syncs the log at every commit, NORMAL only before a
+// checkpoint copies it into the database.
+func (l *Ledger) setSynchronous(ctx context.Context, d durability) error {
+	if d == l.synchronous {
+		return nil
+	}
+	mode := "FULL"
+	if d == withNext {
+		mode = "NORMAL"
+	}
+	if _, err := l.wconn.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+		return fmt.Errorf("write ledger: set synchronous: %w", err)
+	}
+	l.synchronous = d
 	return nil
 }
 

@@ -339,3 +339,47 @@ func TestLedgerFromANewerPregonIsRefused(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// An outcome is in the file the moment Record returns (another process sees
+// it, as the next run would after a kill -9) but waits for the disk until
+// the next attempt syncs the log, or Close does.
+func TestOutcomeReachesTheDiskWithTheNextAttempt(t *testing.T) {
+	l, path := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", false, false)
+	_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+	q := l.Queue(id, gen, Eligible{})
+	jobs, _ := q.Next(ctx, 10)
+	if err := q.Attempt(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if l.unsynced {
+		t.Error("an attempt returned before its commit was synced")
+	}
+	if err := q.Record(ctx, jobs[0].ID, campaign.Outcome{State: campaign.Sent}); err != nil {
+		t.Fatal(err)
+	}
+	if !l.unsynced {
+		t.Error("an outcome's commit was synced on its own: that is the disk sync per message it should spare")
+	}
+	other, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if got := states(t, other, id); got["phone:+1"] != campaign.Sent {
+		t.Errorf("another process sees %v, want phone:+1 sent", got)
+	}
+	if err := q.Attempt(ctx, jobs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if l.unsynced {
+		t.Error("the next attempt did not sync the log")
+	}
+	if err := q.Record(ctx, jobs[1].ID, campaign.Outcome{State: campaign.Sent}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("close (syncing the last outcome): %v", err)
+	}
+}
