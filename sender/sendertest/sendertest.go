@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -25,7 +24,7 @@ import (
 
 // Request is one request the fake received.
 type Request struct {
-	At      time.Time // when the handler started on it
+	At      time.Time // when it reached the machine (see arrival)
 	Method  string
 	Path    string // as sent, escaped
 	Contact string // the path's contact segment, unescaped
@@ -72,7 +71,10 @@ type Server struct {
 // New starts a fake on a loopback port. Close it when done.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, nextID: 1000}
-	s.Server = httptest.NewServer(s)
+	s.Server = httptest.NewUnstartedServer(s)
+	s.Server.Listener = stampingListener{s.Server.Listener}
+	s.Server.Config.ConnContext = withConn
+	s.Server.Start()
 	return s
 }
 
@@ -137,7 +139,7 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	at := time.Now() // before reading the body: as close to arrival as a handler gets
+	at := arrival(r.Context())
 	s.mu.Lock()
 	s.inFlight++
 	s.mu.Unlock()
@@ -265,7 +267,7 @@ func cut(w http.ResponseWriter) {
 	}
 	conn, _, err := hj.Hijack()
 	if err == nil {
-		if tc, ok := conn.(*net.TCPConn); ok {
+		if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
 			tc.SetLinger(0) // a reset, as a dropped connection looks
 		}
 		conn.Close()

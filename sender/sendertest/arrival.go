@@ -1,0 +1,72 @@
+package sendertest
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// The fake stamps each request with the moment the kernel received it, not
+// the moment its handler ran: a handler can start milliseconds late when
+// the test's process is busy (seen: 9.8 ms), and the rate limit the tests
+// check is counted in windows only 3 ms wider than a second. Where the
+// kernel gives no timestamps, the handler's start is used.
+
+// stampingListener accepts connections whose reads carry the kernel's
+// receive time.
+type stampingListener struct{ net.Listener }
+
+func (l stampingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c, nil
+	}
+	read := kernelStamps(tc)
+	if read == nil {
+		return c, nil
+	}
+	return &stampedConn{Conn: tc, tcp: tc, read: read}, nil
+}
+
+// stampedConn remembers when the kernel received the bytes of its latest
+// read: a request's headers arrive in one segment and are read at once, so
+// when the handler starts this is the request's arrival.
+type stampedConn struct {
+	net.Conn
+	tcp  *net.TCPConn
+	read func(p []byte) (int, time.Time, error)
+	last atomic.Int64 // Unix nanoseconds
+}
+
+func (c *stampedConn) Read(p []byte) (int, error) {
+	n, at, err := c.read(p)
+	if n > 0 {
+		c.last.Store(at.UnixNano())
+	}
+	return n, err
+}
+
+// SetLinger lets cut reset the connection, as on a bare TCP connection.
+func (c *stampedConn) SetLinger(sec int) error { return c.tcp.SetLinger(sec) }
+
+type connKey struct{}
+
+// withConn is the server's ConnContext: handlers find their connection.
+func withConn(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// arrival is when the request being handled reached the machine.
+func arrival(ctx context.Context) time.Time {
+	if c, ok := ctx.Value(connKey{}).(*stampedConn); ok {
+		if ns := c.last.Load(); ns != 0 {
+			return time.Unix(0, ns)
+		}
+	}
+	return time.Now()
+}
