@@ -36,7 +36,13 @@ const (
 // to twice what is live before it collects. GOMEMLIMIT overrides it.
 const memoryLimit = 64 << 20
 
+// wholeProcess is set when pregon is its own process, and not a command run
+// inside the tests' process beside the fake API: settings that apply to the
+// whole process (processors, see oneProcessor) are then pregon's to make.
+var wholeProcess bool
+
 func main() {
+	wholeProcess = true
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
