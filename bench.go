@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,9 +44,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "tiny sizes, to check that the bench still works (CI)")
-	only := fs.String("only", "", "run only the measurements whose name contains this `text` (rate, ceiling, first, dry, import)")
+	only := fs.String("only", "", "run only the measurements whose name contains this `text` (rate, floor, ceiling, first, dry, import)")
+	floorURL := fs.String("floor-url", "", "run only the floor's minimal loop, against the fake API at this `URL` (the floor step's child)")
+	floorN := fs.Int("floor-n", 1000, "the floor loop's messages")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *floorURL != "" {
+		return floorLoop(ctx, *floorURL, *floorN)
 	}
 	sizes := struct{ rate, ceiling, first, big int }{1000, 20000, 100_000, 1_000_000}
 	latencies := []time.Duration{20 * time.Millisecond, 200 * time.Millisecond, time.Second, 2 * time.Second}
@@ -80,6 +86,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		steps = append(steps, step{"rate", func() (benchResult, error) { return b.rateRun(sizes.rate, lat) }})
 	}
 	steps = append(steps,
+		step{"floor", func() (benchResult, error) { return b.floor(sizes.rate, 200*time.Millisecond) }},
 		step{"ceiling", func() (benchResult, error) { return b.ceiling(sizes.ceiling) }},
 		step{"first", func() (benchResult, error) { return b.firstRequest(sizes.first) }},
 		step{"dry", func() (benchResult, error) { return b.dryRun(sizes.big) }},
@@ -180,6 +187,90 @@ func (b *bencher) rateRun(n int, latency time.Duration) (benchResult, error) {
 	r.got = fmt.Sprintf("%.2f/s; %d; %.2f%% (%.2f s CPU in %.1f s)", rate, fake.MaxInWindow(time.Second),
 		100*c.cpu.Seconds()/c.wall.Seconds(), c.cpu.Seconds(), c.wall.Seconds())
 	return r, nil
+}
+
+// floor measures what this machine charges for the least a paced send can
+// do per message, one durable write and one HTTP request, in a minimal Go
+// loop run as a child like the rate runs. The CPU of the rate rows is read
+// against it: what they spend above it is pregon's own.
+func (b *bencher) floor(n int, latency time.Duration) (benchResult, error) {
+	r := benchResult{what: fmt.Sprintf("floor: %d × (4 KB write + fsync, HTTP POST) at 25/s, %v latency, minimal Go loop: CPU", n, latency),
+		target: "none: the machine's, for the CPU rows"}
+	fake := sendertest.New(sendertest.Config{Latency: latency, Jitter: 0.2})
+	defer fake.Close()
+	c, err := b.run("bench", "-floor-url", fake.URL, "-floor-n", fmt.Sprint(n))
+	if err != nil {
+		return r, err
+	}
+	if c.code != exitOK {
+		return r, fmt.Errorf("floor loop exit %d: %s", c.code, c.stderr)
+	}
+	if got := len(fake.Requests()); got != n {
+		return r, fmt.Errorf("the fake received %d requests, want %d", got, n)
+	}
+	r.got = fmt.Sprintf("%.2f%% (%.2f s CPU in %.1f s)", 100*c.cpu.Seconds()/c.wall.Seconds(), c.cpu.Seconds(), c.wall.Seconds())
+	return r, nil
+}
+
+// floorLoop is the floor's child: n times, 25 a second, it writes and
+// syncs 4 KB of a file, then posts a message-sized body to url, on one
+// processor as a paced send runs.
+func floorLoop(ctx context.Context, url string, n int) error {
+	runtime.GOMAXPROCS(1)
+	dir, err := os.MkdirTemp("", "pregon-floor-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	f, err := os.OpenFile(filepath.Join(dir, "floor.dat"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	page := make([]byte, 4096)
+	body := `{"text":"` + strings.Repeat("x", 600) + `"}`
+	// Connections kept for reuse as pregon keeps them: as many as are in
+	// flight (the default client keeps 2, and dials the rest anew).
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	tick := time.NewTicker(time.Second / 25)
+	defer tick.Stop()
+	errs := make(chan error, n)
+	for i := range n {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if _, err := f.WriteAt(page, int64(i%256)*4096); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		go func() { errs <- floorPost(ctx, client, url, body) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func floorPost(ctx context.Context, client *http.Client, url, body string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v2/contact/phone:+593990000001/messages", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer bench")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
 }
 
 func (b *bencher) ceiling(n int) (benchResult, error) {
