@@ -58,6 +58,14 @@ func (p *progress) setTotal(n int) {
 	}
 }
 
+// count is the number of contacts to send, as known now; an import running
+// alongside may still correct it (setTotal).
+func (p *progress) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.total
+}
+
 // add moves the bar on by one contact with a final outcome (a contact
 // left pending by a stop is not done).
 func (p *progress) add(s campaign.State) {
@@ -76,7 +84,7 @@ func (p *progress) run(stats func() sender.Stats) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	if p.bar == nil {
-		p.log.Info("sending", "contacts", p.total)
+		p.log.Info("sending", "contacts", p.count())
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -88,10 +96,7 @@ func (p *progress) run(stats func() sender.Stats) (stop func()) {
 					return
 				case <-t.C:
 					st := stats()
-					p.mu.Lock()
-					total := p.total
-					p.mu.Unlock()
-					p.log.Info("progress", "done", st.Sent+st.Failed+st.Unknown, "of", total,
+					p.log.Info("progress", "done", st.Sent+st.Failed+st.Unknown, "of", p.count(),
 						"sent", st.Sent, "failed", st.Failed, "unknown", st.Unknown,
 						"rate", fmt.Sprintf("%.1f/s", rateOf(st)))
 				}
