@@ -128,6 +128,27 @@ type child struct {
 	stderr  string
 }
 
+// cpuShare is the child's CPU time as a share of one core over its run.
+func (c child) cpuShare() string {
+	return fmt.Sprintf("%.2f%% (%.2f s CPU in %.1f s)", 100*c.cpu.Seconds()/c.wall.Seconds(), c.cpu.Seconds(), c.wall.Seconds())
+}
+
+// received returns the fake's requests in arrival order, checking that
+// all n of a measured run arrived.
+func received(fake *sendertest.Server, n int) ([]sendertest.Request, error) {
+	reqs := fake.Requests()
+	if len(reqs) != n {
+		return nil, fmt.Errorf("the fake received %d requests, want %d", len(reqs), n)
+	}
+	return reqs, nil
+}
+
+// meanRate is the requests per second between the first arrival and the
+// last.
+func meanRate(reqs []sendertest.Request) float64 {
+	return float64(len(reqs)-1) / reqs[len(reqs)-1].At.Sub(reqs[0].At).Seconds()
+}
+
 // files writes the benchmark campaign and a CSV of n distinct contacts.
 func (b *bencher) files(name string, n int) (camp, csv string, err error) {
 	camp = filepath.Join(b.dir, name+".json")
@@ -179,13 +200,11 @@ func (b *bencher) rateRun(n int, latency time.Duration) (benchResult, error) {
 	if err != nil {
 		return r, err
 	}
-	reqs := fake.Requests()
-	if len(reqs) != n {
-		return r, fmt.Errorf("the fake received %d requests, want %d", len(reqs), n)
+	reqs, err := received(fake, n)
+	if err != nil {
+		return r, err
 	}
-	rate := float64(n-1) / reqs[n-1].At.Sub(reqs[0].At).Seconds()
-	r.got = fmt.Sprintf("%.2f/s; %d; %.2f%% (%.2f s CPU in %.1f s)", rate, fake.MaxInWindow(time.Second),
-		100*c.cpu.Seconds()/c.wall.Seconds(), c.cpu.Seconds(), c.wall.Seconds())
+	r.got = fmt.Sprintf("%.2f/s; %d; %s", meanRate(reqs), sendertest.MaxInWindow(reqs, time.Second), c.cpuShare())
 	return r, nil
 }
 
@@ -205,10 +224,10 @@ func (b *bencher) floor(n int, latency time.Duration) (benchResult, error) {
 	if c.code != exitOK {
 		return r, fmt.Errorf("floor loop exit %d: %s", c.code, c.stderr)
 	}
-	if got := len(fake.Requests()); got != n {
-		return r, fmt.Errorf("the fake received %d requests, want %d", got, n)
+	if _, err := received(fake, n); err != nil {
+		return r, err
 	}
-	r.got = fmt.Sprintf("%.2f%% (%.2f s CPU in %.1f s)", 100*c.cpu.Seconds()/c.wall.Seconds(), c.cpu.Seconds(), c.wall.Seconds())
+	r.got = c.cpuShare()
 	return r, nil
 }
 
@@ -280,11 +299,11 @@ func (b *bencher) ceiling(n int) (benchResult, error) {
 	if _, err := b.send("ceiling", n, fake, "-rate", "0"); err != nil {
 		return r, err
 	}
-	reqs := fake.Requests()
-	if len(reqs) != n {
-		return r, fmt.Errorf("the fake received %d requests, want %d", len(reqs), n)
+	reqs, err := received(fake, n)
+	if err != nil {
+		return r, err
 	}
-	r.got = fmt.Sprintf("%.0f/s", float64(n-1)/reqs[n-1].At.Sub(reqs[0].At).Seconds())
+	r.got = fmt.Sprintf("%.0f/s", meanRate(reqs))
 	return r, nil
 }
 

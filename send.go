@@ -199,9 +199,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) (err 
 	progress := newProgress(stderr, work.total, log)
 	work.start(ctx, func(total int) {
 		progress.setTotal(total)
-		if wholeProcess {
-			oneProcessor(f.rate)
-		}
+		oneProcessor(f.rate)
 	})
 	s := sender.New(client, sender.NewPacer(f.rate), sender.Options{
 		Concurrency: concurrency,
@@ -228,9 +226,10 @@ const slowRate = 100
 // work is a few hundred microseconds in each second; a second processor
 // only adds threads waking each other up, which on a mostly idle machine
 // is a good part of what sending costs it (measured: 12% less CPU). An
-// unpaced run (-rate 0) and a GOMAXPROCS set by the user keep theirs.
+// unpaced run (-rate 0), a GOMAXPROCS set by the user, and a send run
+// inside the tests' process (see wholeProcess) keep theirs.
 func oneProcessor(rate float64) {
-	if rate > 0 && rate <= slowRate && os.Getenv("GOMAXPROCS") == "" {
+	if wholeProcess && rate > 0 && rate <= slowRate && os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
 }

@@ -30,18 +30,22 @@ func (l stampingListener) Accept() (net.Conn, error) {
 	if read == nil {
 		return c, nil
 	}
-	return &stampedConn{Conn: tc, tcp: tc, read: read}, nil
+	return &stampedConn{Conn: tc, read: read}, nil
 }
 
 // stampedConn remembers when the kernel received the bytes of its latest
 // read: a request's headers arrive in one segment and are read at once, so
 // when the handler starts this is the request's arrival.
+//
+// It embeds net.Conn, not *net.TCPConn, whose WriteTo would read past Read.
 type stampedConn struct {
-	net.Conn
-	tcp  *net.TCPConn
-	read func(p []byte) (int, time.Time, error)
-	last atomic.Int64 // Unix nanoseconds
+	net.Conn // a *net.TCPConn
+	read     func(p []byte) (int, time.Time, error)
+	last     atomic.Int64 // Unix nanoseconds
 }
+
+// SetLinger lets cut reset the connection, as on a bare TCP connection.
+func (c *stampedConn) SetLinger(sec int) error { return c.Conn.(*net.TCPConn).SetLinger(sec) }
 
 func (c *stampedConn) Read(p []byte) (int, error) {
 	n, at, err := c.read(p)
@@ -50,9 +54,6 @@ func (c *stampedConn) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// SetLinger lets cut reset the connection, as on a bare TCP connection.
-func (c *stampedConn) SetLinger(sec int) error { return c.tcp.SetLinger(sec) }
 
 type connKey struct{}
 
