@@ -140,7 +140,7 @@ func TestRejectedTokenExits3WithNothingFailed(t *testing.T) {
 	if code != exitStopped {
 		t.Fatalf("exit %d, want 3\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "rejected the token (401)") {
+	if !strings.Contains(errOut, "rejected the token (401 API Token is invalid.)") {
 		t.Errorf("stderr does not explain: %s", errOut)
 	}
 	st := status(t, ledger)

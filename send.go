@@ -416,10 +416,14 @@ func finish(ctx context.Context, ledger *store.Ledger, runID int64, name string,
 	}
 	sum := sums[0]
 	endedBy, code := "finished", exitOK
-	var rejected *sender.RejectedError
+	var stopped *sender.StopError
 	switch {
-	case errors.As(sendErr, &rejected):
+	case errors.As(sendErr, &stopped) && stopped.Problem == sender.TokenRejected:
 		endedBy, code = "token rejected", exitStopped
+	case errors.As(sendErr, &stopped) && stopped.Problem == sender.Unreachable:
+		endedBy, code = "platform unreachable", exitStopped
+	case errors.As(sendErr, &stopped):
+		endedBy, code = "wrong address", exitStopped
 	case errors.Is(sendErr, context.DeadlineExceeded):
 		endedBy, code = "deadline", exitStopped
 	case errors.Is(sendErr, context.Canceled):

@@ -3,59 +3,244 @@ package sender
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/campaign"
 )
 
+// answer is one HTTP answer, as a server sends it.
+type answer struct {
+	api    string // "v1" or "v2": which endpoint was asked
+	status int
+	ctype  string
+	body   string
+	header http.Header
+}
+
+func (a answer) response() Response {
+	h := http.Header{}
+	for k, v := range a.header {
+		h[k] = v
+	}
+	if a.ctype != "" {
+		h.Set("Content-Type", a.ctype)
+	}
+	return Response{API: a.api, Status: a.status, Body: []byte(a.body), Header: h, Wrote: true}
+}
+
+func (a answer) path() string {
+	if a.api == "v1" {
+		return "/v1/message/sendContent/123"
+	}
+	return "/v2/contact/phone:+593991000001/message"
+}
+
+type want struct {
+	state     campaign.State
+	retry     bool
+	stop      Problem
+	permanent bool
+	msgID     string
+}
+
+const (
+	jsonType = "application/json"
+	htmlType = "text/html; charset=utf-8"
+	v1OK     = `{"status":"Success","message":"Message Sent","data":[]}`
+	htmlPage = "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>"
+)
+
+// httpCases are the answers the policy knows, each with what it means.
+var httpCases = []struct {
+	name string
+	a    answer
+	want want
+}{
+	{"200 v1", answer{"v1", 200, jsonType, v1OK, nil}, want{state: campaign.Sent}},
+	{"201 v1 lower-case success", answer{"v1", 201, jsonType, `{"status":"success","message":"Message Sent","data":{"id":7}}`, nil}, want{state: campaign.Sent, msgID: "7"}},
+	{"200 v2 with messageId", answer{"v2", 200, jsonType, `{"messageId":123}`, nil}, want{state: campaign.Sent, msgID: "123"}},
+	{"201 v2 with messageId", answer{"v2", 201, jsonType, `{"messageId":"abc"}`, nil}, want{state: campaign.Sent, msgID: "abc"}},
+	{"200 html web site", answer{"v2", 200, htmlType, "<!DOCTYPE html><html><head><title>Acme</title></head></html>", nil}, want{state: campaign.Unknown, stop: NotTheAPI}},
+	{"200 empty", answer{"v2", 200, "", "", nil}, want{state: campaign.Unknown, stop: NotTheAPI}},
+	{"200 v1 status error", answer{"v1", 200, jsonType, `{"status":"error","message":"channel disabled","data":[]}`, nil}, want{state: campaign.Unknown, stop: NotTheAPI}},
+	{"200 v2 answer to a v1 call", answer{"v1", 200, jsonType, `{"messageId":5}`, nil}, want{state: campaign.Unknown, stop: NotTheAPI}},
+	{"401 token", answer{"v1", 401, jsonType, `{"status":"error","message":"API Token is invalid.","data":[]}`, nil}, want{state: campaign.Pending, stop: TokenRejected}},
+	{"405 endpoint", answer{"v1", 405, jsonType, `{"status":"error","message":"405 Method Not Allowed.","data":[]}`, nil}, want{state: campaign.Pending, stop: WrongAddress}},
+	{"301 redirect", answer{"v2", 301, htmlType, "moved", http.Header{"Location": {"https://x/"}}}, want{state: campaign.Pending, stop: WrongAddress}},
+	{"400 validation", answer{"v2", 400, jsonType, `{"code":400,"message":"channelId is invalid"}`, nil}, want{state: campaign.Failed, permanent: true}},
+	{"403 refused", answer{"v1", 403, jsonType, `{"status":"error","message":"Sorry, Url provided is not an image/audio/video file","data":[]}`, nil}, want{state: campaign.Failed, permanent: true}},
+	{"404 contact", answer{"v2", 404, jsonType, `{"code":404,"message":"Contact not found"}`, nil}, want{state: campaign.Failed, permanent: true}},
+	{"409 conflict", answer{"v2", 409, jsonType, `{"code":409,"message":"Conflict"}`, nil}, want{state: campaign.Failed, permanent: true}},
+	{"404 html page", answer{"v2", 404, htmlType, htmlPage, nil}, want{state: campaign.Pending, stop: NotTheAPI}},
+	{"403 waf page", answer{"v2", 403, htmlType, "<html><body>Access denied</body></html>", nil}, want{state: campaign.Pending, stop: NotTheAPI}},
+	{"403 gateway json", answer{"v2", 403, jsonType, `{"message":"Missing Authentication Token"}`, nil}, want{state: campaign.Pending, stop: NotTheAPI}},
+	{"401 proxy login page", answer{"v2", 401, htmlType, "<html>login</html>", nil}, want{state: campaign.Pending, stop: NotTheAPI}},
+	{"408 request timeout", answer{"v2", 408, jsonType, `{"code":408,"message":"Request Timeout"}`, nil}, want{state: campaign.Pending, retry: true}},
+	{"429 rate limit", answer{"v2", 429, jsonType, `{"code":429,"message":"Too many requests"}`, http.Header{"Retry-After": {"1"}}}, want{state: campaign.Pending, retry: true}},
+	{"429 from a cdn", answer{"v2", 429, htmlType, "<html>slow down</html>", nil}, want{state: campaign.Pending, retry: true}},
+	{"449 try later", answer{"v2", 449, jsonType, `{"code":449,"message":"try again later"}`, nil}, want{state: campaign.Pending, retry: true}},
+	{"503 unavailable", answer{"v2", 503, htmlType, "<html>maintenance</html>", nil}, want{state: campaign.Pending, retry: true}},
+	{"502 bad gateway may have delivered", answer{"v2", 502, htmlType, "<html>502 Bad Gateway</html>", nil}, want{state: campaign.Unknown}},
+	{"500 may have delivered", answer{"v2", 500, jsonType, `{"code":500,"message":"Internal error"}`, nil}, want{state: campaign.Unknown}},
+	{"504 may have delivered", answer{"v2", 504, htmlType, "<html>504 Gateway Time-out</html>", nil}, want{state: campaign.Unknown}},
+}
+
+func check(t *testing.T, v Verdict, w want) {
+	t.Helper()
+	if v.Outcome.State != w.state || v.Retry != w.retry || v.Stop != w.stop || v.Outcome.Permanent != w.permanent || v.Outcome.MessageID != w.msgID {
+		t.Errorf("got state=%s retry=%v stop=%v permanent=%v id=%q, want %s %v %v %v %q (%s)",
+			v.Outcome.State, v.Retry, v.Stop, v.Outcome.Permanent, v.Outcome.MessageID,
+			w.state, w.retry, w.stop, w.permanent, w.msgID, v.Outcome.Error)
+	}
+}
+
 func TestClassify(t *testing.T) {
+	for _, tt := range httpCases {
+		t.Run(tt.name, func(t *testing.T) { check(t, Classify(tt.a.response()), tt.want) })
+	}
 	refused := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}
 	reset := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}
 	timeout := &url.Error{Op: "Post", URL: "http://x", Err: context.DeadlineExceeded}
-	tests := []struct {
-		name      string
-		resp      Response
-		state     campaign.State
-		retry     bool
-		stop      bool
-		permanent bool
-		msgID     string
+	noHost := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}}}
+	transport := []struct {
+		name string
+		resp Response
+		want want
 	}{
-		{"200 v1", Response{Status: 200, Body: []byte(`{"status":"Success","message":"Message Sent","data":[]}`)}, campaign.Sent, false, false, false, ""},
-		{"201 template", Response{Status: 201}, campaign.Sent, false, false, false, ""},
-		{"200 v2 with messageId", Response{Status: 200, Body: []byte(`{"messageId":123}`)}, campaign.Sent, false, false, false, "123"},
-		{"401 token", Response{Status: 401, Body: []byte(`{"status":"error","message":"API Token is invalid."}`)}, campaign.Pending, false, true, false, ""},
-		{"405 endpoint", Response{Status: 405}, campaign.Pending, false, true, false, ""},
-		{"301 redirect", Response{Status: 301, Header: http.Header{"Location": {"https://x"}}}, campaign.Pending, false, true, false, ""},
-		{"400 validation", Response{Status: 400}, campaign.Failed, false, false, true, ""},
-		{"403 refused", Response{Status: 403, Body: []byte(`{"status":"error","message":"Sorry, Url provided is not an image/audio/video file"}`)}, campaign.Failed, false, false, true, ""},
-		{"404 contact", Response{Status: 404}, campaign.Failed, false, false, true, ""},
-		{"409 conflict", Response{Status: 409}, campaign.Failed, false, false, true, ""},
-		{"429 rate limit", Response{Status: 429}, campaign.Pending, true, false, false, ""},
-		{"449 try later", Response{Status: 449}, campaign.Pending, true, false, false, ""},
-		{"502 bad gateway", Response{Status: 502}, campaign.Pending, true, false, false, ""},
-		{"503 unavailable", Response{Status: 503}, campaign.Pending, true, false, false, ""},
-		{"500 may have delivered", Response{Status: 500}, campaign.Unknown, false, false, false, ""},
-		{"504 may have delivered", Response{Status: 504}, campaign.Unknown, false, false, false, ""},
-		{"refused before writing", Response{Err: refused}, campaign.Pending, true, false, false, ""},
-		{"reset after writing", Response{Err: reset, Wrote: true}, campaign.Unknown, false, false, false, ""},
-		{"timeout after writing", Response{Err: timeout, Wrote: true}, campaign.Unknown, false, false, false, ""},
-		{"timeout before writing", Response{Err: timeout}, campaign.Pending, true, false, false, ""},
+		{"refused before writing", Response{Err: refused}, want{state: campaign.Pending, retry: true}},
+		{"no such host", Response{Err: noHost}, want{state: campaign.Pending, stop: Unreachable}},
+		{"reset after writing", Response{Err: reset, Wrote: true}, want{state: campaign.Unknown}},
+		{"timeout after writing", Response{Err: timeout, Wrote: true}, want{state: campaign.Unknown}},
+		{"timeout before writing", Response{Err: timeout}, want{state: campaign.Pending, retry: true}},
 	}
-	for _, tt := range tests {
+	for _, tt := range transport {
+		t.Run(tt.name, func(t *testing.T) { check(t, Classify(tt.resp), tt.want) })
+	}
+}
+
+// Every row of the policy again, this time as real answers over real
+// sockets through Client.Send, so what the client makes of the wire is
+// tested too (headers, bodies, what counts as written).
+func TestClassifyOverSockets(t *testing.T) {
+	payload := []byte(`{"message":{"type":"text","text":"hola"}}`)
+	for _, tt := range httpCases {
 		t.Run(tt.name, func(t *testing.T) {
-			v := Classify(tt.resp)
-			if v.Outcome.State != tt.state || v.Retry != tt.retry || v.Stop != tt.stop || v.Outcome.Permanent != tt.permanent || v.Outcome.MessageID != tt.msgID {
-				t.Errorf("got state=%s retry=%v stop=%v permanent=%v id=%q, want %s %v %v %v %q (%s)",
-					v.Outcome.State, v.Retry, v.Stop, v.Outcome.Permanent, v.Outcome.MessageID,
-					tt.state, tt.retry, tt.stop, tt.permanent, tt.msgID, v.Outcome.Error)
-			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				for k, v := range tt.a.header {
+					w.Header()[k] = v
+				}
+				if tt.a.ctype != "" {
+					w.Header().Set("Content-Type", tt.a.ctype)
+				}
+				w.WriteHeader(tt.a.status)
+				io.WriteString(w, tt.a.body)
+			}))
+			defer srv.Close()
+			c := newTestClient(t, srv.URL, time.Second)
+			check(t, Classify(c.Send(context.Background(), tt.a.path(), payload)), tt.want)
 		})
 	}
+
+	t.Run("refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		r := newTestClient(t, "http://"+addr, time.Second).Send(context.Background(), "/v2/contact/id:1/message", payload)
+		check(t, Classify(r), want{state: campaign.Pending, retry: true})
+	})
+	t.Run("no such host", func(t *testing.T) {
+		r := newTestClient(t, "http://pregon-test.invalid", 5*time.Second).Send(context.Background(), "/v2/contact/id:1/message", payload)
+		check(t, Classify(r), want{state: campaign.Pending, stop: Unreachable})
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := httptest.NewTLSServer(http.NotFoundHandler())
+		defer srv.Close()
+		r := newTestClient(t, srv.URL, time.Second).Send(context.Background(), "/v2/contact/id:1/message", payload)
+		check(t, Classify(r), want{state: campaign.Pending, stop: Unreachable})
+	})
+	t.Run("https to a plain http port", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		defer srv.Close()
+		r := newTestClient(t, strings.Replace(srv.URL, "http:", "https:", 1), time.Second).Send(context.Background(), "/v2/contact/id:1/message", payload)
+		check(t, Classify(r), want{state: campaign.Pending, stop: Unreachable})
+	})
+	t.Run("reset after the request arrived", func(t *testing.T) {
+		addr := rawServer(t, func(c net.Conn) {
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		})
+		r := newTestClient(t, "http://"+addr, time.Second).Send(context.Background(), "/v2/contact/id:1/message", payload)
+		check(t, Classify(r), want{state: campaign.Unknown})
+	})
+	t.Run("no answer after the request arrived", func(t *testing.T) {
+		addr := rawServer(t, func(c net.Conn) {
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			time.Sleep(time.Second)
+			c.Close()
+		})
+		r := newTestClient(t, "http://"+addr, 200*time.Millisecond).Send(context.Background(), "/v2/contact/id:1/message", payload)
+		check(t, Classify(r), want{state: campaign.Unknown})
+	})
+	t.Run("timeout while waiting for the slot", func(t *testing.T) {
+		var received int
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { received++ }))
+		defer srv.Close()
+		c := newTestClient(t, srv.URL, 100*time.Millisecond)
+		c.gate = func(ctx context.Context) (func(), error) { <-ctx.Done(); return nil, ctx.Err() }
+		start := time.Now()
+		r := c.Send(context.Background(), "/v2/contact/id:1/message", payload)
+		check(t, Classify(r), want{state: campaign.Pending, retry: true})
+		if received != 0 {
+			t.Errorf("the server received %d requests that were never admitted", received)
+		}
+		if el := time.Since(start); el > 5*time.Second {
+			t.Errorf("the wait at the gate ignored the request's timeout (%s)", el)
+		}
+	})
+}
+
+func newTestClient(t *testing.T, base string, timeout time.Duration) *Client {
+	t.Helper()
+	c, err := NewClient(base, "t0ken", 4, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// rawServer serves each connection with handle, on a loopback port.
+func rawServer(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return ln.Addr().String()
 }
 
 func TestClassifyKeepsPlatformMessage(t *testing.T) {
@@ -67,4 +252,52 @@ func TestClassifyKeepsPlatformMessage(t *testing.T) {
 	if want := "the request was sent but no answer came back (boom): it may or may not have been delivered"; v.Outcome.Error != want {
 		t.Errorf("error = %q, want %q", v.Outcome.Error, want)
 	}
+	v = Classify(answer{"v2", 404, htmlType, htmlPage, nil}.response())
+	if !strings.Contains(v.Outcome.Error, `text/html; charset=utf-8, "<html><head><title>404 Not Found</title>`) {
+		t.Errorf("a web page's answer should say what came back: %q", v.Outcome.Error)
+	}
 }
+
+func TestCheckToken(t *testing.T) {
+	for _, tc := range []struct{ token, want string }{
+		{"abc.DEF-123_~+/=", ""},
+		{"", "empty"},
+		{"abc\r", `carriage return (\r), as files saved on Windows end their lines at its end`},
+		{"abc def", "a space or a tab at character 4 of 7"},
+		{" abc", "a space or a tab at its start"},
+		{"ab\x01c", "a control character"},
+		{"abcñ", "not ASCII"},
+	} {
+		err := CheckToken(tc.token)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.token, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: got %v, want %q", tc.token, err, tc.want)
+		case err != nil && tc.token != "" && strings.Contains(err.Error(), strings.TrimSpace(tc.token)):
+			t.Errorf("the error shows the token: %v", err)
+		}
+	}
+}
+
+func TestInsecure(t *testing.T) {
+	for base, want := range map[string]bool{
+		"https://api.brand.com":       false,
+		"http://api.brand.com/api":    true,
+		"http://127.0.0.1:8025":       false,
+		"http://127.3.4.5:8025":       false,
+		"http://localhost:8025":       false,
+		"http://[::1]:8025":           false,
+		"http://192.168.1.10:8025":    true,
+		"http://localhost.evil.com:1": true,
+	} {
+		u, err := ParseBaseURL(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Insecure(u); got != want {
+			t.Errorf("Insecure(%s) = %v, want %v", base, got, want)
+		}
+	}
+}
+

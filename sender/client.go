@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -20,13 +22,16 @@ const maxBody = 4 << 10
 
 // Client makes Messages API requests.
 type Client struct {
-	base  *url.URL
-	token string
-	http  *http.Client
-	// gate, when set, is called just before each request is written to
-	// its connection (the moment that counts for the platform's rate
-	// limit); the function it returns is called once the write is done.
-	gate func() (written func())
+	base    *url.URL
+	token   string
+	timeout time.Duration
+	http    *http.Client
+	// gate, when set, is called just before each request's first byte is
+	// written to its connection (the moment that counts for the
+	// platform's rate limit); it waits for the request's slot, or fails
+	// when ctx ends first, and the function it returns is called once the
+	// write is done.
+	gate func(ctx context.Context) (written func(), err error)
 	// roots, when set, replaces the system's certificate authorities
 	// (tests of the TLS path).
 	roots *x509.CertPool
@@ -36,14 +41,14 @@ type Client struct {
 // with token and keeps up to conns connections open. timeout bounds each
 // request, answer included.
 func NewClient(baseURL, token string, conns int, timeout time.Duration) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL", baseURL)
+	u, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
 	}
-	if u.User != nil || u.RawQuery != "" {
-		return nil, fmt.Errorf("base URL %q: must not carry credentials or a query", u.Redacted())
+	if err := CheckToken(token); err != nil {
+		return nil, err
 	}
-	c := &Client{base: u, token: token}
+	c := &Client{base: u, token: token, timeout: timeout}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = conns
 	tr.MaxIdleConnsPerHost = conns
@@ -52,7 +57,6 @@ func NewClient(baseURL, token string, conns int, timeout time.Duration) (*Client
 	tr.ForceAttemptHTTP2 = false
 	c.http = &http.Client{
 		Transport: tr,
-		Timeout:   timeout,
 		// A redirect means a wrong base URL; following it would turn the
 		// POST into a GET. Report it instead (see Classify).
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -62,20 +66,39 @@ func NewClient(baseURL, token string, conns int, timeout time.Duration) (*Client
 
 // Response is what came back for one request.
 type Response struct {
+	API    string // "v1" or "v2", from the request's path
 	Status int
 	Body   []byte // at most maxBody bytes
 	Header http.Header
 	// Err is a transport error: no answer arrived.
 	Err error
-	// Wrote is true once the whole request was written to the connection:
-	// from then on, a lost answer may hide a delivered message.
+	// Wrote is true once any byte of the request went to the connection:
+	// from then on, a lost answer may hide a delivered message. It is
+	// decided at the connection, not by the HTTP client's trace, which
+	// fires before the bytes are flushed.
 	Wrote bool
 }
 
+// FromSandbox reports whether a pregon sandbox answered, not the platform.
+func (r Response) FromSandbox() bool { return r.Header.Get(SandboxHeader) != "" }
+
+// SandboxHeader marks every answer of a pregon sandbox (sendertest with
+// Config.Sandbox, and `pregon sandbox`), so that a rehearsal is recognised
+// as one whatever address it was reached at.
+const SandboxHeader = "X-Pregon-Sandbox"
+
 // Send posts payload to the API path. It does not retry: whether a retry
 // is safe depends on what happened, which is Classify's call.
+//
+// ctx bounds the request only until it is written: a request still
+// waiting for its slot when ctx ends is not made, but once written it is
+// not cut (that would make its outcome unknown), and only the client's
+// timeout bounds it.
 func (c *Client) Send(ctx context.Context, path string, payload []byte) Response {
-	var r Response
+	r := Response{API: "v2"}
+	if strings.HasPrefix(path, "/v1/") {
+		r.API = "v1"
+	}
 	u := *c.base
 	// path arrives escaped (a Viber id's Base64 may hold '/', sent as %2F).
 	unescaped, err := url.PathUnescape(path)
@@ -85,21 +108,32 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 	}
 	u.Path = c.base.Path + unescaped
 	u.RawPath = c.base.EscapedPath() + path
+
+	reqCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+	defer cancel()
+	// The wait for a slot ends with the run (ctx) or the request's time.
+	gateCtx, cancelGate := context.WithCancel(reqCtx)
+	defer cancelGate()
+	defer context.AfterFunc(ctx, cancelGate)()
+	a := &attempt{ctx: gateCtx}
+	gated := false
+	traceWrote := false
 	trace := &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
 			if gc, ok := info.Conn.(*gatedConn); ok {
-				gc.armed.Store(true) // the gate runs at the request's first write
+				gated = true
+				gc.next.Store(a) // the gate runs at the request's first write
 			} else if c.gate != nil {
-				c.gate()() // a connection not made by our dialers (a proxy's)
+				// A connection not made by our dialers (a proxy's TLS
+				// tunnel): pace here, as close to the write as we get.
+				if written, err := c.gate(gateCtx); err == nil {
+					written()
+				}
 			}
 		},
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				r.Wrote = true
-			}
-		},
+		WroteRequest: func(info httptrace.WroteRequestInfo) { traceWrote = info.Err == nil },
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, u.String(), bytes.NewReader(payload))
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), http.MethodPost, u.String(), bytes.NewReader(payload))
 	if err != nil {
 		r.Err = err
 		return r
@@ -113,9 +147,13 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 	resp, err := c.http.Do(req)
 	if err != nil {
 		r.Err = err
+		// From here on no byte of this request may leave; a write under
+		// way finishes first, so what it did is known.
+		r.Wrote = a.abandon() || (!gated && traceWrote)
 		return r
 	}
 	defer resp.Body.Close()
+	r.Wrote = true
 	r.Status = resp.StatusCode
 	r.Header = resp.Header
 	r.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -126,6 +164,71 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // lets the connection be reused
 	return r
+}
+
+// ParseBaseURL checks an API base URL: absolute http or https, with a
+// host, and neither credentials nor a query (a token belongs in a header,
+// never in a URL).
+func ParseBaseURL(baseURL string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL, like https://api.example-brand.com", baseURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("base URL %q: must not carry credentials, a query or a fragment", u.Redacted())
+	}
+	return u, nil
+}
+
+// Insecure reports whether requests to u would carry the token across a
+// network in clear: plain http to a host that is not this machine.
+func Insecure(u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// CheckToken refuses a token that cannot be sent as a header value, saying
+// what is wrong without showing it: a token pasted with a space, or read
+// from a file saved on Windows (a trailing carriage return), would
+// otherwise fail every request the same way.
+func CheckToken(token string) error {
+	if token == "" {
+		return errors.New("the API token is empty")
+	}
+	for i := 0; i < len(token); i++ {
+		b := token[i]
+		var what string
+		switch {
+		case b == '\r':
+			what = `a carriage return (\r), as files saved on Windows end their lines`
+		case b == '\n':
+			what = `a line break (\n)`
+		case b == ' ' || b == '\t':
+			what = "a space or a tab"
+		case b < 0x20 || b == 0x7f:
+			what = "a control character"
+		case b >= 0x80:
+			what = "a character that is not ASCII"
+		default:
+			continue
+		}
+		where := fmt.Sprintf("at character %d of %d", i+1, len(token))
+		switch i {
+		case 0:
+			where = "at its start"
+		case len(token) - 1:
+			where = "at its end"
+		}
+		return fmt.Errorf("the API token contains %s %s: a token is one word of letters, digits and signs; copy it again", what, where)
+	}
+	return nil
 }
 
 // retryAfter reads the Retry-After header: seconds, or an HTTP date.

@@ -3,12 +3,39 @@ package sender
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// gatedConn holds the first write of each request until the pacer admits
+// errAbandoned is returned by a write for a request its caller has already
+// given up on (a timeout or a stop while it waited for its slot): those
+// bytes must never leave, or "not written" would be a lie.
+var errAbandoned = errors.New("request abandoned before it was written")
+
+// attempt is one request's passage through a gatedConn. The HTTP transport
+// writes from its own goroutine, after the request's trace hooks ran, so
+// the connection is where pregon learns whether any byte left.
+type attempt struct {
+	ctx context.Context // the request's: a wait for the slot ends with it
+
+	mu        sync.Mutex // held by the write, and by the caller to abandon it
+	abandoned bool
+	wrote     bool // some of the request's bytes went to the connection
+}
+
+// abandon makes sure no byte of the request is written from now on, and
+// reports whether any was: a write in progress finishes first.
+func (a *attempt) abandon() (wrote bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.abandoned = true
+	return a.wrote
+}
+
+// gatedConn holds the first write of each request until the gate admits
 // it, so that the moment the rate limit counts is the moment the request
 // leaves, not the moment a connection was found for it (another goroutine
 // does the writing, and may run a few milliseconds later on a busy
@@ -16,15 +43,36 @@ import (
 type gatedConn struct {
 	net.Conn
 	client *Client
-	armed  atomic.Bool // set by the request's GotConn: its next write starts it
+	next   atomic.Pointer[attempt] // handed over by the request's GotConn
+	cur    *attempt                // the request being written; the writer's own
 }
 
 func (c *gatedConn) Write(p []byte) (int, error) {
-	if c.armed.CompareAndSwap(true, false) && c.client.gate != nil {
-		written := c.client.gate()
+	first := false
+	if a := c.next.Swap(nil); a != nil {
+		c.cur, first = a, true
+	}
+	a := c.cur
+	if a == nil { // a connection not made for one of our requests
+		return c.Conn.Write(p)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.abandoned {
+		return 0, errAbandoned
+	}
+	if first && c.client.gate != nil {
+		written, err := c.client.gate(a.ctx)
+		if err != nil {
+			return 0, err // not admitted: nothing of it leaves
+		}
 		defer written()
 	}
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if n > 0 {
+		a.wrote = true
+	}
+	return n, err
 }
 
 // dialers returns the transport's dial functions that wrap every

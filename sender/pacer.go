@@ -3,6 +3,7 @@ package sender
 import (
 	"context"
 	"math"
+	"net/http"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ const windowSlack = 3 * time.Millisecond
 type Pacer struct {
 	max     float64 // requests per second; 0 means no limit (benchmarks)
 	limiter *rate.Limiter
+	turn    chan struct{} // held by the one request waiting for the window
+
+	maxPause    time.Duration             // the longest Retry-After honoured
+	onLongPause func(asked time.Duration) // told of a longer one
 
 	mu          sync.Mutex
 	ring        []time.Time // the last len(ring) send times; ring[next] is the oldest
@@ -42,7 +47,7 @@ type Pacer struct {
 // NewPacer returns a pacer for at most perSecond requests in any second.
 // perSecond 0 means unlimited.
 func NewPacer(perSecond float64) *Pacer {
-	p := &Pacer{max: perSecond, current: perSecond, ceiling: perSecond}
+	p := &Pacer{max: perSecond, current: perSecond, ceiling: perSecond, turn: make(chan struct{}, 1)}
 	if perSecond > 0 {
 		p.limiter = rate.NewLimiter(spaced(perSecond), 1)
 		// Floor: a fractional rate (20.5) allows 20 in any one second.
@@ -85,15 +90,25 @@ func (p *Pacer) pause() time.Duration {
 }
 
 // admit blocks until a request can be written without putting more than
-// max requests into any one-second window, and takes a slot for it. The
-// caller writes the request and then calls the returned function, which
-// moves the slot's time to the end of the write: a write delayed after
-// admission (the goroutine waiting for a thread while others are in
-// SQLite) then delays the next window too, instead of shortening it.
-func (p *Pacer) admit() (written func()) {
+// max requests into any one-second window, and takes a slot for it; it
+// fails, taking nothing, when ctx ends first. Requests are admitted in the
+// order they arrive. The caller writes the request and then calls the
+// returned function, which moves the slot's time to the end of the write:
+// a write delayed after admission (the goroutine waiting for a thread
+// while others are in SQLite) then delays the next window too, instead of
+// shortening it.
+func (p *Pacer) admit(ctx context.Context) (written func(), err error) {
 	if p.max == 0 {
-		return func() {}
+		return func() {}, ctx.Err()
 	}
+	// One request at a time waits for the window; the others queue behind
+	// it on the channel, whose waiters are served first come, first served.
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-p.turn }()
 	for {
 		p.mu.Lock()
 		now := time.Now()
@@ -113,10 +128,12 @@ func (p *Pacer) admit() (written func()) {
 					p.ring[slot] = t
 				}
 				p.mu.Unlock()
-			}
+			}, nil
 		}
 		p.mu.Unlock()
-		time.Sleep(wait)
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -127,16 +144,19 @@ func (p *Pacer) Observe(r Response) {
 	if p.max == 0 || r.Err != nil {
 		return
 	}
+	now := time.Now()
+	if asked := retryAfter(r.Header, now); p.maxPause > 0 && asked > p.maxPause && p.onLongPause != nil {
+		p.onLongPause(asked)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
 	if limit := headerInt(r.Header, "X-RateLimit-Limit"); limit > 0 && float64(limit) < p.ceiling {
 		p.ceiling = float64(limit)
 		p.setRate(math.Min(p.current, p.ceiling), now)
 	}
 	switch {
 	case r.Status == 429 || r.Status == 449:
-		if wait := retryAfter(r.Header, now); wait > 0 {
+		if wait := p.retryAfter(r.Header, now); wait > 0 {
 			if until := now.Add(wait); until.After(p.pausedUntil) {
 				p.pausedUntil = until
 			}
@@ -169,6 +189,15 @@ func (p *Pacer) Observe(r Response) {
 			p.ceiling = math.Min(p.max, p.ceiling+1)
 		}
 	}
+}
+
+// retryAfter is the wait the platform asked for, at most maxPause.
+func (p *Pacer) retryAfter(h http.Header, now time.Time) time.Duration {
+	d := retryAfter(h, now)
+	if p.maxPause > 0 && d > p.maxPause {
+		return p.maxPause
+	}
+	return d
 }
 
 func (p *Pacer) setRate(r float64, now time.Time) {

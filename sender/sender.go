@@ -27,19 +27,34 @@ type Queue interface {
 	Record(ctx context.Context, id int64, o campaign.Outcome) error
 }
 
-// RejectedError stops a run: the platform refused the token or the
-// endpoint, so no other request can succeed either.
-type RejectedError struct {
-	Status int
-	Reason string
+// StopError stops a run: no further request can succeed (the token or the
+// address is wrong, or the platform cannot be reached). The contacts not
+// delivered stay pending.
+type StopError struct {
+	Problem Problem
+	Base    string // the base URL the run sends to
+	Status  int    // the answer's status; 0 when none came
+	Reason  string // what came back, or the connection's error
 }
 
-func (e *RejectedError) Error() string {
-	if e.Status == 401 {
-		return "the platform rejected the token (401): check PREGON_TOKEN; nothing more was sent"
+func (e *StopError) Error() string {
+	switch e.Problem {
+	case TokenRejected:
+		return fmt.Sprintf("the platform rejected the token (%s): check PREGON_TOKEN (v1 takes the channel's token, v2 the workspace's); nothing more was sent", e.Reason)
+	case WrongAddress:
+		return fmt.Sprintf("%s answered %s: wrong address or API version: check baseUrl and api in the campaign (or -base-url); nothing more was sent", e.Base, e.Reason)
+	case NotTheAPI:
+		return fmt.Sprintf("%s is not answering as the Messages API (%s): check baseUrl in the campaign (or -base-url); nothing more was sent", e.Base, e.Reason)
 	}
-	return fmt.Sprintf("the platform rejected the request (%s): check the base URL and the api version; nothing more was sent", e.Reason)
+	return fmt.Sprintf("cannot reach the platform at %s (%s): check the address, the network and any proxy or firewall; the contacts not sent stay pending, run the same command again", e.Base, e.Reason)
 }
+
+// unreachableAfter is how many requests in a row may fail without an answer
+// from the API before a run stops, when the API has not answered yet in
+// the run. A wrong address fails every request the same way, so a few
+// suffice; three let a single dropped connection at the start pass, and
+// cost nothing when the address is right: the contacts stay pending.
+const unreachableAfter = 3
 
 // LedgerError stops a run: an attempt or an outcome could not be recorded,
 // and no request is ever made whose attempt is not on record.
@@ -63,6 +78,16 @@ type Options struct {
 	Backoff time.Duration
 	// OnOutcome, if set, is called after each outcome is recorded.
 	OnOutcome func(campaign.Job, campaign.Outcome)
+	// OnSandbox, if set, is called once, before the first outcome of an
+	// answer from a pregon sandbox is recorded (see SandboxHeader); if it
+	// fails the run stops with its error and the contact stays pending
+	// (the sandbox delivers nothing).
+	OnSandbox func(ctx context.Context) error
+	// MaxPause bounds a wait the platform asks for (Retry-After).
+	MaxPause time.Duration
+	// OnLongPause, if set, is told when the platform asked to wait longer
+	// than MaxPause, which is waited instead.
+	OnLongPause func(asked time.Duration)
 }
 
 // Defaults for Options.
@@ -71,6 +96,11 @@ const (
 	DefaultBackoff     = 500 * time.Millisecond
 	// DefaultTimeout bounds one request, answer included.
 	DefaultTimeout = 30 * time.Second
+	// DefaultMaxPause bounds a wait the platform asks for (Retry-After):
+	// a run holds its campaign while it waits, and a day-long pause is a
+	// misconfigured proxy, not a rate limit. After it the request is
+	// tried again, within MaxAttempts.
+	DefaultMaxPause = time.Minute
 )
 
 // DefaultConcurrency allows the full rate with up to 2.5 seconds of API
@@ -84,8 +114,14 @@ type Sender struct {
 	client *Client
 	pacer  *Pacer
 	opts   Options
-	mu     sync.Mutex // guards stats
-	stats  Stats
+
+	sandbox    sync.Once
+	sandboxErr error
+
+	mu       sync.Mutex // guards stats and the two below
+	stats    Stats
+	answered bool // the API has answered in this run
+	failures int  // requests in a row without an answer from the API
 }
 
 // Stats counts what a run did.
@@ -109,7 +145,12 @@ func New(client *Client, pacer *Pacer, opts Options) *Sender {
 	if opts.Backoff <= 0 {
 		opts.Backoff = DefaultBackoff
 	}
+	if opts.MaxPause <= 0 {
+		opts.MaxPause = DefaultMaxPause
+	}
 	client.gate = pacer.admit
+	pacer.maxPause = opts.MaxPause
+	pacer.onLongPause = opts.OnLongPause
 	return &Sender{client: client, pacer: pacer, opts: opts}
 }
 
@@ -129,7 +170,7 @@ func (s *Sender) update(fn func(*Stats)) {
 // Run sends every contact the queue hands out, and returns when the queue
 // is empty, or when ctx is done (then no new request starts, and those in
 // flight finish and are recorded before Run returns ctx's error), or when
-// the run must stop (*RejectedError, *LedgerError).
+// the run must stop (*StopError, *LedgerError, or OnSandbox's error).
 func (s *Sender) Run(ctx context.Context, q Queue) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.Concurrency)
@@ -183,16 +224,26 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 			}
 			return &LedgerError{Err: err}
 		}
-		// The request is not cancelled by a stop: cutting it after it was
-		// written would make its outcome unknown. The client's timeout
-		// bounds it.
+		// A stop ends the request only while it waits for its slot:
+		// cutting it after it was written would make its outcome unknown.
+		// The client's timeout bounds it.
 		s.started()
-		resp := s.client.Send(record, job.Path, job.Payload)
+		resp := s.client.Send(ctx, job.Path, job.Payload)
 		s.count(resp)
 		s.pacer.Observe(resp)
-		v := Classify(resp)
+		v := s.judge(Classify(resp))
 		o := v.Outcome
 		o.At = time.Now()
+		if resp.FromSandbox() && s.opts.OnSandbox != nil {
+			if err := s.onSandbox(record); err != nil {
+				o = campaign.Outcome{State: campaign.Pending, At: o.At,
+					Error: "answered by a pregon sandbox, not the platform: not delivered"}
+				if rerr := q.Record(record, job.ID, o); rerr != nil {
+					return &LedgerError{Err: rerr}
+				}
+				return err
+			}
+		}
 		if v.Retry && try < s.opts.MaxAttempts && ctx.Err() == nil {
 			if err := q.Record(record, job.ID, o); err != nil {
 				return &LedgerError{Err: err}
@@ -203,9 +254,14 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 			continue
 		}
 		if v.Retry {
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				o.Error += "; run stopped before the retry"
-			} else {
+			case resp.Err != nil:
+				// Never a failure of the contact: the platform was not
+				// reached, and the next run sends it.
+				v.Stop = Unreachable
+			default:
 				o.State = campaign.Failed
 				o.Error = fmt.Sprintf("gave up after %d attempts: %s", try, o.Error)
 			}
@@ -217,11 +273,59 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 		if s.opts.OnOutcome != nil {
 			s.opts.OnOutcome(job, o)
 		}
-		if v.Stop {
-			return &RejectedError{Status: resp.Status, Reason: o.Error}
+		if v.Stop != NoProblem {
+			return &StopError{Problem: v.Stop, Base: s.client.base.Redacted(), Status: resp.Status, Reason: stopReason(resp, o)}
 		}
 		return nil
 	}
+}
+
+// judge adds to a verdict what only the run knows: an answer that is not
+// the API's before the API has answered at all means a wrong address, and
+// so do unreachableAfter requests in a row that got no answer.
+func (s *Sender) judge(v Verdict) Verdict {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v.Platform {
+		s.answered, s.failures = true, 0
+		return v
+	}
+	if s.answered || v.Outcome.State == campaign.Sent {
+		return v
+	}
+	s.failures++
+	switch {
+	case v.Stop != NoProblem:
+	case v.Outcome.HTTPStatus != 0 && !v.Retry:
+		v.Stop = NotTheAPI // an error page where the API should be
+	case s.failures >= unreachableAfter && v.Outcome.HTTPStatus != 0:
+		v.Stop, v.Retry = NotTheAPI, false
+	case s.failures >= unreachableAfter:
+		v.Stop, v.Retry = Unreachable, false
+	}
+	return v
+}
+
+// onSandbox runs Options.OnSandbox once; every answer from the sandbox
+// waits for it and gets its result.
+func (s *Sender) onSandbox(ctx context.Context) error {
+	s.sandbox.Do(func() { s.sandboxErr = s.opts.OnSandbox(ctx) })
+	return s.sandboxErr
+}
+
+// stopReason says, for a StopError, what came back.
+func stopReason(r Response, o campaign.Outcome) string {
+	if r.Err != nil {
+		return transportReason(r.Err)
+	}
+	if r.Status >= 300 && r.Status < 400 {
+		return fmt.Sprintf("%d, a redirect to %q", r.Status, r.Header.Get("Location"))
+	}
+	shape := shapeOf(r.Body)
+	if shape == errorShape {
+		return fmt.Sprintf("%d %s", r.Status, platformMessage(r, shape))
+	}
+	return fmt.Sprintf("%d, %s", r.Status, describeBody(r))
 }
 
 // backoff is the wait before retry number try+1: exponential with full
@@ -232,7 +336,7 @@ func (s *Sender) backoff(try int, r Response) time.Duration {
 		d = time.Minute
 	}
 	d = d/2 + rand.N(d/2+1)
-	if ra := retryAfter(r.Header, time.Now()); ra > d {
+	if ra := s.pacer.retryAfter(r.Header, time.Now()); ra > d {
 		d = ra
 	}
 	return d

@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/sender/sendertest"
@@ -131,8 +136,8 @@ func TestRejectedTokenStopsWithNothingFailed(t *testing.T) {
 	fake := sendertest.NewServer(t, sendertest.Config{Token: "right"})
 	s := newSender(t, fake.URL, "wrong", 25, sender.Options{Concurrency: 4})
 	err := s.Run(context.Background(), f.queue())
-	var rej *sender.RejectedError
-	if !errors.As(err, &rej) || rej.Status != 401 {
+	var rej *sender.StopError
+	if !errors.As(err, &rej) || rej.Status != 401 || rej.Problem != sender.TokenRejected {
 		t.Fatalf("err = %v, want a 401 rejection", err)
 	}
 	got := f.counts(t)
@@ -179,7 +184,7 @@ func TestRetriesWhatWasNotDelivered(t *testing.T) {
 
 func TestRetryBudget(t *testing.T) {
 	f := newFixture(t, 3)
-	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(*sendertest.Request) (int, string) { return 502, "" }})
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(*sendertest.Request) (int, string) { return 503, "" }})
 	s := newSender(t, fake.URL, "t", 100, sender.Options{MaxAttempts: 3})
 	if err := s.Run(context.Background(), f.queue()); err != nil {
 		t.Fatal(err)
@@ -189,7 +194,7 @@ func TestRetryBudget(t *testing.T) {
 	}
 	cs, _ := f.ledger.Contacts(context.Background(), f.id)
 	for _, c := range cs {
-		if c.State != campaign.Failed || c.Error != "gave up after 3 attempts: 502 Bad Gateway" {
+		if c.State != campaign.Failed || c.Error != "gave up after 3 attempts: 503 Service Unavailable" {
 			t.Errorf("%s: %s %q", c.Contact, c.State, c.Error)
 		}
 	}
@@ -393,4 +398,139 @@ func BenchmarkPipelineCeiling(b *testing.B) {
 		b.Fatalf("requests = %d, want %d", got, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// A request that times out while it waits for its slot never leaves, so it
+// must never be recorded unknown: at a fractional rate with a short timeout
+// most requests wait longer than their timeout allows.
+func TestRequestsCancelledAtTheGateAreNotUnknown(t *testing.T) {
+	f := newFixture(t, 12)
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 20 * time.Millisecond})
+	c, err := sender.NewClient(fake.URL, "t", 64, 700*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sender.New(c, sender.NewPacer(2.5), sender.Options{Concurrency: 12, MaxAttempts: 2, Backoff: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	s.Run(ctx, f.queue())
+	received := map[string]bool{}
+	for _, r := range fake.Requests() {
+		received[r.Contact] = true
+	}
+	cs, _ := f.ledger.Contacts(context.Background(), f.id)
+	pending := 0
+	for _, c := range cs {
+		switch c.State {
+		case campaign.Unknown:
+			if !received[c.Contact] {
+				t.Errorf("%s is unknown but its request never reached the platform: %s", c.Contact, c.Error)
+			}
+		case campaign.Sent:
+			if !received[c.Contact] {
+				t.Errorf("%s is sent but the platform never saw it", c.Contact)
+			}
+		case campaign.Pending:
+			pending++
+		}
+	}
+	if pending == 0 {
+		t.Errorf("no request timed out at the gate: the test proves nothing (%d received)", len(fake.Requests()))
+	}
+	if n := fake.MaxInWindow(time.Second); n > 2 {
+		t.Errorf("%d requests in one second at 2.5/s", n)
+	}
+}
+
+// A base URL where nothing listens stops the run after a few requests;
+// every contact stays pending (none failed), so fixing the address and
+// running again sends everyone once.
+func TestUnreachablePlatformStopsWithNothingFailed(t *testing.T) {
+	for _, tc := range []struct {
+		name, base string
+	}{
+		{"refused", closedPort(t)},
+		{"no such host", "http://pregon-test.invalid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, 30)
+			s := newSender(t, tc.base, "t", 25, sender.Options{Concurrency: 8})
+			start := time.Now()
+			err := s.Run(context.Background(), f.queue())
+			var stop *sender.StopError
+			if !errors.As(err, &stop) || stop.Problem != sender.Unreachable {
+				t.Fatalf("err = %v, want the platform unreachable", err)
+			}
+			if el := time.Since(start); el > 20*time.Second {
+				t.Errorf("took %s to give up", el)
+			}
+			got := f.counts(t)
+			if got[campaign.Pending] != 30 {
+				t.Errorf("counts = %v, want all 30 pending", got)
+			}
+			if !strings.Contains(err.Error(), tc.base) {
+				t.Errorf("the message should name the address: %v", err)
+			}
+		})
+	}
+}
+
+func closedPort(t *testing.T) string {
+	t.Helper()
+	srv := sendertest.New(sendertest.Config{})
+	u := srv.URL
+	srv.Close()
+	return u
+}
+
+// A platform asking to wait a day is waited a bounded time, and told.
+func TestLongRetryAfterIsCapped(t *testing.T) {
+	f := newFixture(t, 2)
+	var mu sync.Mutex
+	first := true
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first {
+			first = false
+			return 429, "slow down"
+		}
+		return 0, ""
+	}})
+	// sendertest's 429 asks for 1 s; a platform may ask for a day. Wrap
+	// the fake to ask for one.
+	proxy := httptestProxy(t, fake.URL, func(h http.Header) {
+		if h.Get("Retry-After") != "" {
+			h.Set("Retry-After", "86400")
+		}
+	})
+	var asked time.Duration
+	s := newSender(t, proxy, "t", 25, sender.Options{MaxPause: 300 * time.Millisecond,
+		OnLongPause: func(d time.Duration) { asked = d }})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Run(ctx, f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.counts(t); got[campaign.Sent] != 2 {
+		t.Errorf("counts = %v", got)
+	}
+	if asked != 24*time.Hour {
+		t.Errorf("OnLongPause got %s, want 24h", asked)
+	}
+}
+
+// httptestProxy serves base through a reverse proxy that edits each
+// answer's headers.
+func httptestProxy(t *testing.T, base string, edit func(http.Header)) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error { edit(r.Header); return nil }
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
