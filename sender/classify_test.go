@@ -300,4 +300,3 @@ func TestInsecure(t *testing.T) {
 		}
 	}
 }
-
