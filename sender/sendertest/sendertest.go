@@ -54,7 +54,14 @@ type Config struct {
 	Respond func(r *Request) (status int, message string)
 	// Log, when set, receives one line per request.
 	Log io.Writer
+	// Sandbox marks every answer with SandboxHeader, so a client can tell
+	// a rehearsal from the platform whatever the URL. Leave it off in tests
+	// that pretend to be the platform.
+	Sandbox bool
 }
+
+// SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
+const SandboxHeader = "X-Pregon-Sandbox"
 
 // Server is a running fake.
 type Server struct {
@@ -140,6 +147,9 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
+	if s.cfg.Sandbox {
+		w.Header().Set(SandboxHeader, "1")
+	}
 	s.mu.Lock()
 	s.inFlight++
 	s.mu.Unlock()

@@ -1,0 +1,71 @@
+package sendertest
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// send makes one request to the fake and returns its answer with the body
+// read.
+func send(t *testing.T, method, url, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// A rehearsal marks every answer, whatever its status; a fake pretending
+// to be the platform marks none.
+func TestSandboxHeaderOnEveryAnswer(t *testing.T) {
+	cfg := Config{Token: "t", Respond: func(r *Request) (int, string) {
+		if r.Contact == "phone:+593990000429" {
+			return http.StatusTooManyRequests, "Too many requests"
+		}
+		return 0, ""
+	}}
+	cases := []struct {
+		name, method, path, token, body string
+		status                          int
+	}{
+		{"v2 success", "POST", "/v2/contact/phone:+593990000001/message", "t", `{}`, 200},
+		{"v1 success", "POST", "/v1/message/sendContent/3001", "t", `{}`, 200},
+		{"bad token", "POST", "/v2/contact/phone:+593990000001/message", "x", `{}`, 401},
+		{"bad body", "POST", "/v2/contact/phone:+593990000001/message", "t", `{`, 400},
+		{"wrong method", "GET", "/v1/message/sendContent/3001", "t", ``, 405},
+		{"rate limit", "POST", "/v2/contact/phone:+593990000429/message", "t", `{}`, 429},
+		{"unknown path", "POST", "/v3/contact/phone:+593990000001/message", "t", `{}`, 405},
+	}
+	for _, sandbox := range []bool{true, false} {
+		cfg.Sandbox = sandbox
+		s := NewServer(t, cfg)
+		for _, c := range cases {
+			resp, _ := send(t, c.method, s.URL+c.path, c.token, c.body)
+			if resp.StatusCode != c.status {
+				t.Errorf("%s: status %d, want %d", c.name, resp.StatusCode, c.status)
+			}
+			want := ""
+			if sandbox {
+				want = "1"
+			}
+			if got := resp.Header.Get(SandboxHeader); got != want {
+				t.Errorf("Sandbox %v, %s: %s = %q, want %q", sandbox, c.name, SandboxHeader, got, want)
+			}
+		}
+	}
+}
