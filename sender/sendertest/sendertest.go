@@ -166,9 +166,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:   body,
 		Token:  strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "),
 	}
-	v1, contact, ok := route(r.URL.Path)
+	v1, contact, routed := route(r.URL.Path)
 	req.Contact = contact
-	status, msg := s.decide(&req, r, v1, ok)
+	var status int
+	var msg, page string
+	if routed {
+		status, msg = s.decide(&req, r, v1)
+	} else {
+		status, page = http.StatusNotFound, notFoundPage
+	}
 	if s.cfg.Log != nil {
 		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
 	}
@@ -186,6 +192,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cut(w)
 		return
 	}
+	if page != "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		io.WriteString(w, page)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
@@ -201,17 +213,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case status >= 200 && status < 300:
 		fmt.Fprintf(w, `{"messageId":%d}`, id)
 	case v1:
-		json.NewEncoder(w).Encode(map[string]any{"status": "error", "message": msg, "data": []any{}})
+		json.NewEncoder(w).Encode(v1Error{Status: "error", Message: msg, Data: []any{}})
 	default:
-		json.NewEncoder(w).Encode(map[string]any{"code": status, "message": msg})
+		json.NewEncoder(w).Encode(v2Error{Code: status, Message: msg})
 	}
 }
 
+// The error answers, their fields in the order the documentation shows.
+type v1Error struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Data    []any  `json:"data"`
+}
+
+type v2Error struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// notFoundPage is what a path outside the API gets: the web server in
+// front of the API answers it, as nginx does, before the API's own error
+// handling (and its JSON) is reached.
+const notFoundPage = `<html>
+<head><title>404 Not Found</title></head>
+<body>
+<center><h1>404 Not Found</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+`
+
 // decide picks the answer the way the platform would, then lets the test's
 // Respond override it.
-func (s *Server) decide(req *Request, r *http.Request, v1, routed bool) (int, string) {
+func (s *Server) decide(req *Request, r *http.Request, v1 bool) (int, string) {
 	switch {
-	case r.Method != http.MethodPost || !routed:
+	case r.Method != http.MethodPost:
 		return http.StatusMethodNotAllowed, "405 Method Not Allowed."
 	case req.Token == "" || (s.cfg.Token != "" && req.Token != s.cfg.Token):
 		return http.StatusUnauthorized, "API Token is invalid."

@@ -49,7 +49,7 @@ func TestSandboxHeaderOnEveryAnswer(t *testing.T) {
 		{"bad body", "POST", "/v2/contact/phone:+593990000001/message", "t", `{`, 400},
 		{"wrong method", "GET", "/v1/message/sendContent/3001", "t", ``, 405},
 		{"rate limit", "POST", "/v2/contact/phone:+593990000429/message", "t", `{}`, 429},
-		{"unknown path", "POST", "/v3/contact/phone:+593990000001/message", "t", `{}`, 405},
+		{"unknown path", "POST", "/v3/contact/phone:+593990000001/message", "t", `{}`, 404},
 	}
 	for _, sandbox := range []bool{true, false} {
 		cfg.Sandbox = sandbox
@@ -66,6 +66,38 @@ func TestSandboxHeaderOnEveryAnswer(t *testing.T) {
 			if got := resp.Header.Get(SandboxHeader); got != want {
 				t.Errorf("Sandbox %v, %s: %s = %q, want %q", sandbox, c.name, SandboxHeader, got, want)
 			}
+		}
+	}
+}
+
+// A path outside the API gets the web server's HTML 404; a send endpoint
+// asked with the wrong method gets the API's own 405, in its version's
+// shape.
+func TestUnknownPathIsAWebServersNotFound(t *testing.T) {
+	s := NewServer(t, Config{})
+	cases := []struct {
+		name, method, path string
+		status             int
+		contentType, body  string
+	}{
+		{"root", "GET", "/", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
+		{"no version", "POST", "/contact/phone:+593990000001/message", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
+		{"v2 read", "GET", "/v2/contact/phone:+593990000001/message/1001", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
+		{"v1 without contact", "POST", "/v1/message/sendContent/", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
+		{"v1 wrong method", "GET", "/v1/message/sendContent/3001", 405, "application/json",
+			`{"status":"error","message":"405 Method Not Allowed.","data":[]}`},
+		{"v2 wrong method", "PUT", "/api/v2/contact/phone:+593990000001/message", 405, "application/json",
+			`{"code":405,"message":"405 Method Not Allowed."}`},
+	}
+	for _, c := range cases {
+		resp, body := send(t, c.method, s.URL+c.path, "t", `{}`)
+		if resp.StatusCode != c.status || resp.Header.Get("Content-Type") != c.contentType || !strings.Contains(body, c.body) {
+			t.Errorf("%s: %d %q %q, want %d %q and a body with %q", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), body, c.status, c.contentType, c.body)
+		}
+	}
+	for i, r := range s.Requests() {
+		if r.Status != cases[i].status {
+			t.Errorf("%s: recorded status %d, want %d", cases[i].name, r.Status, cases[i].status)
 		}
 	}
 }
