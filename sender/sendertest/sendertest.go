@@ -58,6 +58,11 @@ type Config struct {
 	// a rehearsal from the platform whatever the URL. Leave it off in tests
 	// that pretend to be the platform.
 	Sandbox bool
+	// WebSite makes the address a web site rather than the API, like a
+	// wrong base URL that lands on a company's home page or a proxy's
+	// login page: every request, whatever its path and method, gets 200
+	// with an HTML page. Nothing is delivered (ByContact stays empty).
+	WebSite bool
 }
 
 // SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
@@ -115,9 +120,13 @@ func (s *Server) InFlight() int {
 	return s.inFlight
 }
 
-// ByContact counts the requests the fake accepted (2xx) per contact.
+// ByContact counts the requests the fake accepted (2xx) per contact. A
+// WebSite's 200s accept nothing.
 func (s *Server) ByContact() map[string]int {
 	out := map[string]int{}
+	if s.cfg.WebSite {
+		return out
+	}
 	for _, r := range s.Requests() {
 		if r.Status >= 200 && r.Status < 300 {
 			out[r.Contact]++
@@ -170,9 +179,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.Contact = contact
 	var status int
 	var msg, page string
-	if routed {
+	switch {
+	case s.cfg.WebSite:
+		status, page = http.StatusOK, homePage
+	case routed:
 		status, msg = s.decide(&req, r, v1)
-	} else {
+	default:
 		status, page = http.StatusNotFound, notFoundPage
 	}
 	if s.cfg.Log != nil {
@@ -239,6 +251,24 @@ const notFoundPage = `<html>
 <body>
 <center><h1>404 Not Found</h1></center>
 <hr><center>nginx</center>
+</body>
+</html>
+`
+
+// homePage is what a WebSite answers to everything.
+const homePage = `<!DOCTYPE html>
+<html lang="es">
+<head>
+<meta charset="utf-8">
+<title>Bienvenido | Iniciar sesión</title>
+</head>
+<body>
+<h1>Bienvenido</h1>
+<form method="post" action="/login">
+<label>Correo <input type="email" name="email"></label>
+<label>Contraseña <input type="password" name="password"></label>
+<button type="submit">Entrar</button>
+</form>
 </body>
 </html>
 `

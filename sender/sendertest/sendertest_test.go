@@ -68,6 +68,10 @@ func TestSandboxHeaderOnEveryAnswer(t *testing.T) {
 			}
 		}
 	}
+	site := NewServer(t, Config{Sandbox: true, WebSite: true})
+	if resp, _ := send(t, "GET", site.URL+"/", "", ""); resp.Header.Get(SandboxHeader) != "1" {
+		t.Errorf("web site page: %s = %q, want 1", SandboxHeader, resp.Header.Get(SandboxHeader))
+	}
 }
 
 // A path outside the API gets the web server's HTML 404; a send endpoint
@@ -99,5 +103,29 @@ func TestUnknownPathIsAWebServersNotFound(t *testing.T) {
 		if r.Status != cases[i].status {
 			t.Errorf("%s: recorded status %d, want %d", cases[i].name, r.Status, cases[i].status)
 		}
+	}
+}
+
+// A web site answers 200 with a page to anything, a send included, and
+// delivers nothing.
+func TestWebSiteAnswersEverythingWithAPage(t *testing.T) {
+	s := NewServer(t, Config{WebSite: true, Token: "t"})
+	for _, c := range []struct{ method, path, token string }{
+		{"POST", "/v2/contact/phone:+593990000001/message", "t"},
+		{"POST", "/api/v1/message/sendContent/3001", ""},
+		{"GET", "/v1/message/sendContent/3001", "wrong"},
+		{"DELETE", "/no/such/thing", "t"},
+	} {
+		resp, body := send(t, c.method, s.URL+c.path, c.token, `{}`)
+		ct := resp.Header.Get("Content-Type")
+		if resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, "<html") {
+			t.Errorf("%s %s: %d %q %q, want 200 and an HTML page", c.method, c.path, resp.StatusCode, ct, body)
+		}
+	}
+	if n := len(s.Requests()); n != 4 {
+		t.Errorf("recorded %d requests, want 4", n)
+	}
+	if got := s.ByContact(); len(got) != 0 {
+		t.Errorf("ByContact = %v: a web site delivered messages", got)
 	}
 }
