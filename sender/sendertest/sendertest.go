@@ -63,6 +63,10 @@ type Config struct {
 	// login page: every request, whatever its path and method, gets 200
 	// with an HTML page. Nothing is delivered (ByContact stays empty).
 	WebSite bool
+	// V1Created answers v1 sends as some brands do: 201
+	// {"status":"success","message":"Message Sent","data":{"id":N}}
+	// instead of 200 {"status":"Success","message":"Message Sent","data":[]}.
+	V1Created bool
 }
 
 // SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
@@ -220,6 +224,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	switch {
+	case status >= 200 && status < 300 && v1 && s.cfg.V1Created:
+		fmt.Fprintf(w, `{"status":"success","message":"Message Sent","data":{"id":%d}}`, id)
 	case status >= 200 && status < 300 && v1:
 		io.WriteString(w, `{"status":"Success","message":"Message Sent","data":[]}`)
 	case status >= 200 && status < 300:
@@ -294,6 +300,9 @@ func (s *Server) decide(req *Request, r *http.Request, v1 bool) (int, string) {
 	}
 	if s.cfg.PerSecond > 0 && !s.admit(req.At) {
 		return http.StatusTooManyRequests, "Too many requests"
+	}
+	if v1 && s.cfg.V1Created {
+		return http.StatusCreated, ""
 	}
 	return http.StatusOK, ""
 }

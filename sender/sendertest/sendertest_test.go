@@ -129,3 +129,29 @@ func TestWebSiteAnswersEverythingWithAPage(t *testing.T) {
 		t.Errorf("ByContact = %v: a web site delivered messages", got)
 	}
 }
+
+// V1Created changes v1's success answer and nothing else.
+func TestV1Created(t *testing.T) {
+	cases := []struct {
+		name      string
+		v1Created bool
+		path      string
+		status    int
+		body      string
+	}{
+		{"v1", false, "/v1/message/sendContent/3001", 200, `{"status":"Success","message":"Message Sent","data":[]}`},
+		{"v1 created", true, "/v1/message/sendContent/3001", 201, `{"status":"success","message":"Message Sent","data":{"id":1000}}`},
+		{"v2", false, "/v2/contact/id:3001/message", 200, `{"messageId":1000}`},
+		{"v2 beside v1 created", true, "/v2/contact/id:3001/message", 200, `{"messageId":1000}`},
+	}
+	for _, c := range cases {
+		s := NewServer(t, Config{V1Created: c.v1Created})
+		resp, body := send(t, "POST", s.URL+c.path, "t", `{}`)
+		if resp.StatusCode != c.status || body != c.body || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: %d %q %q, want %d %q", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), body, c.status, c.body)
+		}
+		if got := s.ByContact()["3001"] + s.ByContact()["id:3001"]; got != 1 {
+			t.Errorf("%s: ByContact counted %d accepted requests, want 1", c.name, got)
+		}
+	}
+}
