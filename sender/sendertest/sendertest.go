@@ -3,9 +3,15 @@
 // to see exactly what pregon sent and when; `pregon send -sandbox` uses it
 // so a new user can watch a whole campaign run without a token or network.
 //
-// It records every request and can be told to answer slowly, to refuse a
-// token, to answer given statuses for given contacts, to enforce a rate
-// limit with 429s, or to cut the connection after reading a request.
+// It answers as the platform is documented to, including what makes a
+// client's life hard: a path outside the API gets the web server's HTML
+// 404, not JSON. It records every request and can be told to answer
+// slowly, to refuse a token, to answer given statuses for given contacts,
+// to enforce a rate limit with 429s, to cut the connection after reading a
+// request, to reset the first connections before any answer, to answer v1
+// sends with 201 as some brands do, or to be a web site rather than the
+// API. It does not resolve names or refuse connections: tests use an
+// .invalid host or a closed port for those.
 package sendertest
 
 import (
@@ -13,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -67,6 +74,14 @@ type Config struct {
 	// {"status":"success","message":"Message Sent","data":{"id":N}}
 	// instead of 200 {"status":"Success","message":"Message Sent","data":[]}.
 	V1Created bool
+	// ResetFirst resets (TCP RST) the first ResetFirst connections the
+	// fake accepts as soon as their first bytes arrive, before any answer:
+	// what arrived is recorded as a Request with Status 0 (Method, Path
+	// and Contact from the request line when it is there), then the
+	// connection is reset. Later connections are served as usual. It
+	// counts connections, not requests, and applies to New and NewServer
+	// only: Handler never sees a connection.
+	ResetFirst int
 }
 
 // SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
@@ -89,6 +104,9 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, nextID: 1000}
 	s.Server = httptest.NewUnstartedServer(s)
 	s.Server.Listener = stampingListener{s.Server.Listener}
+	if cfg.ResetFirst > 0 {
+		s.Server.Listener = &resettingListener{Listener: s.Server.Listener, s: s, left: cfg.ResetFirst, pending: map[net.Conn]bool{}}
+	}
 	s.Server.Config.ConnContext = withConn
 	s.Server.Start()
 	return s
@@ -177,7 +195,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Method: r.Method,
 		Path:   r.URL.EscapedPath(),
 		Body:   body,
-		Token:  strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "),
+		Token:  bearer(r.Header),
 	}
 	v1, contact, routed := route(r.URL.Path)
 	req.Contact = contact
@@ -199,11 +217,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(time.Duration(d))
 	}
 	req.Status = status
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	id := s.nextID
-	s.nextID++
-	s.mu.Unlock()
+	id := s.record(req)
 	if status < 0 {
 		cut(w)
 		return
@@ -278,6 +292,22 @@ const homePage = `<!DOCTYPE html>
 </body>
 </html>
 `
+
+// record adds a request to those received and returns the id the
+// platform would give its message.
+func (s *Server) record(req Request) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, req)
+	id := s.nextID
+	s.nextID++
+	return id
+}
+
+// bearer is the token presented in the Authorization header.
+func bearer(h http.Header) string {
+	return strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
+}
 
 // decide picks the answer the way the platform would, then lets the test's
 // Respond override it.
