@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,13 +158,22 @@ func TestSandboxServerPrintsEachMessage(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A rehearsal says so in every answer, even a web server's 404.
+	var marked string
+	if resp, err := http.Get("http://" + addr + "/"); err == nil {
+		resp.Body.Close()
+		marked = resp.Header.Get(sendertest.SandboxHeader)
+	}
 	cancel()
 	if c := <-done; c != 0 || code != 0 {
 		t.Fatalf("sandbox exit %d, send exit %d: %s", c, code, errOut.String())
 	}
+	if marked != "1" {
+		t.Errorf("the sandbox's 404 carries %s: %q, want 1", sendertest.SandboxHeader, marked)
+	}
 	printed := out.String()
 	lines := strings.Split(strings.TrimSpace(printed), "\n")
-	ok := len(lines) == 6 && strings.Contains(printed, "Verónica")
+	ok := len(lines) == 7 && strings.Contains(printed, "Verónica") && strings.Contains(printed, " / 404 ")
 	for id := 3001; id <= 3006; id++ {
 		ok = ok && strings.Contains(printed, fmt.Sprintf("/v1/message/sendContent/%d 200 ", id))
 	}

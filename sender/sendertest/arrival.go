@@ -64,7 +64,14 @@ func withConn(ctx context.Context, c net.Conn) context.Context {
 
 // arrival is when the request being handled reached the machine.
 func arrival(ctx context.Context) time.Time {
-	if c, ok := ctx.Value(connKey{}).(*stampedConn); ok {
+	c, _ := ctx.Value(connKey{}).(net.Conn)
+	return lastRead(c)
+}
+
+// lastRead is when the kernel received the bytes of the connection's
+// latest read, or now where it gave no timestamp.
+func lastRead(c net.Conn) time.Time {
+	if c, ok := c.(*stampedConn); ok {
 		if ns := c.last.Load(); ns != 0 {
 			return time.Unix(0, ns)
 		}

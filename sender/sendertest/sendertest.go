@@ -3,9 +3,15 @@
 // to see exactly what pregon sent and when; `pregon send -sandbox` uses it
 // so a new user can watch a whole campaign run without a token or network.
 //
-// It records every request and can be told to answer slowly, to refuse a
-// token, to answer given statuses for given contacts, to enforce a rate
-// limit with 429s, or to cut the connection after reading a request.
+// It answers as the platform is documented to, including what makes a
+// client's life hard: a path outside the API gets the web server's HTML
+// 404, not JSON. It records every request and can be told to answer
+// slowly, to refuse a token, to answer given statuses for given contacts,
+// to enforce a rate limit with 429s, to cut the connection after reading a
+// request, to reset the first connections before any answer, to answer v1
+// sends with 201 as some brands do, or to be a web site rather than the
+// API. It does not resolve names or refuse connections: tests use an
+// .invalid host or a closed port for those.
 package sendertest
 
 import (
@@ -13,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -54,7 +61,31 @@ type Config struct {
 	Respond func(r *Request) (status int, message string)
 	// Log, when set, receives one line per request.
 	Log io.Writer
+	// Sandbox marks every answer with SandboxHeader, so a client can tell
+	// a rehearsal from the platform whatever the URL. Leave it off in tests
+	// that pretend to be the platform.
+	Sandbox bool
+	// WebSite makes the address a web site rather than the API, like a
+	// wrong base URL that lands on a company's home page or a proxy's
+	// login page: every request, whatever its path and method, gets 200
+	// with an HTML page. Nothing is delivered (ByContact stays empty).
+	WebSite bool
+	// V1Created answers v1 sends as some brands do: 201
+	// {"status":"success","message":"Message Sent","data":{"id":N}}
+	// instead of 200 {"status":"Success","message":"Message Sent","data":[]}.
+	V1Created bool
+	// ResetFirst resets (TCP RST) the first ResetFirst connections the
+	// fake accepts as soon as their first bytes arrive, before any answer:
+	// what arrived is recorded as a Request with Status 0 (Method, Path
+	// and Contact from the request line when it is there), then the
+	// connection is reset. Later connections are served as usual. It
+	// counts connections, not requests, and applies to New and NewServer
+	// only: Handler never sees a connection.
+	ResetFirst int
 }
+
+// SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
+const SandboxHeader = "X-Pregon-Sandbox"
 
 // Server is a running fake.
 type Server struct {
@@ -73,6 +104,9 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, nextID: 1000}
 	s.Server = httptest.NewUnstartedServer(s)
 	s.Server.Listener = stampingListener{s.Server.Listener}
+	if cfg.ResetFirst > 0 {
+		s.Server.Listener = &resettingListener{Listener: s.Server.Listener, s: s, left: cfg.ResetFirst, pending: map[net.Conn]bool{}}
+	}
 	s.Server.Config.ConnContext = withConn
 	s.Server.Start()
 	return s
@@ -108,9 +142,13 @@ func (s *Server) InFlight() int {
 	return s.inFlight
 }
 
-// ByContact counts the requests the fake accepted (2xx) per contact.
+// ByContact counts the requests the fake accepted (2xx) per contact. A
+// WebSite's 200s accept nothing.
 func (s *Server) ByContact() map[string]int {
 	out := map[string]int{}
+	if s.cfg.WebSite {
+		return out
+	}
 	for _, r := range s.Requests() {
 		if r.Status >= 200 && r.Status < 300 {
 			out[r.Contact]++
@@ -140,6 +178,9 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
+	if s.cfg.Sandbox {
+		w.Header().Set(SandboxHeader, "1")
+	}
 	s.mu.Lock()
 	s.inFlight++
 	s.mu.Unlock()
@@ -154,11 +195,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Method: r.Method,
 		Path:   r.URL.EscapedPath(),
 		Body:   body,
-		Token:  strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "),
+		Token:  bearer(r.Header),
 	}
-	v1, contact, ok := route(r.URL.Path)
+	v1, contact, routed := route(r.URL.Path)
 	req.Contact = contact
-	status, msg := s.decide(&req, r, v1, ok)
+	var status int
+	var msg, page string
+	switch {
+	case s.cfg.WebSite:
+		status, page = http.StatusOK, homePage
+	case routed:
+		status, msg = s.decide(&req, r, v1)
+	default:
+		status, page = http.StatusNotFound, notFoundPage
+	}
 	if s.cfg.Log != nil {
 		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
 	}
@@ -167,13 +217,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(time.Duration(d))
 	}
 	req.Status = status
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	id := s.nextID
-	s.nextID++
-	s.mu.Unlock()
+	id := s.record(req)
 	if status < 0 {
 		cut(w)
+		return
+	}
+	if page != "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		io.WriteString(w, page)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -186,22 +238,82 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	switch {
+	case status >= 200 && status < 300 && v1 && s.cfg.V1Created:
+		fmt.Fprintf(w, `{"status":"success","message":"Message Sent","data":{"id":%d}}`, id)
 	case status >= 200 && status < 300 && v1:
 		io.WriteString(w, `{"status":"Success","message":"Message Sent","data":[]}`)
 	case status >= 200 && status < 300:
 		fmt.Fprintf(w, `{"messageId":%d}`, id)
 	case v1:
-		json.NewEncoder(w).Encode(map[string]any{"status": "error", "message": msg, "data": []any{}})
+		json.NewEncoder(w).Encode(v1Error{Status: "error", Message: msg, Data: []any{}})
 	default:
-		json.NewEncoder(w).Encode(map[string]any{"code": status, "message": msg})
+		json.NewEncoder(w).Encode(v2Error{Code: status, Message: msg})
 	}
+}
+
+// The error answers, their fields in the order the documentation shows.
+type v1Error struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Data    []any  `json:"data"`
+}
+
+type v2Error struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// notFoundPage is what a path outside the API gets: the web server in
+// front of the API answers it, as nginx does, before the API's own error
+// handling (and its JSON) is reached.
+const notFoundPage = `<html>
+<head><title>404 Not Found</title></head>
+<body>
+<center><h1>404 Not Found</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+`
+
+// homePage is what a WebSite answers to everything.
+const homePage = `<!DOCTYPE html>
+<html lang="es">
+<head>
+<meta charset="utf-8">
+<title>Bienvenido | Iniciar sesión</title>
+</head>
+<body>
+<h1>Bienvenido</h1>
+<form method="post" action="/login">
+<label>Correo <input type="email" name="email"></label>
+<label>Contraseña <input type="password" name="password"></label>
+<button type="submit">Entrar</button>
+</form>
+</body>
+</html>
+`
+
+// record adds a request to those received and returns the id the
+// platform would give its message.
+func (s *Server) record(req Request) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, req)
+	id := s.nextID
+	s.nextID++
+	return id
+}
+
+// bearer is the token presented in the Authorization header.
+func bearer(h http.Header) string {
+	return strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
 }
 
 // decide picks the answer the way the platform would, then lets the test's
 // Respond override it.
-func (s *Server) decide(req *Request, r *http.Request, v1, routed bool) (int, string) {
+func (s *Server) decide(req *Request, r *http.Request, v1 bool) (int, string) {
 	switch {
-	case r.Method != http.MethodPost || !routed:
+	case r.Method != http.MethodPost:
 		return http.StatusMethodNotAllowed, "405 Method Not Allowed."
 	case req.Token == "" || (s.cfg.Token != "" && req.Token != s.cfg.Token):
 		return http.StatusUnauthorized, "API Token is invalid."
@@ -218,6 +330,9 @@ func (s *Server) decide(req *Request, r *http.Request, v1, routed bool) (int, st
 	}
 	if s.cfg.PerSecond > 0 && !s.admit(req.At) {
 		return http.StatusTooManyRequests, "Too many requests"
+	}
+	if v1 && s.cfg.V1Created {
+		return http.StatusCreated, ""
 	}
 	return http.StatusOK, ""
 }
