@@ -69,6 +69,12 @@ func (c *Campaign) identifier(kind string) identify {
 				return "", "", err
 			}
 			seg := id
+			// The API wants the Base64 of the id as the segment. Base64 of
+			// a decimal id never holds "+" or "/" (62 and 63): its bytes
+			// are the digits 0x30-0x39, so no 6-bit group exceeds 57 ("5").
+			// Only "=" padding is added, which PathEscape leaves raw: the
+			// segment sent is the Base64 itself
+			// (TestViberSegmentsNeedNoEscaping).
 			if viber {
 				seg = base64.StdEncoding.EncodeToString([]byte(id))
 			}

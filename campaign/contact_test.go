@@ -1,7 +1,10 @@
 package campaign
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode"
@@ -122,6 +125,38 @@ func TestKeptRunesDoNotFoldToRefused(t *testing.T) {
 			if folded := norm.NFKC.String(s); strings.ContainsAny(folded, `/\?#%`) {
 				t.Errorf("%U %q is kept but folds to %q", r, s, folded)
 			}
+		}
+	}
+}
+
+// Viber channels take the Base64 of the contact id as the path segment.
+// Base64 encodes each 3 bytes on their own, so every 1- to 3-digit group
+// covers every decimal id: none holds "+" or "/", and the segment needs no
+// escaping, so what is sent is the Base64 the API asks for.
+func TestViberSegmentsNeedNoEscaping(t *testing.T) {
+	var groups []string
+	for digits, count := range []int{1: 10, 2: 100, 3: 1000} {
+		for n := range count {
+			groups = append(groups, fmt.Sprintf("%0*d", digits, n))
+		}
+	}
+	for _, g := range groups {
+		seg := base64.StdEncoding.EncodeToString([]byte(g))
+		if strings.ContainsAny(seg, "+/") || url.PathEscape(seg) != seg {
+			t.Errorf("%s: Base64 %s, escaped %s", g, seg, url.PathEscape(seg))
+		}
+	}
+
+	identify := mustParse(t, `{"name":"x","api":"v1","channel":"viber","message":{"type":"text","text":"hola"}}`).identifier("id")
+	for _, tt := range []struct{ cell, path string }{
+		{"1", "/v1/message/sendContent/MQ=="},
+		{"99", "/v1/message/sendContent/OTk="},
+		{"0012345", "/v1/message/sendContent/MTIzNDU="},
+		{"1000000", "/v1/message/sendContent/MTAwMDAwMA=="},
+		{"9223372036854775807", "/v1/message/sendContent/OTIyMzM3MjAzNjg1NDc3NTgwNw=="},
+	} {
+		if _, path, err := identify(tt.cell); err != nil || path != tt.path {
+			t.Errorf("%s: path %s, err %v; want %s", tt.cell, path, err, tt.path)
 		}
 	}
 }
