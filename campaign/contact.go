@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"google.golang.org/protobuf/proto"
@@ -67,6 +69,12 @@ func (c *Campaign) identifier(kind string) identify {
 				return "", "", err
 			}
 			seg := id
+			// The API wants the Base64 of the id as the segment. Base64 of
+			// a decimal id never holds "+" or "/" (62 and 63): its bytes
+			// are the digits 0x30-0x39, so no 6-bit group exceeds 57 ("5").
+			// Only "=" padding is added, which PathEscape leaves raw: the
+			// segment sent is the Base64 itself
+			// (TestViberSegmentsNeedNoEscaping).
 			if viber {
 				seg = base64.StdEncoding.EncodeToString([]byte(id))
 			}
@@ -113,13 +121,45 @@ func positiveInt(cell string) (string, error) {
 	return strconv.FormatUint(n, 10), nil
 }
 
+// ErrUnaddressable is why a row's contact cannot be sent to: its identifier
+// has a character that does not reach the API intact in the request's path.
+var ErrUnaddressable = errors.New("cannot be put in the API's URL: use the phone or id column for this contact instead")
+
 func normalizeEmail(cell string) (string, error) {
 	s := strings.ToLower(strings.TrimSpace(cell))
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
 		return "", errors.New("is not an e-mail address")
 	}
+	if i := strings.IndexFunc(s, unsafeInPath); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return "", fmt.Errorf("has %q and %w", string(r), ErrUnaddressable)
+	}
 	return s, nil
+}
+
+// unsafeInPath reports whether r may not reach the API intact inside a
+// path segment. url.PathEscape encodes such a character, but routers in
+// front of the API commonly decode the path before routing it: a decoded
+// "/" splits the segment (404, or 405, which stops the run), "?" and "#"
+// end the path, some read "\" as "/", others decode "%" a second time
+// ("%252F" becomes "/"), and a space or control character cannot be
+// written raw in a request line. The address grammar already keeps some of
+// these out of an e-mail; the rule does not rely on it.
+//
+// "+" stays: PathEscape leaves it raw, and the API's own phone identifiers
+// have it. Outside ASCII, letters, marks and digits stay: internationalized
+// addresses (josé@…) are real, their UTF-8 bytes are all 0x80 or above,
+// which nothing splits on, and none folds to "/", "\", "?", "#" or "%"
+// under NFKC (TestKeptRunesDoNotFoldToRefused). Every other non-ASCII
+// character is refused: no-break and zero-width spaces and direction marks
+// are invisible in a sheet, come from copy-paste and match no contact, and
+// symbols include look-alikes such as "／" (U+FF0F), which NFKC folds to "/".
+func unsafeInPath(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune(`/\?#%`, r)
+	}
+	return !unicode.IsLetter(r) && !unicode.IsMark(r) && !unicode.IsDigit(r)
 }
 
 // normalizePhone returns the number in E.164 (+593991000001), using
