@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -122,6 +123,17 @@ func TestOlderLedgerIsMigratedOnce(t *testing.T) {
 			if h, err := l.Header(ctx, id); err != nil || !reflect.DeepEqual(h, []string{"phone", "nombre"}) {
 				t.Errorf("header = %v, %v", h, err)
 			}
+			// Format 2's columns are there, unknown for a campaign of before.
+			var api, baseURL sql.NullString
+			if err := l.db.QueryRow(`SELECT api, base_url FROM campaigns WHERE id = ?`, id).Scan(&api, &baseURL); err != nil {
+				t.Fatal(err)
+			}
+			if api.Valid || baseURL.Valid {
+				t.Errorf("api, base_url = %v, %v; want NULL", api, baseURL)
+			}
+			if s := summary(t, l, "promo"); s.Destination != (Destination{}) || s.Rehearsal || s.Counts[campaign.Sent] != 1 {
+				t.Errorf("summary = %+v", s)
+			}
 			// Nothing left to apply: running the migrations again is a no-op
 			// (and applying a step twice would fail).
 			if n, err := migrate(ctx, l.db, migrations); err != nil || n != 0 {
@@ -160,7 +172,7 @@ func TestOpenReadOnlyUpgradesAnOlderLedger(t *testing.T) {
 	if err != nil || len(sums) != 1 || sums[0].Counts[campaign.Pending] != 1 {
 		t.Errorf("summaries = %+v, %v", sums, err)
 	}
-	if _, err := l.Register(ctx, "x", "fp", false, false); err == nil {
+	if _, err := l.Register(ctx, "x", "fp", platform, false); err == nil {
 		t.Error("a read-only ledger accepted a write")
 	}
 }
