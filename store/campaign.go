@@ -119,6 +119,46 @@ func requested(ctx context.Context, tx *sql.Tx, id CampaignID) (bool, error) {
 	return ok, nil
 }
 
+// ErrRealSends refuses to make a campaign with real sends a rehearsal.
+var ErrRealSends = errors.New("the address answers as a pregon sandbox, but this ledger already holds real sends of the campaign: rehearsals and real sends never share a campaign in one ledger")
+
+// MarkRehearsal records that the campaign is a rehearsal: the address its
+// run sends to answered as a pregon sandbox, although the campaign was not
+// registered as one. It returns ErrRealSends when the campaign already has
+// contacts that a real platform may have acted on: sent, unknown, or
+// failed with an answer. Contacts in flight (sending) are the calling
+// run's own and do not count, and neither do failures that no server
+// answered (refused connections: no request arrived anywhere). Call it
+// before recording the outcome of any answer from that address: otherwise
+// the run's own rehearsed "sent" would count as real.
+func (l *Ledger) MarkRehearsal(ctx context.Context, id CampaignID) error {
+	return l.write(ctx, onDisk, func(tx *sql.Tx) error {
+		var rehearsal bool
+		err := tx.QueryRowContext(ctx, `SELECT sandbox FROM campaigns WHERE id = ?`, id).Scan(&rehearsal)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("mark rehearsal: no campaign %d in the ledger", id)
+		}
+		if err != nil {
+			return fmt.Errorf("mark rehearsal: %w", err)
+		}
+		if rehearsal {
+			return nil
+		}
+		var real bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ?
+			AND (state IN ('sent', 'unknown') OR (state = 'failed' AND http_status IS NOT NULL)))`, id).Scan(&real); err != nil {
+			return fmt.Errorf("mark rehearsal: %w", err)
+		}
+		if real {
+			return ErrRealSends
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET sandbox = 1, updated_at = ? WHERE id = ?`, stamp(time.Now()), id); err != nil {
+			return fmt.Errorf("mark rehearsal: %w", err)
+		}
+		return nil
+	})
+}
+
 // Lookup returns the id of a campaign already in the ledger.
 func (l *Ledger) Lookup(ctx context.Context, name string) (CampaignID, bool, error) {
 	var id CampaignID

@@ -217,3 +217,69 @@ func summary(t *testing.T, l *Ledger, name string) Summary {
 	}
 	return sums[0]
 }
+
+func TestMarkRehearsal(t *testing.T) {
+	// Each answer is the outcome of one contact's request; the other
+	// contact stays sending, as this run's request in flight.
+	answered := func(o campaign.Outcome) history {
+		return func(t *testing.T, l *Ledger, id CampaignID) {
+			_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+			sendAll(t, l, id, gen, o)
+		}
+	}
+	inFlight := func(t *testing.T, l *Ledger, id CampaignID) {
+		_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+		sendAll(t, l, id, gen)
+	}
+	for _, tc := range []struct {
+		name    string
+		history history
+		want    error
+	}{
+		{"fresh campaign", nothing, nil},
+		{"imported", imported, nil},
+		{"this run's requests in flight", inFlight, nil},
+		{"nobody answered", answered(campaign.Outcome{State: campaign.Failed, Error: "gave up after 3 attempts: not sent: connection refused"}), nil},
+		{"sent for real", answered(campaign.Outcome{State: campaign.Sent, HTTPStatus: 200}), ErrRealSends},
+		{"unknown", answered(campaign.Outcome{State: campaign.Unknown, HTTPStatus: 504}), ErrRealSends},
+		{"refused by the platform", answered(campaign.Outcome{State: campaign.Failed, HTTPStatus: 403, Permanent: true}), ErrRealSends},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			ctx := context.Background()
+			id, err := l.Register(ctx, "promo", "fp", fake, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.history(t, l, id)
+			if err := l.MarkRehearsal(ctx, id); err != tc.want {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			s := summary(t, l, "promo")
+			if s.Rehearsal != (tc.want == nil) || s.Destination != fake {
+				t.Errorf("rehearsal %v at %v", s.Rehearsal, s.Destination)
+			}
+			if tc.want != nil {
+				return
+			}
+			// Idempotent, also once the rehearsal has sent.
+			sent(t, l, id)
+			if err := l.MarkRehearsal(ctx, id); err != nil {
+				t.Errorf("again: %v", err)
+			}
+			// The rehearsal's states now belong to the fake, and say so.
+			_, err = l.Register(ctx, "promo", "fp", brand, false)
+			var de *DestinationError
+			if !errors.As(err, &de) || !de.Rehearsal || !strings.Contains(err.Error(), "(a rehearsal)") {
+				t.Errorf("the real send after the rehearsal: err = %v", err)
+			}
+		})
+	}
+}
+
+func TestMarkRehearsalOfAnUnknownCampaign(t *testing.T) {
+	l, _ := openTemp(t)
+	if err := l.MarkRehearsal(context.Background(), 42); err == nil {
+		t.Error("marked a campaign the ledger does not have")
+	}
+}
