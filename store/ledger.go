@@ -152,8 +152,8 @@ func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
 }
 
 // upgrade migrates an older ledger that ro, a read-only connection, has
-// open. A file that is not a ledger at all (an empty file has format 0
-// too) is left alone: reading must not turn it into one.
+// open. Another program's SQLite file (format 0 too, with no campaigns
+// table) is left alone: reading must not turn it into a ledger.
 func upgrade(ctx context.Context, ro *sql.DB, path string, from int, o options) error {
 	var tables int
 	if err := ro.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'campaigns'`).
@@ -171,7 +171,7 @@ func upgrade(ctx context.Context, ro *sql.DB, path string, from int, o options) 
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("open ledger %s: it is in format %d, and this pregon reads it once upgraded to format %d, which needs write access to the file and its folder: %w",
+		return fmt.Errorf("open ledger %s: it is in format %d and this pregon reads format %d; upgrading it needs write access to the file and its folder: %w",
 			path, from, latestVersion, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -239,5 +240,46 @@ func TestMigrationFilesAreNumberedWithoutGaps(t *testing.T) {
 		if _, err := loadMigrations(fsys); err == nil {
 			t.Errorf("%s: loaded %v", tc.name, tc.files)
 		}
+	}
+}
+
+// Runs of different campaigns may open the same old ledger at once: one
+// upgrades it, the others find it done.
+func TestConcurrentOpensUpgradeOnce(t *testing.T) {
+	old, path := ledgerAt(t, 1)
+	registerFormat1(t, old, "promo", false)
+	old.Close()
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() {
+			l, err := Open(ctx, path)
+			if err == nil {
+				err = l.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// Without write access, reading an old ledger says what it needs.
+func TestOpenReadOnlyOfAnOldLedgerWithoutWriteAccess(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes read-only files")
+	}
+	old, path := ledgerAt(t, 1)
+	registerFormat1(t, old, "promo", false)
+	old.Close()
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenReadOnly(context.Background(), path)
+	if err == nil || !strings.Contains(err.Error(), "needs write access") {
+		t.Errorf("err = %v", err)
 	}
 }
