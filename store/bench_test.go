@@ -13,7 +13,7 @@ func benchLedger(b *testing.B, n int) (*Ledger, CampaignID, int64) {
 	b.Helper()
 	l, _ := openTemp(b)
 	ctx := context.Background()
-	id, err := l.Register(ctx, "bench", "fp", false, false)
+	id, err := l.Register(ctx, "bench", "fp", platform, false)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,30 +20,38 @@ func (e *ChangedError) Error() string {
 	return fmt.Sprintf("campaign %q: the campaign file differs from what the ledger recorded for this campaign", e.Name)
 }
 
-// ErrSandboxMismatch is returned when a campaign rehearsed against the
-// sandbox is about to be sent for real on the same ledger, or the reverse:
-// the sandbox's "sent" would make the real run skip everyone.
-var ErrSandboxMismatch = errors.New("this ledger holds a sandbox rehearsal of the campaign; use another -ledger for the real send (or the reverse)")
-
 // CampaignID identifies a campaign in the ledger.
 type CampaignID int64
 
-// Register finds the campaign by name, or records it. The fingerprint is
-// what decides every contact's message: when it differs from the recorded
-// one Register returns a *ChangedError, unless allowChanged, in which case
-// the new one is recorded.
-func (l *Ledger) Register(ctx context.Context, name, fingerprint string, sandbox, allowChanged bool) (CampaignID, error) {
+// Register finds the campaign by name, or records it with its
+// destination.
+//
+// A campaign recorded with another destination (API, base URL, or the
+// built-in sandbox instead of a URL) takes the new one if no request was
+// ever made for it; otherwise Register returns a *DestinationError. A
+// campaign registered before the ledger recorded destinations adopts dest,
+// unless one of the two is the built-in sandbox and the other not and
+// requests were made.
+//
+// The fingerprint is what decides every contact's message: when it differs
+// from the recorded one Register returns a *ChangedError, unless
+// allowChanged, in which case the new one is recorded.
+func (l *Ledger) Register(ctx context.Context, name, fingerprint string, dest Destination, allowChanged bool) (CampaignID, error) {
+	if err := dest.check(); err != nil {
+		return 0, fmt.Errorf("register campaign %q: %w", name, err)
+	}
 	var id CampaignID
 	err := l.write(ctx, onDisk, func(tx *sql.Tx) error {
 		var recorded string
-		var wasSandbox bool
-		err := tx.QueryRowContext(ctx, `SELECT id, fingerprint, sandbox FROM campaigns WHERE name = ?`, name).
-			Scan(&id, &recorded, &wasSandbox)
+		var rehearsal bool
+		var api, baseURL sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT id, fingerprint, sandbox, api, base_url FROM campaigns WHERE name = ?`, name).
+			Scan(&id, &recorded, &rehearsal, &api, &baseURL)
 		now := stamp(time.Now())
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, fingerprint, sandbox, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?)`, name, fingerprint, sandbox, now, now)
+			res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, fingerprint, sandbox, api, base_url, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, name, fingerprint, dest.Sandbox, dest.API, dest.BaseURL, now, now)
 			if err != nil {
 				return fmt.Errorf("record campaign: %w", err)
 			}
@@ -53,8 +61,8 @@ func (l *Ledger) Register(ctx context.Context, name, fingerprint string, sandbox
 		case err != nil:
 			return fmt.Errorf("find campaign: %w", err)
 		}
-		if wasSandbox != sandbox {
-			return ErrSandboxMismatch
+		if err := setDestination(ctx, tx, id, name, dest, api, baseURL, rehearsal, now); err != nil {
+			return err
 		}
 		if recorded == fingerprint {
 			return nil
@@ -66,6 +74,89 @@ func (l *Ledger) Register(ctx context.Context, name, fingerprint string, sandbox
 		return err
 	})
 	return id, err
+}
+
+// setDestination checks an existing campaign's destination against dest,
+// and records dest where Register may.
+func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string, dest Destination,
+	api, baseURL sql.NullString, rehearsal bool, now string) error {
+	rec, known := recordedDestination(api, baseURL, rehearsal)
+	same := rec == dest
+	if !known {
+		// Format 1 did not record where it sent, only whether it was
+		// the built-in sandbox.
+		same = rec.Sandbox == dest.Sandbox
+	}
+	if !same {
+		requested, err := requested(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if requested {
+			return &DestinationError{Name: name, Recorded: rec, Current: dest, Rehearsal: rehearsal}
+		}
+	}
+	if same && known {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ? WHERE id = ?`,
+		dest.API, dest.BaseURL, dest.Sandbox, now, id)
+	if err != nil {
+		return fmt.Errorf("record campaign destination: %w", err)
+	}
+	return nil
+}
+
+// requested reports whether any request was ever made for the campaign's
+// contacts: then the ledger's states are its destination's.
+func requested(ctx context.Context, tx *sql.Tx, id CampaignID) (bool, error) {
+	var ok bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ?
+		AND (attempts > 0 OR state IN ('sending', 'sent', 'failed', 'unknown')))`, id).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("find requests: %w", err)
+	}
+	return ok, nil
+}
+
+// ErrRealSends refuses to make a campaign with real sends a rehearsal.
+var ErrRealSends = errors.New("the address answers as a pregon sandbox, but this ledger already holds real sends of the campaign: rehearsals and real sends never share a campaign in one ledger")
+
+// MarkRehearsal records that the campaign is a rehearsal: the address its
+// run sends to answered as a pregon sandbox, although the campaign was not
+// registered as one. It returns ErrRealSends when the campaign already has
+// contacts that a real platform may have acted on: sent, unknown, or
+// failed with an answer. Contacts in flight (sending) are the calling
+// run's own and do not count, and neither do failures that no server
+// answered (refused connections: no request arrived anywhere). Call it
+// before recording the outcome of any answer from that address: otherwise
+// the run's own rehearsed "sent" would count as real.
+func (l *Ledger) MarkRehearsal(ctx context.Context, id CampaignID) error {
+	return l.write(ctx, onDisk, func(tx *sql.Tx) error {
+		var rehearsal bool
+		err := tx.QueryRowContext(ctx, `SELECT sandbox FROM campaigns WHERE id = ?`, id).Scan(&rehearsal)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("mark rehearsal: no campaign %d in the ledger", id)
+		}
+		if err != nil {
+			return fmt.Errorf("mark rehearsal: %w", err)
+		}
+		if rehearsal {
+			return nil
+		}
+		var real bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ?
+			AND (state IN ('sent', 'unknown') OR (state = 'failed' AND http_status IS NOT NULL)))`, id).Scan(&real); err != nil {
+			return fmt.Errorf("mark rehearsal: %w", err)
+		}
+		if real {
+			return ErrRealSends
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET sandbox = 1, updated_at = ? WHERE id = ?`, stamp(time.Now()), id); err != nil {
+			return fmt.Errorf("mark rehearsal: %w", err)
+		}
+		return nil
+	})
 }
 
 // Lookup returns the id of a campaign already in the ledger.

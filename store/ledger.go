@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	_ "embed"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,31 +12,6 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
-
-//go:embed schema.sql
-var schema string
-
-// schemaVersion is the ledger format this pregon writes, kept in SQLite's
-// user_version. A later format change migrates older ledgers up from here.
-const schemaVersion = 1
-
-// checkVersion refuses a ledger written by a newer pregon, and stamps a new
-// ledger with this one's format.
-func checkVersion(ctx context.Context, db *sql.DB, write bool) error {
-	var v int
-	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
-		return fmt.Errorf("read ledger version: %w", err)
-	}
-	switch {
-	case v > schemaVersion:
-		return fmt.Errorf("the ledger was written by a newer pregon (format %d, this one knows %d): use that version", v, schemaVersion)
-	case v < schemaVersion && write:
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
-			return fmt.Errorf("stamp ledger version: %w", err)
-		}
-	}
-	return nil
-}
 
 // maxBatch bounds how many queued writes share one transaction.
 const maxBatch = 512
@@ -104,29 +78,115 @@ func WithBusyTimeout(d time.Duration) Option {
 }
 
 // Open opens the ledger at path, creating it with mode 0600 (it holds
-// customers' phone numbers) when it does not exist.
+// customers' phone numbers) when it does not exist, and brings a ledger
+// written by an older pregon up to this one's format.
 func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	f.Close()
-	return open(ctx, path, "rwc", opts)
+	o := newOptions(opts)
+	db, err := connect(ctx, path, "rwc", o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrate(ctx, db, migrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		// SQLite creates the WAL files with the database's mode, but a
+		// ledger made by an older version may not be 0600.
+		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("protect ledger: %w", err)
+		}
+	}
+	l := newLedger(db, path)
+	if l.wconn, err = db.Conn(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger writer: %w", err)
+	}
+	return l, nil
 }
 
 // OpenReadOnly opens an existing ledger for reading only.
+//
+// A ledger in an older format is upgraded first, through a brief
+// read-write open, when the file can be written; otherwise OpenReadOnly
+// says that it needs upgrading. Reading the old format as it is would
+// need a variant of every query for every format there ever was; the
+// upgrade changes no row, is what the next send would do anyway, and
+// holds the write lock only for a few schema statements (SQLite adds a
+// column without rewriting the table).
 func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	return open(ctx, path, "ro", nil)
+	o := newOptions(nil)
+	db, err := connect(ctx, path, "ro", o)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ledgerVersion(ctx, db)
+	if err == nil && v < latestVersion {
+		err = upgrade(ctx, db, path, v, o)
+		db.Close()
+		if err == nil {
+			db, err = connect(ctx, path, "ro", o)
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err = ledgerVersion(ctx, db)
+	}
+	if err == nil && v > latestVersion {
+		err = newerError(v)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return newLedger(db, path), nil
 }
 
-func open(ctx context.Context, path, mode string, opts []Option) (*Ledger, error) {
+// upgrade migrates an older ledger that ro, a read-only connection, has
+// open. Another program's SQLite file (format 0 too, with no campaigns
+// table) is left alone: reading must not turn it into a ledger.
+func upgrade(ctx context.Context, ro *sql.DB, path string, from int, o options) error {
+	var tables int
+	if err := ro.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'campaigns'`).
+		Scan(&tables); err != nil {
+		return fmt.Errorf("open ledger %s: %w", path, err)
+	}
+	if tables == 0 {
+		return fmt.Errorf("open ledger %s: not a pregon ledger (it has no campaigns table)", path)
+	}
+	db, err := connect(ctx, path, "rw", o)
+	if err == nil {
+		_, err = migrate(ctx, db, migrations)
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("open ledger %s: it is in format %d and this pregon reads format %d; upgrading it needs write access to the file and its folder: %w",
+			path, from, latestVersion, err)
+	}
+	return nil
+}
+
+func newOptions(opts []Option) options {
 	o := options{busyTimeout: DefaultBusyTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	return o
+}
+
+// connect opens the ledger's connection pool in mode (ro, rw or rwc).
+func connect(ctx context.Context, path, mode string, o options) (*sql.DB, error) {
 	// Every connection gets the pragmas through the DSN. synchronous=FULL:
 	// a recorded attempt must survive a power cut, not only a killed process.
 	q := url.Values{}
@@ -147,33 +207,13 @@ func open(ctx context.Context, path, mode string, opts []Option) (*Ledger, error
 		db.Close()
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
+	return db, nil
+}
+
+func newLedger(db *sql.DB, path string) *Ledger {
 	l := &Ledger{db: db, path: path, stmts: map[string]*sql.Stmt{}}
 	l.idle = sync.NewCond(&l.mu)
-	if err := checkVersion(ctx, db, mode != "ro"); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if mode != "ro" {
-		if _, err := db.ExecContext(ctx, schema); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("create ledger tables: %w", err)
-		}
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			// SQLite creates the WAL files with the database's mode, but a
-			// ledger made by an older version may not be 0600.
-			if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-				db.Close()
-				return nil, fmt.Errorf("protect ledger: %w", err)
-			}
-		}
-	}
-	if mode != "ro" {
-		if l.wconn, err = db.Conn(ctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open ledger writer: %w", err)
-		}
-	}
-	return l, nil
+	return l
 }
 
 // stmt returns the statement for q, prepared once for the ledger; in a

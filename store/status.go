@@ -19,6 +19,16 @@ type Summary struct {
 	Total   int
 	LastRun *Run
 	Reasons []Reason // most frequent failure reasons first
+	// Destination is where the campaign's messages go; zero for a campaign
+	// that has not run since the ledger began recording it.
+	Destination Destination
+	// Rehearsal: the campaign was rehearsed against a pregon sandbox (the
+	// built-in one, or an address that answered as one).
+	Rehearsal bool
+	// Sandbox is Rehearsal, under the name it had before rehearsals could
+	// go to an address.
+	//
+	// Deprecated: use Rehearsal.
 	Sandbox bool
 	Created time.Time
 }
@@ -33,7 +43,7 @@ type Reason struct {
 
 // Summaries returns every campaign in the ledger, or only the one named.
 func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT id, name, sandbox, created_at FROM campaigns
+	rows, err := l.db.QueryContext(ctx, `SELECT id, name, sandbox, api, base_url, created_at FROM campaigns
 		WHERE ? = '' OR name = ? ORDER BY created_at, id`, name, name)
 	if err != nil {
 		return nil, fmt.Errorf("read campaigns: %w", err)
@@ -41,11 +51,15 @@ func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) 
 	var out []Summary
 	for rows.Next() {
 		var s Summary
-		var created sql.NullString
-		if err := rows.Scan(&s.ID, &s.Name, &s.Sandbox, &created); err != nil {
+		var created, api, baseURL sql.NullString
+		if err := rows.Scan(&s.ID, &s.Name, &s.Rehearsal, &api, &baseURL, &created); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read campaigns: %w", err)
 		}
+		if d, known := recordedDestination(api, baseURL, s.Rehearsal); known {
+			s.Destination = d
+		}
+		s.Sandbox = s.Rehearsal
 		s.Created = parseStamp(created)
 		out = append(out, s)
 	}

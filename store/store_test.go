@@ -5,12 +5,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pregon/pregon/campaign"
 )
+
+// platform is where tests send unless they are about destinations.
+var platform = Destination{API: "v2", BaseURL: "https://api.example.com"}
 
 func openTemp(t testing.TB) (*Ledger, string) {
 	t.Helper()
@@ -88,7 +90,7 @@ func TestLedgerFileIsPrivate(t *testing.T) {
 func TestImportDeduplicatesAndResumes(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
-	id, err := l.Register(ctx, "c", "fp", false, false)
+	id, err := l.Register(ctx, "c", "fp", platform, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +156,7 @@ func TestImportDeduplicatesAndResumes(t *testing.T) {
 func TestPartialCSVKeepsTheOthers(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
-	id, _ := l.Register(ctx, "c", "fp", false, false)
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
 	importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), msg(4, "phone:+3", "c"))
 	res, gen := importFile(t, l, id, "fixed.csv", msg(2, "phone:+2", "b"))
 	if res.Absent != 2 {
@@ -177,7 +179,7 @@ func TestPartialCSVKeepsTheOthers(t *testing.T) {
 func TestFixedInvalidRowReplacesItsRecord(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
-	id, _ := l.Register(ctx, "c", "fp", false, false)
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
 	empty := campaign.Message{Line: 3, Contact: "phone:+2", Problem: &campaign.RowError{File: "c.csv", Line: 3, Column: "nombre", Err: errors.New("is empty")}}
 	importAll(t, l, id, msg(2, "phone:+1", "a"), empty)
 	// Fixed in an export file fed back: the invalid record goes, the
@@ -191,7 +193,7 @@ func TestFixedInvalidRowReplacesItsRecord(t *testing.T) {
 func TestRecoverMarksInFlightUnknown(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
-	id, _ := l.Register(ctx, "c", "fp", false, false)
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
 	_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
 	q := l.Queue(id, gen, Eligible{})
 	jobs, _ := q.Next(ctx, 10)
@@ -218,7 +220,7 @@ func TestRecoverMarksInFlightUnknown(t *testing.T) {
 func TestAttemptRefusesContactNotWaiting(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
-	id, _ := l.Register(ctx, "c", "fp", false, false)
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
 	_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"))
 	q := l.Queue(id, gen, Eligible{})
 	jobs, _ := q.Next(ctx, 10)
@@ -236,27 +238,24 @@ func TestAttemptRefusesContactNotWaiting(t *testing.T) {
 func TestRegisterNoticesChangedCampaign(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
-	id, err := l.Register(ctx, "c", "v1", false, false)
+	id, err := l.Register(ctx, "c", "v1", platform, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = l.Register(ctx, "c", "v2", false, false)
+	_, err = l.Register(ctx, "c", "v2", platform, false)
 	var ce *ChangedError
 	if !errors.As(err, &ce) || ce.Recorded != "v1" || ce.Current != "v2" {
 		t.Fatalf("err = %v", err)
 	}
-	if id2, err := l.Register(ctx, "c", "v2", false, true); err != nil || id2 != id {
+	if id2, err := l.Register(ctx, "c", "v2", platform, true); err != nil || id2 != id {
 		t.Fatalf("allow changed: %v %v", id2, err)
-	}
-	if _, err := l.Register(ctx, "c", "v2", true, false); !errors.Is(err, ErrSandboxMismatch) {
-		t.Errorf("sandbox mismatch err = %v", err)
 	}
 }
 
 func TestGroupCommitUnderConcurrency(t *testing.T) {
 	l, _ := openTemp(t)
 	ctx := context.Background()
-	id, _ := l.Register(ctx, "c", "fp", false, false)
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
 	var msgs []campaign.Message
 	for i := range 300 {
 		msgs = append(msgs, msg(i+2, "id:"+itoa3(i), "x"))
@@ -328,25 +327,13 @@ func equal(a, b map[string]campaign.State) bool {
 	return true
 }
 
-func TestLedgerFromANewerPregonIsRefused(t *testing.T) {
-	l, path := openTemp(t)
-	if _, err := l.db.Exec(`PRAGMA user_version = 99`); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
-	_, err := Open(context.Background(), path)
-	if err == nil || !strings.Contains(err.Error(), "written by a newer pregon") {
-		t.Errorf("err = %v", err)
-	}
-}
-
 // An outcome is in the file the moment Record returns (another process sees
 // it, as the next run would after a kill -9) but waits for the disk until
 // the next attempt syncs the log, or Close does.
 func TestOutcomeReachesTheDiskWithTheNextAttempt(t *testing.T) {
 	l, path := openTemp(t)
 	ctx := context.Background()
-	id, _ := l.Register(ctx, "c", "fp", false, false)
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
 	_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
 	q := l.Queue(id, gen, Eligible{})
 	jobs, _ := q.Next(ctx, 10)

@@ -1,4 +1,7 @@
--- pregon ledger schema. Applied on every open; every statement is idempotent.
+-- Ledger format 1: pregon's first ledger schema.
+--
+-- Every statement is idempotent (IF NOT EXISTS): ledgers written by pregon
+-- before formats were numbered are stamped 0 and already have these tables.
 
 CREATE TABLE IF NOT EXISTS campaigns (
 	id          INTEGER PRIMARY KEY,

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/pregon/pregon/campaign"
+)
+
+var (
+	brand    = Destination{API: "v2", BaseURL: "https://api.brand.com/api"}
+	fake     = Destination{API: "v2", BaseURL: "http://127.0.0.1:8025"}
+	builtIn  = Destination{API: "v2", Sandbox: true}
+	brandOld = Destination{API: "v1", BaseURL: "https://api.brand.com/api"}
+)
+
+func TestDestinationString(t *testing.T) {
+	for _, tc := range []struct {
+		d    Destination
+		want string
+	}{
+		{brand, "v2 at https://api.brand.com/api"},
+		{builtIn, "v2 at the built-in sandbox (-sandbox)"},
+		{Destination{Sandbox: true}, "the built-in sandbox (-sandbox)"},
+		{Destination{}, "an unrecorded address"},
+	} {
+		if got := tc.d.String(); got != tc.want {
+			t.Errorf("%#v: %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+// history brings a fresh campaign to a point in its life.
+type history func(t *testing.T, l *Ledger, id CampaignID)
+
+var (
+	nothing  history = func(*testing.T, *Ledger, CampaignID) {}
+	imported history = func(t *testing.T, l *Ledger, id CampaignID) {
+		importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+	}
+	// retried: one request was made and answered 503; the contact is
+	// pending again, with an attempt on record.
+	retried history = func(t *testing.T, l *Ledger, id CampaignID) {
+		ctx := context.Background()
+		_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+		q := l.Queue(id, gen, Eligible{})
+		jobs, err := q.Next(ctx, 1)
+		if err != nil || len(jobs) != 1 {
+			t.Fatalf("jobs = %v, %v", jobs, err)
+		}
+		if err := q.Attempt(ctx, jobs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Record(ctx, jobs[0].ID, campaign.Outcome{State: campaign.Pending, HTTPStatus: 503, Error: "503 busy"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent history = func(t *testing.T, l *Ledger, id CampaignID) {
+		_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"))
+		sendAll(t, l, id, gen, campaign.Outcome{State: campaign.Sent, HTTPStatus: 200})
+	}
+)
+
+func TestRegisterChecksTheDestination(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		first       Destination
+		history     history
+		then        Destination
+		wantErr     bool
+		wantRecords Destination // after the second Register
+	}{
+		{"same destination after sends", brand, sent, brand, false, brand},
+		{"other base URL after an attempt", fake, retried, brand, true, fake},
+		{"other base URL after sends", fake, sent, brand, true, fake},
+		{"other API after sends", brandOld, sent, brand, true, brandOld},
+		{"other base URL, nothing sent", fake, imported, brand, false, brand},
+		{"other base URL, no contacts", fake, nothing, brand, false, brand},
+		{"built-in sandbox, then a URL after sends", builtIn, sent, fake, true, builtIn},
+		{"a URL, then the built-in sandbox after sends", fake, sent, builtIn, true, fake},
+		{"built-in sandbox again after sends", builtIn, sent, builtIn, false, builtIn},
+		{"built-in sandbox, then a URL, nothing sent", builtIn, imported, brand, false, brand},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			ctx := context.Background()
+			id, err := l.Register(ctx, "promo", "fp", tc.first, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.history(t, l, id)
+			before := states(t, l, id)
+			id2, err := l.Register(ctx, "promo", "fp", tc.then, false)
+			var de *DestinationError
+			switch {
+			case tc.wantErr && !errors.As(err, &de):
+				t.Fatalf("err = %v, want a *DestinationError", err)
+			case tc.wantErr:
+				want := DestinationError{Name: "promo", Recorded: tc.first, Current: tc.then, Rehearsal: tc.first.Sandbox}
+				if *de != want {
+					t.Errorf("err = %+v, want %+v", *de, want)
+				}
+				msg := de.Error()
+				if !strings.Contains(msg, tc.first.String()) || !strings.Contains(msg, tc.then.String()) {
+					t.Errorf("%q does not name both destinations", msg)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case id2 != id:
+				t.Errorf("id = %v, want %v", id2, id)
+			}
+			s := summary(t, l, "promo")
+			if s.Destination != tc.wantRecords || s.Rehearsal != tc.wantRecords.Sandbox {
+				t.Errorf("recorded %v (rehearsal %v), want %v", s.Destination, s.Rehearsal, tc.wantRecords)
+			}
+			if got := states(t, l, id); !equal(got, before) {
+				t.Errorf("states = %v, want %v", got, before)
+			}
+		})
+	}
+}
+
+func TestDestinationErrorNamesARehearsal(t *testing.T) {
+	e := &DestinationError{Name: "promo", Recorded: fake, Current: Destination{API: "v2", BaseURL: "https://api.brand.com"}, Rehearsal: true}
+	want := `campaign "promo" was sent to v2 at http://127.0.0.1:8025 (a rehearsal) in this ledger; this run would send to v2 at https://api.brand.com: contacts recorded as sent there would be skipped here`
+	if e.Error() != want {
+		t.Errorf("got  %s\nwant %s", e.Error(), want)
+	}
+}
+
+// A destination the ledger must not record is refused, without repeating
+// the URL: what is wrong with it may be a token.
+func TestRegisterRefusesWhatItMustNotRecord(t *testing.T) {
+	l, _ := openTemp(t)
+	for _, d := range []Destination{
+		{API: "v2", BaseURL: "https://user:s3cret@api.brand.com"},
+		{API: "v2", BaseURL: "https://api.brand.com/api?token=s3cret"},
+		{API: "v2", BaseURL: "https://api.brand.com/api#s3cret"},
+		{API: "v2", BaseURL: "https://api.brand.com/api/"},
+		{API: "v2", BaseURL: "api.brand.com"},
+		{API: "v2", BaseURL: "ftp://api.brand.com"},
+		{API: "v2"},
+		{BaseURL: "https://api.brand.com"},
+		{API: "v2", BaseURL: "http://127.0.0.1:8025", Sandbox: true},
+	} {
+		_, err := l.Register(context.Background(), "promo", "fp", d, false)
+		if err == nil {
+			t.Errorf("%+v was recorded", d)
+		} else if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%+v: the error repeats the secret: %v", d, err)
+		}
+	}
+	if sums, err := l.Summaries(context.Background(), ""); err != nil || len(sums) != 0 {
+		t.Errorf("campaigns = %+v, %v", sums, err)
+	}
+}
+
+// A campaign from a format-1 ledger adopts the destination of its first
+// run, unless the built-in sandbox and real sends would mix.
+func TestFormat1CampaignAdoptsItsFirstDestination(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sandbox   bool // format 1's column: rehearsed against the built-in sandbox
+		history   history
+		then      Destination
+		wantErr   bool
+		wantAfter Destination // Summary.Destination after Register
+	}{
+		{"real sends, then a URL", false, sent, brand, false, brand},
+		{"real sends, then the built-in sandbox", false, sent, builtIn, true, Destination{}},
+		{"sandbox sends, then a URL", true, sent, brand, true, Destination{}},
+		{"sandbox sends, then the built-in sandbox", true, sent, builtIn, false, builtIn},
+		{"sandbox, nothing sent, then a URL", true, imported, brand, false, brand},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			old, path := ledgerAt(t, 1)
+			id := registerFormat1(t, old, "promo", tc.sandbox)
+			tc.history(t, old, id)
+			old.Close()
+			l, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if s := summary(t, l, "promo"); s.Destination != (Destination{}) || s.Rehearsal != tc.sandbox {
+				t.Errorf("before: destination %v, rehearsal %v", s.Destination, s.Rehearsal)
+			}
+			_, err = l.Register(ctx, "promo", "fp", tc.then, false)
+			var de *DestinationError
+			switch {
+			case tc.wantErr && !errors.As(err, &de):
+				t.Fatalf("err = %v, want a *DestinationError", err)
+			case tc.wantErr:
+				want := DestinationError{Name: "promo", Recorded: Destination{Sandbox: tc.sandbox}, Current: tc.then, Rehearsal: tc.sandbox}
+				if *de != want {
+					t.Errorf("err = %+v, want %+v", *de, want)
+				}
+			case err != nil:
+				t.Fatal(err)
+			}
+			s := summary(t, l, "promo")
+			if s.Destination != tc.wantAfter {
+				t.Errorf("after: destination %v, want %v", s.Destination, tc.wantAfter)
+			}
+		})
+	}
+}
+
+func summary(t *testing.T, l *Ledger, name string) Summary {
+	t.Helper()
+	sums, err := l.Summaries(context.Background(), name)
+	if err != nil || len(sums) != 1 {
+		t.Fatalf("summaries = %+v, %v", sums, err)
+	}
+	return sums[0]
+}
+
+func TestMarkRehearsal(t *testing.T) {
+	// Each answer is the outcome of one contact's request; the other
+	// contact stays sending, as this run's request in flight.
+	answered := func(o campaign.Outcome) history {
+		return func(t *testing.T, l *Ledger, id CampaignID) {
+			_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+			sendAll(t, l, id, gen, o)
+		}
+	}
+	inFlight := func(t *testing.T, l *Ledger, id CampaignID) {
+		_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+		sendAll(t, l, id, gen)
+	}
+	for _, tc := range []struct {
+		name    string
+		history history
+		want    error
+	}{
+		{"fresh campaign", nothing, nil},
+		{"imported", imported, nil},
+		{"this run's requests in flight", inFlight, nil},
+		{"nobody answered", answered(campaign.Outcome{State: campaign.Failed, Error: "gave up after 3 attempts: not sent: connection refused"}), nil},
+		{"sent for real", answered(campaign.Outcome{State: campaign.Sent, HTTPStatus: 200}), ErrRealSends},
+		{"unknown", answered(campaign.Outcome{State: campaign.Unknown, HTTPStatus: 504}), ErrRealSends},
+		{"refused by the platform", answered(campaign.Outcome{State: campaign.Failed, HTTPStatus: 403, Permanent: true}), ErrRealSends},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			ctx := context.Background()
+			id, err := l.Register(ctx, "promo", "fp", fake, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.history(t, l, id)
+			if err := l.MarkRehearsal(ctx, id); err != tc.want {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			s := summary(t, l, "promo")
+			if s.Rehearsal != (tc.want == nil) || s.Destination != fake {
+				t.Errorf("rehearsal %v at %v", s.Rehearsal, s.Destination)
+			}
+			if tc.want != nil {
+				return
+			}
+			// Idempotent, also once the rehearsal has sent.
+			sent(t, l, id)
+			if err := l.MarkRehearsal(ctx, id); err != nil {
+				t.Errorf("again: %v", err)
+			}
+			// The rehearsal's states now belong to the fake, and say so.
+			_, err = l.Register(ctx, "promo", "fp", brand, false)
+			var de *DestinationError
+			if !errors.As(err, &de) || !de.Rehearsal || !strings.Contains(err.Error(), "(a rehearsal)") {
+				t.Errorf("the real send after the rehearsal: err = %v", err)
+			}
+		})
+	}
+}
+
+func TestMarkRehearsalOfAnUnknownCampaign(t *testing.T) {
+	l, _ := openTemp(t)
+	if err := l.MarkRehearsal(context.Background(), 42); err == nil {
+		t.Error("marked a campaign the ledger does not have")
+	}
+}
