@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/engine"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
 )
@@ -170,6 +171,8 @@ func classify(err error) (int, string) {
 	var ce *campaign.Error
 	var ue usageError
 	var changed *store.ChangedError
+	var dest *store.DestinationError
+	var input *engine.InputError
 	switch {
 	case errors.Is(err, errHelp):
 		return exitOK, ""
@@ -177,7 +180,7 @@ func classify(err error) (int, string) {
 		return exitUsage, ""
 	case errors.As(err, &oe):
 		return oe.code, oe.msg
-	case errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &changed), errors.Is(err, store.ErrSandboxMismatch):
+	case errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &changed), errors.As(err, &dest), errors.As(err, &input):
 		return exitUsage, err.Error()
 	}
 	// Everything else stopped a run with work left: a token rejected,

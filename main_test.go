@@ -246,7 +246,7 @@ func TestSandboxNeedsNoTokenAndKeepsItsOwnLedger(t *testing.T) {
 	t.Setenv(tokenEnv, "t")
 	fake := sendertest.NewServer(t, sendertest.Config{})
 	code, _, errOut = pregon(t, "send", "-campaign", sample("encuesta-v1.json"), "-contacts", sample("encuesta-v1.csv"), "-ledger", ledger, "-base-url", fake.URL)
-	if code != exitUsage || !strings.Contains(errOut, "sandbox rehearsal") {
+	if code != exitUsage || !strings.Contains(errOut, "built-in sandbox") || !strings.Contains(errOut, "-ledger ensayo.db") {
 		t.Errorf("real send on a sandbox ledger: exit %d: %s", code, errOut)
 	}
 }

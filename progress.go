@@ -24,7 +24,8 @@ const logEvery = 5 * time.Second
 type progress struct {
 	bar   *progressbar.ProgressBar // nil when not on a terminal
 	log   *slog.Logger
-	stats func() sender.Stats // the counts; set by run
+	stats func() sender.Stats // the counts; set by start
+	stop  func()              // ends the display; set by start
 	mu    sync.Mutex          // guards total
 	total int
 }
@@ -77,9 +78,9 @@ func (p *progress) add(s campaign.State) {
 	_ = p.bar.Add(1)
 }
 
-// run starts the periodic log lines (off a terminal) and returns the
-// function that ends the display.
-func (p *progress) run(stats func() sender.Stats) (stop func()) {
+// start starts the periodic log lines (off a terminal); stop ends the
+// display.
+func (p *progress) start(stats func() sender.Stats) {
 	p.stats = stats
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -98,12 +99,12 @@ func (p *progress) run(stats func() sender.Stats) (stop func()) {
 					st := stats()
 					p.log.Info("progress", "done", st.Sent+st.Failed+st.Unknown, "of", p.count(),
 						"sent", st.Sent, "failed", st.Failed, "unknown", st.Unknown,
-						"rate", fmt.Sprintf("%.1f/s", rateOf(st)))
+						"rate", fmt.Sprintf("%.1f/s", st.Rate()))
 				}
 			}
 		}()
 	}
-	return func() {
+	p.stop = func() {
 		close(done)
 		wg.Wait()
 		if p.bar != nil {

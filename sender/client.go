@@ -177,6 +177,8 @@ func ParseBaseURL(baseURL string) (*url.URL, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("base URL %q: must not carry credentials, a query or a fragment", u.Redacted())
 	}
+	// Names are case-insensitive: one destination, one spelling.
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
 	return u, nil
 }
 

@@ -373,3 +373,13 @@ func (s *Sender) tally(o campaign.Outcome) {
 		}
 	})
 }
+
+// Rate is the achieved request rate: requests over the time between the
+// first and the last request's start.
+func (st Stats) Rate() float64 {
+	span := st.Last.Sub(st.First).Seconds()
+	if st.Requests < 2 || span <= 0 {
+		return 0
+	}
+	return float64(st.Requests-1) / span
+}

@@ -39,7 +39,7 @@ func newFixture(t testing.TB, n int, opts ...store.Option) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	id, err := l.Register(ctx, "test", "fp", true, false)
+	id, err := l.Register(ctx, "test", "fp", store.Destination{API: "v2", Sandbox: true}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,4 +533,11 @@ func httptestProxy(t *testing.T, base string, edit func(http.Header)) string {
 	srv := httptest.NewServer(rp)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// The sandbox marks its answers with the header the sender looks for.
+func TestSandboxHeaderIsTheSendersHeader(t *testing.T) {
+	if sendertest.SandboxHeader != sender.SandboxHeader {
+		t.Errorf("sendertest marks answers with %q, the sender looks for %q", sendertest.SandboxHeader, sender.SandboxHeader)
+	}
 }

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/store"
+)
+
+// DryRunOptions are what a dry run needs besides the campaign.
+type DryRunOptions struct {
+	Contacts string
+	Ledger   string // read, if it exists, to count what this command would really send
+	Eligible store.Eligible
+	Record   map[string]any // the run history's copy of the options
+}
+
+// DryRun is what a dry run found.
+type DryRun struct {
+	Encoding  string // the contacts file's
+	Valid     int    // would be sent
+	Invalid   int
+	Duplicate int
+	Done      int // not sent again: the ledger has them sent, in doubt or refused
+	// Problems lists the first MaxShownProblems invalid and duplicate rows.
+	Problems []string
+	// Sample is the first message that would be sent; nil when none.
+	Sample *campaign.Message
+}
+
+// Code is the dry run's end, as a send's would be: incomplete when rows
+// are invalid.
+func (d *DryRun) Code() Code {
+	if d.Invalid > 0 {
+		return Incomplete
+	}
+	return Complete
+}
+
+// Check reads every row and counts what a send would do, touching neither
+// the platform nor the ledger (a dry run never creates a ledger or a
+// campaign; it adds itself to the run history of a campaign the ledger
+// already has).
+func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun, error) {
+	contacts, err := c.Open(o.Contacts)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	defer contacts.Close()
+	plan, closePlan, err := planFromLedger(ctx, c.Name, o)
+	if err != nil {
+		return nil, err
+	}
+	defer closePlan()
+	d := &DryRun{Encoding: contacts.Encoding()}
+	// Identities are remembered by 64-bit hash to find duplicates in a
+	// million rows within a few megabytes; a collision is a 1-in-10^7
+	// chance at that size, and would only make the count one off.
+	seed := maphash.MakeSeed()
+	seen := map[uint64]int32{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := contacts.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, inputError(err)
+		}
+		switch {
+		case m.Problem != nil:
+			d.Invalid++
+			if len(d.Problems) < MaxShownProblems {
+				d.Problems = append(d.Problems, m.Problem.Error())
+			}
+		default:
+			h := maphash.String(seed, m.Contact)
+			if first, ok := seen[h]; ok {
+				d.Duplicate++
+				if len(d.Problems) < MaxShownProblems {
+					d.Problems = append(d.Problems, campaign.DuplicateNote(filepath.Base(o.Contacts), m.Line, int(first), m.Contact))
+				}
+				continue
+			}
+			seen[h] = int32(m.Line)
+			if plan != nil {
+				send, err := plan.WouldSend(ctx, m.Contact)
+				if err != nil {
+					return nil, err
+				}
+				if !send {
+					d.Done++
+					continue
+				}
+			}
+			d.Valid++
+			if d.Sample == nil {
+				d.Sample = &m
+			}
+		}
+	}
+	if err := recordDryRun(ctx, c.Name, o, d.Code()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// planFromLedger opens the plan of a campaign the ledger already has, so
+// the dry run counts what this command would really send; nil when there
+// is no such ledger or campaign. Call the returned function when done.
+func planFromLedger(ctx context.Context, name string, o DryRunOptions) (*store.Plan, func(), error) {
+	none := func() {}
+	if _, err := os.Stat(o.Ledger); err != nil {
+		return nil, none, nil
+	}
+	ledger, err := store.OpenReadOnly(ctx, o.Ledger)
+	if err != nil {
+		return nil, none, err
+	}
+	id, ok, err := ledger.Lookup(ctx, name)
+	if err != nil || !ok {
+		ledger.Close()
+		return nil, none, err
+	}
+	plan, err := ledger.Plan(ctx, id, o.Eligible)
+	if err != nil {
+		ledger.Close()
+		return nil, none, err
+	}
+	return plan, func() { plan.Close(); ledger.Close() }, nil
+}
+
+// recordDryRun adds the dry run to the run history of a campaign the
+// ledger already has.
+func recordDryRun(ctx context.Context, name string, o DryRunOptions, code Code) error {
+	if _, err := os.Stat(o.Ledger); err != nil {
+		return nil
+	}
+	ledger, err := store.Open(ctx, o.Ledger)
+	if err != nil {
+		return err
+	}
+	defer ledger.Close()
+	id, ok, err := ledger.Lookup(ctx, name)
+	if err != nil || !ok {
+		return err
+	}
+	runID, err := ledger.StartRun(ctx, id, o.Record)
+	if err != nil {
+		return err
+	}
+	return ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), EndedBy: "dry run", ExitCode: int(code)})
+}

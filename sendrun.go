@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/sender"
+	"github.com/pregon/pregon/store"
+)
+
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseSendFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{}))
+	if f.notAfter != "" {
+		deadline, err := parseLocalTime(f.notAfter)
+		if err != nil {
+			return usageError{fmt.Errorf("send: -not-after %q: %w", f.notAfter, err)}
+		}
+		if time.Now().After(deadline) {
+			return &outcomeError{code: exitStopped, msg: fmt.Sprintf("it is past -not-after %s: nothing was sent", deadline.Format("2006-01-02 15:04"))}
+		}
+	}
+	c, err := campaign.Load(f.campaign)
+	if err != nil {
+		return usageError{err}
+	}
+	eligible := store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown}
+	if f.dryRun {
+		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0)})
+		if err != nil {
+			return sendError(err)
+		}
+		return printDryRun(stdout, c, f, d)
+	}
+	token := os.Getenv(tokenEnv)
+	if token == "" && !f.sandbox {
+		return usageError{fmt.Errorf("send: the API token is missing: set the environment variable %s (or use -dry-run or -sandbox)", tokenEnv)}
+	}
+	concurrency := f.concurrency
+	if concurrency == 0 {
+		concurrency = sender.DefaultConcurrency(f.rate)
+	}
+	ev := &logEvents{log: log, stderr: stderr, rate: f.rate}
+	res, err := engine.Send(ctx, c, engine.SendOptions{
+		Contacts: f.contacts, Ledger: f.ledger, BaseURL: f.baseURL, Token: token,
+		Sandbox: f.sandbox, Insecure: f.insecure,
+		Rate: f.rate, Concurrency: concurrency, MaxAttempts: f.maxAttempts, Timeout: f.timeout, MaxDuration: f.maxDuration,
+		Eligible: eligible, AllowChanged: f.allowChanged, Record: f.record(concurrency), Events: ev,
+	})
+	if err != nil {
+		return sendError(err)
+	}
+	return printResult(res, f, stdout)
+}
+
+// sendError adds to an error that stopped a send before it started what
+// the user can do about it.
+func sendError(err error) error {
+	var input *engine.InputError
+	var changed *store.ChangedError
+	var dest *store.DestinationError
+	switch {
+	case errors.As(err, &changed):
+		return usageError{fmt.Errorf("%w:\n%s\nif the change is intended, run again with -allow-changed: contacts not sent yet get the new message",
+			err, campaign.DescribeChange(changed.Recorded, changed.Current))}
+	case errors.As(err, &dest):
+		return usageError{fmt.Errorf("%w\nnothing was sent. A ledger keeps one destination per campaign, so that a rehearsal never counts as a real send: "+
+			"rehearse with -sandbox, or with a ledger of its own (-ledger ensayo.db); send for real with a ledger that has no rehearsal of this campaign", err)}
+	case errors.As(err, &input):
+		return usageError{fmt.Errorf("send: %w", input.Err)}
+	}
+	return err
+}
+
+// logEvents shows a run's events as log lines, and its progress as a bar on
+// a terminal or a log line every few seconds under cron.
+type logEvents struct {
+	log      *slog.Logger
+	stderr   io.Writer
+	rate     float64
+	progress *progress
+}
+
+func (e *logEvents) Note(n engine.Note) {
+	switch n.Kind {
+	case engine.NoteEncoding:
+		e.log.Info("the contacts file is not UTF-8; read it as " + n.Text)
+	case engine.NoteWarning:
+		e.log.Warn("campaign: " + n.Text)
+	case engine.NoteRecovered:
+		e.log.Warn("an earlier run stopped with requests in flight; those contacts are now unknown", "contacts", n.Count,
+			"hint", "see pregon status; -resend-unknown sends them again")
+	case engine.NoteRehearsal:
+		e.log.Warn("the address answers as a pregon sandbox: this campaign is recorded as a rehearsal, and nobody receives these messages", "address", n.Text)
+	case engine.NoteSandbox:
+		fmt.Fprintf(e.stderr, "pregon: sandbox: sending to a fake Messages API at %s; nothing leaves this machine\n", n.Text)
+	}
+}
+
+func (e *logEvents) InvalidRow(problem error) {
+	e.log.Warn("invalid row, not sent", "problem", problem.Error())
+}
+
+func (e *logEvents) Imported(res store.ImportResult) {
+	e.log.Info("contacts read", "rows", res.Rows, "new", res.New, "already_done", res.Done,
+		"invalid", res.Invalid, "duplicate", res.Duplicate)
+	for _, d := range res.Duplicates {
+		e.log.Info("duplicate row, not sent again", "row", d)
+	}
+	if res.Absent > 0 {
+		e.log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
+			"contacts", res.Absent)
+	}
+}
+
+func (e *logEvents) Sending(total int, stats func() sender.Stats) {
+	e.progress = newProgress(e.stderr, total, e.log)
+	e.progress.start(stats)
+}
+
+func (e *logEvents) Total(total int) {
+	e.progress.setTotal(total)
+	oneProcessor(e.rate)
+}
+
+func (e *logEvents) Outcome(_ campaign.Job, o campaign.Outcome) { e.progress.add(o.State) }
+
+func (e *logEvents) Paused(asked, max time.Duration) {
+	e.log.Warn("the platform asked to wait longer than pregon waits; it waits the shorter time, then tries again",
+		"asked", asked.String(), "waited", max.String())
+}
+
+func (e *logEvents) Done() {
+	if e.progress != nil {
+		e.progress.stop()
+	}
+}
+
+// summary is the end-of-run report, for people and, with -json, machines.
+type summary struct {
+	Campaign string          `json:"campaign"`
+	EndedBy  string          `json:"ended_by"` // finished, interrupted, deadline, token rejected, wrong address, platform unreachable, error
+	ExitCode int             `json:"exit_code"`
+	Elapsed  float64         `json:"elapsed_seconds"`
+	Run      runCounts       `json:"run"`
+	Contacts map[string]int  `json:"contacts"` // every state, and total
+	Error    string          `json:"error,omitempty"`
+	Reasons  []summaryReason `json:"reasons,omitempty"`
+}
+
+type runCounts struct {
+	Sent        int64   `json:"sent"`
+	Failed      int64   `json:"failed"`
+	Unknown     int64   `json:"unknown"`
+	Requests    int64   `json:"requests"`
+	RateLimited int64   `json:"rate_limited"`
+	Rate        float64 `json:"rate"` // requests per second
+}
+
+type summaryReason struct {
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+// printResult prints the end-of-run summary and decides the exit.
+func printResult(res *engine.Result, f *sendFlags, stdout io.Writer) error {
+	st, sum := res.Stats, res.Summary
+	out := summary{Campaign: res.Campaign, EndedBy: string(res.EndedBy), ExitCode: int(res.Code), Elapsed: res.Elapsed.Seconds(),
+		Run: runCounts{Sent: st.Sent, Failed: st.Failed, Unknown: st.Unknown, Requests: st.Requests,
+			RateLimited: st.RateLimited, Rate: st.Rate()},
+		Contacts: map[string]int{"total": sum.Total}}
+	for _, state := range campaign.States {
+		out.Contacts[string(state)] = sum.Counts[state]
+	}
+	for _, r := range sum.Reasons {
+		out.Reasons = append(out.Reasons, summaryReason{State: string(r.State), Reason: r.Error, Count: r.Count})
+	}
+	if res.Err != nil {
+		out.Error = res.Err.Error()
+	}
+	if f.json {
+		if err := json.NewEncoder(stdout).Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printSummary(stdout, out, res.Elapsed)
+	}
+	switch res.Code {
+	case engine.Complete:
+		return nil
+	case engine.Incomplete:
+		return &outcomeError{code: exitIncomplete, msg: "some contacts were not sent: see pregon status, fix and run again"}
+	}
+	msg := string(res.EndedBy)
+	if res.Err != nil {
+		msg = res.Err.Error()
+	}
+	switch res.EndedBy {
+	case engine.Interrupted:
+		msg = "interrupted: run the same command again to resume"
+	case engine.Deadline:
+		msg = "stopped at -max-duration: run the same command again to resume"
+	}
+	return &outcomeError{code: exitStopped, msg: msg}
+}
+
+func printSummary(w io.Writer, s summary, elapsed time.Duration) {
+	fmt.Fprintf(w, "\nCampaign %q: %s\n", s.Campaign, s.EndedBy)
+	fmt.Fprintf(w, "  this run: %d sent, %d failed, %d unknown, %d requests in %s (%.1f requests/s)\n",
+		s.Run.Sent, s.Run.Failed, s.Run.Unknown, s.Run.Requests, elapsed.Round(100*time.Millisecond), s.Run.Rate)
+	if s.Run.RateLimited > 0 {
+		fmt.Fprintf(w, "  the platform asked to slow down %d times (429)\n", s.Run.RateLimited)
+	}
+	fmt.Fprintf(w, "  all contacts (%d):", s.Contacts["total"])
+	for i, state := range campaign.States {
+		sep := ","
+		if i == len(campaign.States)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(w, " %s %d%s", state, s.Contacts[string(state)], sep)
+	}
+	fmt.Fprintln(w)
+}
+
+// printDryRun shows what a send would do, and decides the exit.
+func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
+	fmt.Fprintf(stdout, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, d.Encoding)
+	fmt.Fprintf(stdout, "  would send: %d   invalid: %d   duplicate: %d\n", d.Valid, d.Invalid, d.Duplicate)
+	if d.Done > 0 {
+		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see pregon status)\n", d.Done, f.ledger)
+	}
+	if len(d.Problems) > 0 {
+		fmt.Fprintln(stdout, "\nFirst problems:")
+		for _, p := range d.Problems {
+			fmt.Fprintln(stdout, "  "+p)
+		}
+	}
+	if d.Sample != nil {
+		var pretty bytes.Buffer
+		_ = json.Indent(&pretty, d.Sample.Payload, "  ", "  ")
+		fmt.Fprintf(stdout, "\nFirst message (line %d), POST %s:\n  %s\n", d.Sample.Line, d.Sample.Path, pretty.String())
+	}
+	if d.Invalid > 0 {
+		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", d.Invalid)}
+	}
+	return nil
+}
