@@ -55,11 +55,14 @@ func TestStatusTableGolden(t *testing.T) {
 				{State: campaign.Failed, Status: 403, Error: "403 Contact has opted out", Count: 200},
 				{State: campaign.Failed, Status: 404, Error: "404 Contact not found", Count: 12},
 				{State: campaign.Unknown, Error: "the request was sent but no answer came back (timed out): it may or may not have been delivered", Count: 3},
-			}},
+			},
+			Destination: store.Destination{API: "v2", BaseURL: "https://api.marca.example/api"}},
+		Ledger: "/srv/campañas/pregon.db",
 		Runs: []store.Run{
 			{Host: "oficina-01", PID: 4242, Started: started, Ended: started.Add(6 * time.Hour), Sent: 700, Failed: 212, Unknown: 3,
 				Rate: 24.9, EndedBy: "deadline", ExitCode: 3,
-				Flags: map[string]any{"campaign_file": "/srv/campañas/promo.json", "contacts_file": "/srv/campañas/clientes.csv", "ledger": "/srv/campañas/pregon.db"}},
+				Flags: map[string]any{"campaign_file": "/srv/campañas/promo.json", "contacts_file": "/srv/campañas/clientes.csv", "ledger": "/srv/campañas/pregon.db",
+					"base_url": "https://api.marca.example/api"}},
 			{Host: "oficina-01", PID: 4100, Started: started.Add(-24 * time.Hour), Flags: map[string]any{"dry_run": true}},
 		},
 	}

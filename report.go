@@ -112,7 +112,7 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 	if err != nil {
 		return nil, err
 	}
-	d := &reportData{Name: s.Name, Total: s.Total, Sandbox: s.Sandbox, Reasons: s.Reasons,
+	d := &reportData{Name: s.Name, Total: s.Total, Sandbox: s.Rehearsal, Reasons: s.Reasons,
 		Invalid: s.Counts[campaign.Invalid], Generated: time.Now().Format("2006-01-02 15:04"), Chart: buildChart(minutes)}
 	for _, st := range campaign.States {
 		d.States = append(d.States, reportState{Class: string(st), Label: stateLabels[st], Count: s.Counts[st], Percent: percent(s.Counts[st], s.Total)})

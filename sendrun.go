@@ -40,7 +40,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if f.dryRun {
 		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0)})
 		if err != nil {
-			return sendError(err)
+			return sendError(err, f.ledger)
 		}
 		return printDryRun(stdout, c, f, d)
 	}
@@ -52,7 +52,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if concurrency == 0 {
 		concurrency = sender.DefaultConcurrency(f.rate)
 	}
-	ev := &logEvents{log: log, stderr: stderr, rate: f.rate}
+	ev := &logEvents{log: log, stderr: stderr, rate: f.rate, statusCmd: statusCommand(f.ledger, c.Name)}
 	res, err := engine.Send(ctx, c, engine.SendOptions{
 		Contacts: f.contacts, Ledger: f.ledger, BaseURL: f.baseURL, Token: token,
 		Sandbox: f.sandbox, Insecure: f.insecure,
@@ -60,14 +60,14 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Eligible: eligible, AllowChanged: f.allowChanged, Record: f.record(concurrency), Events: ev,
 	})
 	if err != nil {
-		return sendError(err)
+		return sendError(err, f.ledger)
 	}
 	return printResult(res, f, stdout)
 }
 
 // sendError adds to an error that stopped a send before it started what
 // the user can do about it.
-func sendError(err error) error {
+func sendError(err error, ledger string) error {
 	var input *engine.InputError
 	var changed *store.ChangedError
 	var dest *store.DestinationError
@@ -76,21 +76,40 @@ func sendError(err error) error {
 		return usageError{fmt.Errorf("%w:\n%s\nif the change is intended, run again with -allow-changed: contacts not sent yet get the new message",
 			err, campaign.DescribeChange(changed.Recorded, changed.Current))}
 	case errors.As(err, &dest):
-		return usageError{fmt.Errorf("%w\nnothing was sent. A ledger keeps one destination per campaign, so that a rehearsal never counts as a real send: "+
-			"rehearse with -sandbox, or with a ledger of its own (-ledger ensayo.db); send for real with a ledger that has no rehearsal of this campaign", err)}
+		return usageError{fmt.Errorf("%w\nnothing was sent. %s", err, destinationHint(dest, ledger))}
 	case errors.As(err, &input):
 		return usageError{fmt.Errorf("send: %w", input.Err)}
 	}
 	return err
 }
 
+// statusCommand is the status command for a campaign in a ledger.
+func statusCommand(ledger, name string) string {
+	return fmt.Sprintf("pregon status -ledger %s -campaign %s", shellQuote(ledger), shellQuote(name))
+}
+
+// destinationHint says what to do when the ledger has sent the campaign
+// elsewhere.
+func destinationHint(e *store.DestinationError, ledger string) string {
+	switch {
+	case e.Movable:
+		return "If the platform moved to the new address, run again with -allow-changed: contacts sent at the old one are not sent again. " +
+			"If not, check baseUrl in the campaign and -base-url."
+	case e.Rehearsal:
+		return fmt.Sprintf("%s holds a rehearsal of this campaign, whose messages nobody received: for the real send, use another ledger "+
+			"(-ledger real.db), or move %s aside. Rehearse with -sandbox, or with a ledger of its own (-ledger ensayo.db).", ledger, ledger)
+	}
+	return fmt.Sprintf("%s holds real sends of this campaign: rehearse with -sandbox, or with a ledger of its own (-ledger ensayo.db).", ledger)
+}
+
 // logEvents shows a run's events as log lines, and its progress as a bar on
 // a terminal or a log line every few seconds under cron.
 type logEvents struct {
-	log      *slog.Logger
-	stderr   io.Writer
-	rate     float64
-	progress *progress
+	log       *slog.Logger
+	stderr    io.Writer
+	rate      float64
+	progress  *progress
+	statusCmd string // the status command for this run's ledger and campaign
 }
 
 func (e *logEvents) Note(n engine.Note) {
@@ -101,7 +120,7 @@ func (e *logEvents) Note(n engine.Note) {
 		e.log.Warn("campaign: " + n.Text)
 	case engine.NoteRecovered:
 		e.log.Warn("an earlier run stopped with requests in flight; those contacts are now unknown", "contacts", n.Count,
-			"hint", "see pregon status; -resend-unknown sends them again")
+			"hint", "see "+e.statusCmd+"; -resend-unknown sends them again")
 	case engine.NoteRehearsal:
 		e.log.Warn("the address answers as a pregon sandbox: this campaign is recorded as a rehearsal, and nobody receives these messages", "address", n.Text)
 	case engine.NoteSandbox:
@@ -202,7 +221,7 @@ func printResult(res *engine.Result, f *sendFlags, stdout io.Writer) error {
 	case engine.Complete:
 		return nil
 	case engine.Incomplete:
-		return &outcomeError{code: exitIncomplete, msg: "some contacts were not sent: see pregon status, fix and run again"}
+		return &outcomeError{code: exitIncomplete, msg: "some contacts were not sent: see " + statusCommand(f.ledger, res.Campaign) + ", fix and run again"}
 	}
 	msg := string(res.EndedBy)
 	if res.Err != nil {
@@ -240,7 +259,7 @@ func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine
 	fmt.Fprintf(stdout, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, d.Encoding)
 	fmt.Fprintf(stdout, "  would send: %d   invalid: %d   duplicate: %d\n", d.Valid, d.Invalid, d.Duplicate)
 	if d.Done > 0 {
-		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see pregon status)\n", d.Done, f.ledger)
+		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see %s)\n", d.Done, f.ledger, statusCommand(f.ledger, c.Name))
 	}
 	if len(d.Problems) > 0 {
 		fmt.Fprintln(stdout, "\nFirst problems:")

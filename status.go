@@ -139,10 +139,13 @@ func printStatusJSON(w io.Writer, list []campaignStatus) error {
 // the commands that would resume or retry it.
 func printStatus(w io.Writer, s campaignStatus) {
 	title := fmt.Sprintf("Campaign %q", s.Name)
-	if s.Sandbox {
-		title += " (sandbox rehearsal)"
+	if s.Rehearsal {
+		title += " (rehearsal: nobody received these messages)"
 	}
 	fmt.Fprintln(w, title)
+	if s.Destination != (store.Destination{}) {
+		fmt.Fprintf(w, "  sent to %s\n", s.Destination)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	states := append([]campaign.State{}, campaign.States...)
 	if s.Counts[campaign.Sending] > 0 {
@@ -160,7 +163,8 @@ func printStatus(w io.Writer, s campaignStatus) {
 		fmt.Fprintf(w, "  last run: %s\n", describeRun(s.Runs[0]))
 	}
 	if len(s.Runs) > 1 {
-		fmt.Fprintf(w, "  runs: %d (pregon status -json, or pregon report, lists them all)\n", len(s.Runs))
+		fmt.Fprintf(w, "  runs: %d (pregon report -ledger %s -campaign %s -o informe.html lists them all)\n",
+			len(s.Runs), shellQuote(s.Ledger), shellQuote(s.Name))
 	}
 	if len(s.Reasons) > 0 {
 		fmt.Fprintln(w, "  why not sent:")
@@ -207,8 +211,15 @@ func nextSteps(s campaignStatus) []string {
 	str := func(k string) string { v, _ := last.Flags[k].(string); return v }
 	cmd := fmt.Sprintf("pregon send -campaign %s -contacts %s -ledger %s", shellQuote(str("campaign_file")),
 		shellQuote(str("contacts_file")), shellQuote(str("ledger")))
+	// Every flag that decides where the messages go and which ledger
+	// records them: the command must reach the same destination.
 	if sb, _ := last.Flags["sandbox"].(bool); sb {
 		cmd += " -sandbox"
+	} else if base := str("base_url"); base != "" {
+		cmd += " -base-url " + shellQuote(base)
+	}
+	if insecure, _ := last.Flags["insecure"].(bool); insecure {
+		cmd += " -insecure"
 	}
 	var out []string
 	if n := s.Counts[campaign.Pending]; n > 0 {

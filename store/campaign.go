@@ -27,11 +27,15 @@ type CampaignID int64
 // destination.
 //
 // A campaign recorded with another destination (API, base URL, or the
-// built-in sandbox instead of a URL) takes the new one if no request was
-// ever made for it; otherwise Register returns a *DestinationError. A
-// campaign registered before the ledger recorded destinations adopts dest,
-// unless one of the two is the built-in sandbox and the other not and
-// requests were made.
+// built-in sandbox instead of a URL) takes the new one if nothing there
+// may have acted on any of its contacts (see actedOn): a run that could
+// not reach a wrong address leaves its contacts pending, and the right
+// address then sends them all. Otherwise Register returns a
+// *DestinationError, unless allowChanged and both are the platform's
+// addresses (the platform moved): a rehearsal's states never count for a
+// real send, nor the reverse. A campaign registered before the ledger
+// recorded destinations adopts dest, unless one of the two is the built-in
+// sandbox and the other not and contacts were acted on.
 //
 // The fingerprint is what decides every contact's message: when it differs
 // from the recorded one Register returns a *ChangedError, unless
@@ -61,7 +65,7 @@ func (l *Ledger) Register(ctx context.Context, name, fingerprint string, dest De
 		case err != nil:
 			return fmt.Errorf("find campaign: %w", err)
 		}
-		if err := setDestination(ctx, tx, id, name, dest, api, baseURL, rehearsal, now); err != nil {
+		if err := setDestination(ctx, tx, id, name, dest, api, baseURL, rehearsal, allowChanged, now); err != nil {
 			return err
 		}
 		if recorded == fingerprint {
@@ -79,7 +83,7 @@ func (l *Ledger) Register(ctx context.Context, name, fingerprint string, dest De
 // setDestination checks an existing campaign's destination against dest,
 // and records dest where Register may.
 func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string, dest Destination,
-	api, baseURL sql.NullString, rehearsal bool, now string) error {
+	api, baseURL sql.NullString, rehearsal, allowChanged bool, now string) error {
 	rec, known := recordedDestination(api, baseURL, rehearsal)
 	same := rec == dest
 	if !known {
@@ -88,12 +92,13 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 		same = rec.Sandbox == dest.Sandbox
 	}
 	if !same {
-		requested, err := requested(ctx, tx, id)
+		acted, err := actedOnAny(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if requested {
-			return &DestinationError{Name: name, Recorded: rec, Current: dest, Rehearsal: rehearsal}
+		movable := known && !rehearsal && !rec.Sandbox && !dest.Sandbox
+		if acted && !(movable && allowChanged) {
+			return &DestinationError{Name: name, Recorded: rec, Current: dest, Rehearsal: rehearsal, Movable: movable}
 		}
 	}
 	if same && known {
@@ -107,14 +112,18 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 	return nil
 }
 
-// requested reports whether any request was ever made for the campaign's
-// contacts: then the ledger's states are its destination's.
-func requested(ctx context.Context, tx *sql.Tx, id CampaignID) (bool, error) {
+// actedOn is the condition on a contact that some server may have acted
+// on its request: sent, unknown, in flight, or refused by an answer.
+// Refused connections leave no such trace: no request arrived anywhere.
+const actedOn = `(state IN ('sending', 'sent', 'unknown') OR (state = 'failed' AND http_status IS NOT NULL))`
+
+// actedOnAny reports whether a server may have acted on any of the
+// campaign's contacts: then the ledger's states are its destination's.
+func actedOnAny(ctx context.Context, tx *sql.Tx, id CampaignID) (bool, error) {
 	var ok bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ?
-		AND (attempts > 0 OR state IN ('sending', 'sent', 'failed', 'unknown')))`, id).Scan(&ok)
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ? AND `+actedOn+`)`, id).Scan(&ok)
 	if err != nil {
-		return false, fmt.Errorf("find requests: %w", err)
+		return false, fmt.Errorf("find contacts acted on: %w", err)
 	}
 	return ok, nil
 }
@@ -145,8 +154,8 @@ func (l *Ledger) MarkRehearsal(ctx context.Context, id CampaignID) error {
 			return nil
 		}
 		var real bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ?
-			AND (state IN ('sent', 'unknown') OR (state = 'failed' AND http_status IS NOT NULL)))`, id).Scan(&real); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ? AND state != 'sending' AND `+actedOn+`)`,
+			id).Scan(&real); err != nil {
 			return fmt.Errorf("mark rehearsal: %w", err)
 		}
 		if real {

@@ -81,6 +81,10 @@ type DestinationError struct {
 	Recorded  Destination // where the ledger's requests went; API and BaseURL empty when the ledger predates recording them
 	Current   Destination // where this run would send
 	Rehearsal bool        // the recorded campaign is a rehearsal
+	// Movable: both are the platform's addresses (no sandbox, no
+	// rehearsal), so the platform may have moved; Register with
+	// allowChanged then takes the new one.
+	Movable bool
 }
 
 func (e *DestinationError) Error() string {

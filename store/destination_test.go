@@ -73,7 +73,8 @@ func TestRegisterChecksTheDestination(t *testing.T) {
 		wantRecords Destination // after the second Register
 	}{
 		{"same destination after sends", brand, sent, brand, false, brand},
-		{"other base URL after an attempt", fake, retried, brand, true, fake},
+		// A 503 is an answer that acted on nothing: the contact is pending.
+		{"other base URL after an attempt", fake, retried, brand, false, brand},
 		{"other base URL after sends", fake, sent, brand, true, fake},
 		{"other API after sends", brandOld, sent, brand, true, brandOld},
 		{"other base URL, nothing sent", fake, imported, brand, false, brand},
@@ -98,7 +99,8 @@ func TestRegisterChecksTheDestination(t *testing.T) {
 			case tc.wantErr && !errors.As(err, &de):
 				t.Fatalf("err = %v, want a *DestinationError", err)
 			case tc.wantErr:
-				want := DestinationError{Name: "promo", Recorded: tc.first, Current: tc.then, Rehearsal: tc.first.Sandbox}
+				want := DestinationError{Name: "promo", Recorded: tc.first, Current: tc.then, Rehearsal: tc.first.Sandbox,
+					Movable: !tc.first.Sandbox && !tc.then.Sandbox}
 				if *de != want {
 					t.Errorf("err = %+v, want %+v", *de, want)
 				}
@@ -281,5 +283,44 @@ func TestMarkRehearsalOfAnUnknownCampaign(t *testing.T) {
 	l, _ := openTemp(t)
 	if err := l.MarkRehearsal(context.Background(), 42); err == nil {
 		t.Error("marked a campaign the ledger does not have")
+	}
+}
+
+// The platform may move: with allowChanged a campaign sent at one of its
+// addresses goes on at another, keeping its states; never between a
+// rehearsal and a real send.
+func TestRegisterMovesWithAllowChanged(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name        string
+		first, then Destination
+		rehearsal   bool
+		wantErr     bool
+	}{
+		{"the platform moved", brandOld, brand, false, false},
+		{"a rehearsal at a URL", fake, brand, true, true},
+		{"the built-in sandbox", builtIn, brand, true, true},
+		{"to the built-in sandbox", brand, builtIn, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			id, err := l.Register(ctx, "promo", "fp", tc.first, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.rehearsal {
+				if err := l.MarkRehearsal(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sent(t, l, id)
+			_, err = l.Register(ctx, "promo", "fp", tc.then, true)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if !tc.wantErr && states(t, l, id)["phone:+1"] != campaign.Sent {
+				t.Errorf("the move lost the contact's state: %v", states(t, l, id))
+			}
+		})
 	}
 }
