@@ -27,8 +27,14 @@ type statusJSON struct {
 	Duplicate int    `json:"duplicate"`
 	// InFlight counts requests a running send has under way (shown as
 	// unknown by the next run if that run dies).
-	InFlight int       `json:"in_flight"`
-	Runs     []runJSON `json:"runs"`
+	InFlight int `json:"in_flight"`
+	// Destination is where the campaign's messages went ("" before any
+	// send recorded it); Rehearsal, that it went to a pregon sandbox.
+	Destination string    `json:"destination"`
+	API         string    `json:"api,omitempty"`
+	BaseURL     string    `json:"base_url,omitempty"`
+	Rehearsal   bool      `json:"rehearsal"`
+	Runs        []runJSON `json:"runs"`
 }
 
 type runJSON struct {
@@ -118,7 +124,11 @@ func printStatusJSON(w io.Writer, list []campaignStatus) error {
 		j := statusJSON{Name: s.Name, Total: s.Total,
 			Pending: s.Counts[campaign.Pending], Sent: s.Counts[campaign.Sent], Failed: s.Counts[campaign.Failed],
 			Unknown: s.Counts[campaign.Unknown], Invalid: s.Counts[campaign.Invalid],
-			Duplicate: s.Counts[campaign.Duplicate], InFlight: s.Counts[campaign.Sending], Runs: []runJSON{}}
+			Duplicate: s.Counts[campaign.Duplicate], InFlight: s.Counts[campaign.Sending], Runs: []runJSON{},
+			API: s.Destination.API, BaseURL: s.Destination.BaseURL, Rehearsal: s.Rehearsal}
+		if s.Destination != (store.Destination{}) {
+			j.Destination = s.Destination.String()
+		}
 		for _, r := range s.Runs {
 			rj := runJSON{Started: r.Started, Host: r.Host, PID: r.PID, Flags: r.Flags, Sent: r.Sent, Failed: r.Failed,
 				Unknown: r.Unknown, Rate: r.Rate, EndedBy: r.EndedBy}

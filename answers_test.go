@@ -1,0 +1,265 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pregon/pregon/sender/sendertest"
+)
+
+// The morning after a rehearsal: `pregon sandbox` in one window, a send
+// with -base-url to it and no -ledger, then the real send with the same
+// default ledger. The real send must not skip everyone as "sent".
+func TestRehearsalThenRealSend(t *testing.T) {
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "pregon.db")
+	camp, csv := sample("pedido-en-camino.json"), sample("pedido-en-camino.csv")
+	t.Setenv(tokenEnv, "sandbox")
+	sandbox := sendertest.NewServer(t, sendertest.Config{Sandbox: true})
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", sandbox.URL, "-rate", "0")
+	if code != 0 {
+		t.Fatalf("rehearsal: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "recorded as a rehearsal") {
+		t.Errorf("the rehearsal was not recognised: %s", errOut)
+	}
+	if st := status(t, ledger); !st[0].Rehearsal {
+		t.Errorf("status does not call it a rehearsal: %+v", st[0])
+	}
+
+	t.Setenv(tokenEnv, "real-token")
+	platform := sendertest.NewServer(t, sendertest.Config{Token: "real-token"})
+	code, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", platform.URL, "-rate", "0")
+	if code != exitUsage {
+		t.Fatalf("real send into the rehearsal's ledger: exit %d, want 2\n%s", code, errOut)
+	}
+	for _, want := range []string{sandbox.URL, platform.URL, "rehearsal", "-ledger"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, errOut)
+		}
+	}
+	if n := len(platform.Requests()); n != 0 {
+		t.Fatalf("%d requests reached the platform", n)
+	}
+	// -allow-changed does not turn a rehearsal into a real send either.
+	if code, _, _ := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", platform.URL, "-allow-changed"); code != exitUsage {
+		t.Errorf("-allow-changed on a rehearsal's ledger: exit %d, want 2", code)
+	}
+
+	// Done as the message says, the real send reaches every contact once.
+	real := filepath.Join(dir, "real.db")
+	if code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", real, "-base-url", platform.URL, "-rate", "0"); code != 0 {
+		t.Fatalf("real send: exit %d\n%s", code, errOut)
+	}
+	accepted := platform.ByContact()
+	if len(accepted) != 30 {
+		t.Errorf("the platform accepted %d contacts, want 30", len(accepted))
+	}
+	for c, n := range accepted {
+		if n != 1 {
+			t.Errorf("%s got the message %d times", c, n)
+		}
+	}
+	// And a rehearsal never goes into a ledger with real sends: the
+	// address differs, and forced with -allow-changed, the sandbox's first
+	// answer stops the run before anything is recorded.
+	t.Setenv(tokenEnv, "sandbox")
+	code, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", real, "-base-url", sandbox.URL)
+	if code != exitUsage {
+		t.Errorf("rehearsal into the real ledger: exit %d\n%s", code, errOut)
+	}
+	more := writeTemp(t, dir, "more.csv", "phone,nombre,pedido,foto\n+593991000099,Eva,PED-9,https://cdn.example-brand.com/9.jpg\n")
+	code, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", more, "-ledger", real, "-base-url", sandbox.URL, "-allow-changed")
+	if code != exitStopped || !strings.Contains(errOut, "real sends") {
+		t.Errorf("forced rehearsal into the real ledger: exit %d\n%s", code, errOut)
+	}
+	if st := status(t, real)[0]; st.Sent != 30 || st.Pending != 1 || st.Rehearsal {
+		t.Errorf("the real ledger after a refused rehearsal: %+v", st)
+	}
+}
+
+// A wrong base URL, in each of the forms users meet, stops the run within
+// a few requests, leaves no contact failed or sent, and the next run with
+// the right address sends everyone once.
+func TestWrongAddressStopsWithoutBurningTheList(t *testing.T) {
+	camp, csv := sample("pedido-en-camino.json"), sample("pedido-en-camino.csv")
+	nginx404 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(404)
+		io.WriteString(w, "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>")
+	}))
+	defer nginx404.Close()
+	website := sendertest.NewServer(t, sendertest.Config{WebSite: true})
+	tlsSite := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSite.Close()
+	closed := sendertest.New(sendertest.Config{})
+	closed.Close()
+	for _, tc := range []struct {
+		name, base string
+		received   func() int // requests the wrong address got, when it can tell
+		unknown    bool       // a 2xx that is not the API's: its contacts are unknown
+		says       string
+	}{
+		{"html 404 page", nginx404.URL, nil, false, "text/html"},
+		{"web site answering 200", website.URL, func() int { return len(website.Requests()) }, true, "is not answering as the Messages API"},
+		{"no such host", "https://pregon-test.invalid", nil, false, "cannot reach"},
+		{"refused", closed.URL, nil, false, "cannot reach"},
+		{"untrusted certificate", tlsSite.URL, nil, false, "certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(tokenEnv, "t0ken")
+			ledger := filepath.Join(t.TempDir(), "pregon.db")
+			start := time.Now()
+			code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", tc.base)
+			if code != exitStopped {
+				t.Fatalf("exit %d, want 3\n%s", code, errOut)
+			}
+			if !strings.Contains(errOut, tc.says) {
+				t.Errorf("stderr does not say %q:\n%s", tc.says, errOut)
+			}
+			if el := time.Since(start); el > 20*time.Second {
+				t.Errorf("took %s to stop", el)
+			}
+			st := status(t, ledger)[0]
+			if st.Failed != 0 || st.Sent != 0 {
+				t.Errorf("after a wrong address: %d failed, %d sent, want none", st.Failed, st.Sent)
+			}
+			if !tc.unknown && st.Unknown != 0 {
+				t.Errorf("%d unknown, though nothing answered as the API", st.Unknown)
+			}
+			if tc.received != nil {
+				if n := tc.received(); n > 10 || (tc.unknown && st.Unknown != n) {
+					t.Errorf("the address received %d requests; %d contacts unknown", n, st.Unknown)
+				}
+			}
+			// The right address, next: everyone not in doubt, once.
+			platform := sendertest.NewServer(t, sendertest.Config{})
+			args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", platform.URL, "-rate", "0"}
+			if tc.unknown {
+				args = append(args, "-allow-changed") // it may have acted on the unknown ones
+			}
+			code, _, errOut = pregon(t, args...)
+			if want := map[bool]int{false: 0, true: exitIncomplete}[tc.unknown]; code != want {
+				t.Fatalf("right address: exit %d, want %d\n%s", code, want, errOut)
+			}
+			accepted := platform.ByContact()
+			if len(accepted) != 30-st.Unknown {
+				t.Errorf("accepted %d contacts, want %d", len(accepted), 30-st.Unknown)
+			}
+			for c, n := range accepted {
+				if n != 1 {
+					t.Errorf("%s got it %d times", c, n)
+				}
+			}
+		})
+	}
+	t.Run("token with a carriage return", func(t *testing.T) {
+		t.Setenv(tokenEnv, "s3cret-token\r")
+		platform := sendertest.NewServer(t, sendertest.Config{})
+		ledger := filepath.Join(t.TempDir(), "pregon.db")
+		code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", platform.URL)
+		if code != exitUsage || !strings.Contains(errOut, "carriage return") {
+			t.Errorf("exit %d: %s", code, errOut)
+		}
+		if strings.Contains(out+errOut, "s3cret") {
+			t.Errorf("the token was printed")
+		}
+		if n := len(platform.Requests()); n != 0 {
+			t.Errorf("%d requests with a broken token", n)
+		}
+	})
+	t.Run("plain http to another machine", func(t *testing.T) {
+		t.Setenv(tokenEnv, "t0ken")
+		ledger := filepath.Join(t.TempDir(), "pregon.db")
+		code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", "http://api.example-brand.invalid")
+		if code != exitUsage || !strings.Contains(errOut, "-insecure") {
+			t.Errorf("exit %d: %s", code, errOut)
+		}
+	})
+}
+
+// Every command pregon suggests reaches the same destination and ledger
+// when run literally.
+func TestSuggestedCommandsReachTheSameDestination(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	platform := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(t.TempDir(), "pregon.db")
+	camp, csv := sample("pedido-en-camino.json"), sample("pedido-en-camino.csv")
+	// A run stopped early leaves contacts pending.
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", platform.URL,
+		"-rate", "10", "-max-duration", "600ms")
+	if code != exitStopped {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	_, out, _ := pregon(t, "status", "-ledger", ledger)
+	m := regexp.MustCompile(`to send the \d+ pending: (.*)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("status suggests no command:\n%s", out)
+	}
+	args := shellWords(t, m[1])
+	if args[0] != "pregon" {
+		t.Fatalf("suggested %q", m[1])
+	}
+	if code, _, errOut := pregon(t, append(args[1:], "-rate", "0")...); code != 0 {
+		t.Fatalf("the suggested command: exit %d\n%s", code, errOut)
+	}
+	if got := len(platform.ByContact()); got != 30 {
+		t.Errorf("after the suggested command the platform has %d contacts, want 30", got)
+	}
+	for c, n := range platform.ByContact() {
+		if n != 1 {
+			t.Errorf("%s got it %d times", c, n)
+		}
+	}
+	// And the summary's pointer to status names this ledger.
+	_, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", writeTemp(t, t.TempDir(), "bad.csv", "phone,nombre,pedido,foto\n12,Ana,PED-1,https://cdn.example-brand.com/1.jpg\n"),
+		"-ledger", ledger, "-base-url", platform.URL)
+	if !strings.Contains(errOut, "pregon status -ledger "+ledger) {
+		t.Errorf("the summary's hint does not name the ledger:\n%s", errOut)
+	}
+}
+
+// shellWords splits a command as a POSIX shell does for what shellQuote
+// writes: words separated by spaces, single-quoted words, '\'' inside.
+func shellWords(t *testing.T, s string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	in, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case in && c == '\'':
+			in = false
+		case in:
+			cur.WriteByte(c)
+		case c == '\'':
+			in, quoted = true, true
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+		case c == ' ':
+			if cur.Len() > 0 || quoted {
+				words = append(words, cur.String())
+			}
+			cur.Reset()
+			quoted = false
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	if in {
+		t.Fatalf("unbalanced quote in %q", s)
+	}
+	if cur.Len() > 0 || quoted {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
