@@ -183,3 +183,65 @@ func TestExportAndReportRefuseAnExistingFileUnlessForced(t *testing.T) {
 		}
 	}
 }
+
+func TestInitRefusesAnExistingFileUnlessForced(t *testing.T) {
+	dir := t.TempDir()
+	out := writeTemp(t, dir, "promo.json", "being edited")
+	if err := os.Chmod(out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"init", "-contacts", sample("promo-excel.csv"), "-o", out}
+	code, _, errOut := pregon(t, args...)
+	want := "pregon: init: " + out + " already exists; add -force to replace it, or choose another name\n"
+	if code != exitUsage || errOut != want {
+		t.Errorf("exit %d: %q\nwant %q", code, errOut, want)
+	}
+	if got := mustRead(t, out); string(got) != "being edited" {
+		t.Errorf("the refused file now holds %q", got)
+	}
+	if code, _, errOut := pregon(t, append(args, "-force")...); code != 0 {
+		t.Fatalf("init -force: exit %d: %s", code, errOut)
+	}
+	if got := mustRead(t, out); !strings.Contains(string(got), `"column": "Teléfono"`) {
+		t.Errorf("init -force wrote %s", got)
+	}
+	if m := mode(t, out); m != 0o600 {
+		t.Errorf("init -force: mode %v, want 0600 (the old file was 0644)", m)
+	}
+	fresh := filepath.Join(dir, "nueva.json")
+	if code, _, errOut := pregon(t, "init", "-contacts", sample("promo-excel.csv"), "-o", fresh); code != 0 {
+		t.Fatalf("init: exit %d: %s", code, errOut)
+	}
+	if m := mode(t, fresh); m != 0o600 {
+		t.Errorf("init: mode %v, want 0600", m)
+	}
+}
+
+// init has no -ledger: the default ledgers beside its output, made or not,
+// and any ledger there are never its output.
+func TestInitRefusesTheLedgers(t *testing.T) {
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, defaultLedger)
+	l, err := store.Open(context.Background(), ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{ledger, ledger + "-wal", ledger + "-shm",
+		filepath.Join(dir, defaultSandboxLedger), filepath.Join(dir, defaultSandboxLedger+"-wal")} {
+		code, _, errOut := pregon(t, "init", "-contacts", sample("promo-excel.csv"), "-o", out, "-force")
+		if code != exitUsage || !strings.HasPrefix(errOut, "pregon: init: refusing to write "+out+": it is ") {
+			t.Errorf("init -o %s: exit %d: %s", out, code, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, defaultSandboxLedger)); !os.IsNotExist(err) {
+		t.Errorf("init made %s: %v", defaultSandboxLedger, err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err = store.OpenReadOnly(context.Background(), ledger)
+	if err != nil {
+		t.Fatalf("the ledger no longer opens: %v", err)
+	}
+	l.Close()
+}
