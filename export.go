@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,11 +75,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// outputError is err from writing a command's -o file: a refused file is a
-// usage error, so nothing else happens and the exit code says so.
+// outputError is err from writing a command's -o file: a refused file, a
+// missing directory or one the user may not write to is a usage error, as
+// opening the file was before -o went through outfile.
 func outputError(command string, err error) error {
 	var refused *outfile.Error
-	if errors.As(err, &refused) {
+	if errors.As(err, &refused) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return usageError{fmt.Errorf("%s: %w", command, err)}
 	}
 	return err
