@@ -8,7 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +17,7 @@ import (
 	"github.com/gocarina/gocsv"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/store"
 )
 
@@ -29,7 +30,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
 	name := fs.String("campaign", "", "the campaign to export (required)")
 	outcome := fs.String("outcome", "", "only contacts in these `states`, comma-separated: "+joinStates(campaign.States)+" (default all)")
-	outPath := fs.String("o", "", "write to this `file` (created with mode 0600; default standard output)")
+	outPath := fs.String("o", "", "write to this `file` (mode 0600; never the ledger; default standard output)")
+	force := fs.Bool("force", false, "replace the -o file if it exists")
 	delim := fs.String("delimiter", ";", "cell delimiter: ; (Excel in Spanish), , or tab")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -57,27 +59,31 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !ok {
 		return usageError{fmt.Errorf("export: no campaign %q in %s", *name, *ledgerPath)}
 	}
-	out := stdout
-	var file *os.File
-	if *outPath != "" {
-		file, err = os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return usageError{fmt.Errorf("export: %w", err)}
-		}
-		defer file.Close()
-		out = file
-	}
-	n, err := writeExport(ctx, ledger, id, states, comma, out)
-	if err != nil {
+	if *outPath == "" {
+		_, err := writeExport(ctx, ledger, id, states, comma, stdout)
 		return err
 	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		fmt.Fprintf(stderr, "pregon: wrote %d contacts to %s\n", n, *outPath)
+	var n int
+	err = outfile.Write(*outPath, outfile.Options{Force: *force, Ledgers: []string{*ledgerPath}}, func(w io.Writer) error {
+		n, err = writeExport(ctx, ledger, id, states, comma, w)
+		return err
+	})
+	if err != nil {
+		return outputError("export", err)
 	}
+	fmt.Fprintf(stderr, "pregon: wrote %d contacts to %s\n", n, *outPath)
 	return nil
+}
+
+// outputError is err from writing a command's -o file: a refused file, a
+// missing directory or one the user may not write to is a usage error, as
+// opening the file was before -o went through outfile.
+func outputError(command string, err error) error {
+	var refused *outfile.Error
+	if errors.As(err, &refused) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return usageError{fmt.Errorf("%s: %w", command, err)}
+	}
+	return err
 }
 
 // writeExport writes the CSV: UTF-8 with a byte order mark and CRLF, as

@@ -8,12 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/outfile"
 )
 
 // runInit writes a starter campaign file for a contacts CSV: its
@@ -25,7 +25,8 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	contacts := fs.String("contacts", "", "the contacts CSV `file` (required)")
 	typ := fs.String("type", "whatsapp_template", "message type: whatsapp_template, text, image or quick_reply")
 	api := fs.String("api", "v2", "API version: v1 or v2 (whatsapp_template needs v2)")
-	outPath := fs.String("o", "", "write the campaign to this `file` (default standard output)")
+	outPath := fs.String("o", "", "write the campaign to this `file` (mode 0600; default standard output)")
+	force := fs.Bool("force", false, "replace the -o file if it exists")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -56,18 +57,28 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *outPath == "" {
 		_, err = stdout.Write(buf.Bytes())
 	} else {
-		if _, statErr := os.Stat(*outPath); statErr == nil {
-			return usageError{fmt.Errorf("init: %s exists; choose another -o or remove it", *outPath)}
-		}
-		err = os.WriteFile(*outPath, buf.Bytes(), 0o644)
+		err = outfile.Write(*outPath, outfile.Options{Force: *force, Ledgers: initLedgers(*outPath)}, func(w io.Writer) error {
+			_, err := w.Write(buf.Bytes())
+			return err
+		})
 	}
 	if err != nil {
-		return err
+		return outputError("init", err)
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "pregon init: "+n)
 	}
 	return nil
+}
+
+// initLedgers are the ledgers init must not write over. init has no
+// -ledger: these are the default ledgers where send looks for them (the
+// working directory) and beside the campaign, made or not yet; outfile
+// also refuses any other SQLite database and its files.
+func initLedgers(outPath string) []string {
+	dir := filepath.Dir(outPath)
+	return []string{defaultLedger, defaultSandboxLedger,
+		filepath.Join(dir, defaultLedger), filepath.Join(dir, defaultSandboxLedger)}
 }
 
 // starterCampaign is the campaign file's shape, keys in the order a person

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/store"
 )
 
@@ -27,7 +27,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
 	name := fs.String("campaign", "", "the campaign to report on (required)")
-	outPath := fs.String("o", "", "write the report to this `file` (default standard output)")
+	outPath := fs.String("o", "", "write the report to this `file` (mode 0600; never the ledger; default standard output)")
+	force := fs.Bool("force", false, "replace the -o file if it exists")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,21 +44,22 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	out := stdout
-	if *outPath != "" {
-		f, err := os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return usageError{fmt.Errorf("report: %w", err)}
+	if *outPath == "" {
+		if err := reportTemplate.Execute(stdout, data); err != nil {
+			return fmt.Errorf("report: %w", err)
 		}
-		defer f.Close()
-		out = f
+		return nil
 	}
-	if err := reportTemplate.Execute(out, data); err != nil {
-		return fmt.Errorf("report: %w", err)
+	err = outfile.Write(*outPath, outfile.Options{Force: *force, Ledgers: []string{*ledgerPath}}, func(w io.Writer) error {
+		if err := reportTemplate.Execute(w, data); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return outputError("report", err)
 	}
-	if *outPath != "" {
-		fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", *name, *outPath)
-	}
+	fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", *name, *outPath)
 	return nil
 }
 
