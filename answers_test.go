@@ -227,7 +227,7 @@ func TestSuggestedCommandsReachTheSameDestination(t *testing.T) {
 }
 
 // shellWords splits a command as a POSIX shell does for what shellQuote
-// writes: words separated by spaces, single-quoted words, '\'' inside.
+// writes: words separated by spaces, single-quoted words, '\” inside.
 func shellWords(t *testing.T, s string) []string {
 	t.Helper()
 	var words []string
@@ -262,4 +262,3 @@ func shellWords(t *testing.T, s string) []string {
 	}
 	return words
 }
-

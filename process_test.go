@@ -359,3 +359,53 @@ func TestFullDiskStopsSending(t *testing.T) {
 	}
 	t.Logf("%d requests before the disk filled, each with its attempt recorded; the operator read:\n%s", len(reqs), errOut)
 }
+
+// -not-after bounds the whole run, not only its start: a run that is still
+// sending when the time comes stops gracefully, and says why.
+func TestNotAfterStopsARunningSend(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	camp, csv, ledger := campaignFiles(t, 40)
+	limit := time.Now().Add(1500 * time.Millisecond)
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL,
+		"-rate", "10", "-not-after", limit.Format("2006-01-02T15:04:05"), "-max-duration", "1h")
+	if code != exitStopped || !strings.Contains(errOut, "stopped at -not-after") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, r := range fake.Requests() {
+		if r.At.After(limit.Add(time.Second)) { // a second of stamp rounding: the limit is whole seconds
+			t.Errorf("a request left at %s, after -not-after %s", r.At.Format("15:04:05.000"), limit.Format("15:04:05"))
+		}
+	}
+	st := status(t, ledger)[0]
+	if st.Pending == 0 || st.Sent == 0 || st.Sent+st.Pending != 40 {
+		t.Errorf("status = %+v", st)
+	}
+	if st.Runs[0].EndedBy != "not after" {
+		t.Errorf("the run history says %q", st.Runs[0].EndedBy)
+	}
+}
+
+func TestParseNotAfter(t *testing.T) {
+	day := func(h, m int) time.Time { return time.Date(2026, 11, 22, h, m, 0, 0, time.Local) }
+	for _, tc := range []struct {
+		in   string
+		now  time.Time
+		want time.Time
+	}{
+		{"07:00", day(1, 0), day(7, 0)},                  // the nightly 01:00 job: this morning's
+		{"07:00", day(22, 0), day(7, 0).AddDate(0, 0, 1)}, // a 22:00 job: tomorrow's
+		{"07:00", day(7, 30), day(7, 0)},                 // the 01:00 job started late: it has passed
+		{"07:00", day(13, 30), day(7, 0).AddDate(0, 0, 1)},
+		{"2026-11-23T07:00", day(1, 0), day(7, 0).AddDate(0, 0, 1)},
+		{"2026-11-22 07:00", day(1, 0), day(7, 0)},
+	} {
+		got, err := parseNotAfter(tc.in, tc.now)
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("parseNotAfter(%q) at %s = %s, %v; want %s", tc.in, tc.now.Format("15:04"), got, err, tc.want)
+		}
+	}
+	if _, err := parseNotAfter("7am", day(1, 0)); err == nil {
+		t.Error("7am was accepted")
+	}
+}

@@ -54,7 +54,7 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 	fs.IntVar(&f.maxAttempts, "max-attempts", sender.DefaultMaxAttempts, "requests per contact per run when the platform says to retry (429, 503, connection refused)")
 	fs.DurationVar(&f.timeout, "timeout", sender.DefaultTimeout, "time limit for one request, answer included")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 6h); the next run resumes")
-	fs.StringVar(&f.notAfter, "not-after", "", "refuse to start after this local `time` (2006-01-02T15:04)")
+	fs.StringVar(&f.notAfter, "not-after", "", "send nothing after this local `time`: 07:00 (the next 07:00), or 2026-11-22T07:00; the run stops then, and a later start sends nothing")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "check everything and show what would be sent; send nothing, no token needed")
 	fs.BoolVar(&f.sandbox, "sandbox", false, "send to a built-in fake of the Messages API instead of the platform")
 	fs.BoolVar(&f.resendUnknown, "resend-unknown", false, "also send to contacts whose earlier request may or may not have arrived (risks a duplicate)")
@@ -118,9 +118,18 @@ func (f *sendFlags) record(concurrency int) map[string]any {
 	}
 }
 
-// parseLocalTime reads a time in the machine's zone: "2026-11-22T07:00",
-// "2026-11-22 07:00", or RFC 3339 with its own zone.
-func parseLocalTime(s string) (time.Time, error) {
+// lateStart is how long after a time of day (-not-after 07:00) a start
+// still counts as late for that time rather than early for the next
+// day's: a nightly 01:00 job that starts at 07:30 is late, and must not
+// send all day until tomorrow's 07:00.
+const lateStart = 6 * time.Hour
+
+// parseNotAfter reads -not-after in the machine's zone, relative to now:
+// a time of day alone ("07:00") is the next 07:00 after now, or the last
+// one when it passed less than lateStart ago (then nothing may be sent);
+// a date and time ("2026-11-22T07:00", "2026-11-22 07:00") or RFC 3339
+// with its own zone is that moment.
+func parseNotAfter(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
@@ -130,5 +139,15 @@ func parseLocalTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, errors.New("want a time like 2026-11-22T07:00")
+	for _, layout := range []string{"15:04", "15:04:05"} {
+		if tod, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			y, m, d := now.Date()
+			t := time.Date(y, m, d, tod.Hour(), tod.Minute(), tod.Second(), 0, time.Local)
+			if !t.After(now) && now.Sub(t) >= lateStart {
+				t = t.AddDate(0, 0, 1)
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("want a time like 07:00, or a date and time like 2026-11-22T07:00")
 }

@@ -23,13 +23,13 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{}))
+	var notAfter time.Time
 	if f.notAfter != "" {
-		deadline, err := parseLocalTime(f.notAfter)
-		if err != nil {
+		if notAfter, err = parseNotAfter(f.notAfter, time.Now()); err != nil {
 			return usageError{fmt.Errorf("send: -not-after %q: %w", f.notAfter, err)}
 		}
-		if time.Now().After(deadline) {
-			return &outcomeError{code: exitStopped, msg: fmt.Sprintf("it is past -not-after %s: nothing was sent", deadline.Format("2006-01-02 15:04"))}
+		if !time.Now().Before(notAfter) {
+			return &outcomeError{code: exitStopped, msg: fmt.Sprintf("it is past -not-after %s: nothing was sent", notAfter.Format("2006-01-02 15:04"))}
 		}
 	}
 	c, err := campaign.Load(f.campaign)
@@ -56,7 +56,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	res, err := engine.Send(ctx, c, engine.SendOptions{
 		Contacts: f.contacts, Ledger: f.ledger, BaseURL: f.baseURL, Token: token,
 		Sandbox: f.sandbox, Insecure: f.insecure,
-		Rate: f.rate, Concurrency: concurrency, MaxAttempts: f.maxAttempts, Timeout: f.timeout, MaxDuration: f.maxDuration,
+		Rate: f.rate, Concurrency: concurrency, MaxAttempts: f.maxAttempts, Timeout: f.timeout, MaxDuration: f.maxDuration, NotAfter: notAfter,
 		Eligible: eligible, AllowChanged: f.allowChanged, Record: f.record(concurrency), Events: ev,
 	})
 	if err != nil {
@@ -232,6 +232,8 @@ func printResult(res *engine.Result, f *sendFlags, stdout io.Writer) error {
 		msg = "interrupted: run the same command again to resume"
 	case engine.Deadline:
 		msg = "stopped at -max-duration: run the same command again to resume"
+	case engine.NotAfter:
+		msg = "stopped at -not-after " + f.notAfter + ": run the same command again (before that time) to resume"
 	}
 	return &outcomeError{code: exitStopped, msg: msg}
 }

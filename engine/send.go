@@ -28,6 +28,7 @@ type SendOptions struct {
 	MaxAttempts  int
 	Timeout      time.Duration // one request, answer included
 	MaxDuration  time.Duration // the send stops gracefully after it; 0: none
+	NotAfter     time.Time     // the send stops gracefully then; zero: none
 	Eligible     store.Eligible
 	AllowChanged bool
 	// Record is what the run history keeps of the options (status builds
@@ -52,6 +53,7 @@ const (
 	Finished      EndedBy = "finished"       // the queue is empty
 	Interrupted   EndedBy = "interrupted"    // asked to stop (Ctrl-C, SIGTERM)
 	Deadline      EndedBy = "deadline"       // MaxDuration passed
+	NotAfter      EndedBy = "not after"      // the NotAfter time came
 	TokenRejected EndedBy = "token rejected" // 401
 	WrongAddress  EndedBy = "wrong address"  // 405, a redirect, or not the API answering
 	Unreachable   EndedBy = "platform unreachable"
@@ -166,11 +168,17 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		return nil, err
 	}
 	defer work.stop()
-	sendCtx := ctx
+	sendCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Whichever of MaxDuration and NotAfter comes first ends the send
+	// gracefully, and the run says which.
 	if o.MaxDuration > 0 {
-		var cancel context.CancelFunc
-		sendCtx, cancel = context.WithTimeout(ctx, o.MaxDuration)
-		defer cancel()
+		t := time.AfterFunc(o.MaxDuration, func() { cancel(errMaxDuration) })
+		defer t.Stop()
+	}
+	if !o.NotAfter.IsZero() {
+		t := time.AfterFunc(time.Until(o.NotAfter), func() { cancel(errNotAfter) })
+		defer t.Stop()
 	}
 	opts := sender.Options{
 		Concurrency: concurrency,
@@ -194,12 +202,21 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	work.start(ctx, ev.Total)
 	start := time.Now()
 	sendErr := s.Run(sendCtx, work.queue)
+	if cause := context.Cause(sendCtx); errors.Is(sendErr, context.Canceled) && ctx.Err() == nil && (cause == errMaxDuration || cause == errNotAfter) {
+		sendErr = cause
+	}
 	ev.Done()
 	if err := work.stop(); err != nil && sendErr == nil {
 		sendErr = err
 	}
 	return finish(context.WithoutCancel(ctx), ledger, runID, c.Name, s.Stats(), time.Since(start), sendErr)
 }
+
+// The causes of a graceful stop that the run's own limits make.
+var (
+	errMaxDuration = errors.New("the run's -max-duration passed")
+	errNotAfter    = errors.New("the run's -not-after time came")
+)
 
 // checkDestination refuses, before anything is opened, a destination no
 // request could reach safely.
@@ -240,8 +257,10 @@ func finish(ctx context.Context, ledger *store.Ledger, runID int64, name string,
 		res.EndedBy, res.Code = endedBy(stopped.Problem), Stopped
 	case errors.Is(sendErr, store.ErrRealSends):
 		res.EndedBy, res.Code = WrongAddress, Stopped
-	case errors.Is(sendErr, context.DeadlineExceeded):
+	case errors.Is(sendErr, errMaxDuration):
 		res.EndedBy, res.Code = Deadline, Stopped
+	case errors.Is(sendErr, errNotAfter):
+		res.EndedBy, res.Code = NotAfter, Stopped
 	case errors.Is(sendErr, context.Canceled):
 		res.EndedBy, res.Code = Interrupted, Stopped
 	case sendErr != nil:
