@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,12 +27,39 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	// Runs share their rate through files in the user's cache: the tests'
+	// runs, and the pregon processes they start, use a folder of their own.
+	dir, err := os.MkdirTemp("", "pregon-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("PREGON_STATE_DIR", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 type proc struct {
 	cmd         *exec.Cmd
-	out, errOut bytes.Buffer
+	out, errOut lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer a test may read while the process writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startPregon(t *testing.T, args ...string) *proc {
@@ -393,9 +421,9 @@ func TestParseNotAfter(t *testing.T) {
 		now  time.Time
 		want time.Time
 	}{
-		{"07:00", day(1, 0), day(7, 0)},                  // the nightly 01:00 job: this morning's
+		{"07:00", day(1, 0), day(7, 0)},                   // the nightly 01:00 job: this morning's
 		{"07:00", day(22, 0), day(7, 0).AddDate(0, 0, 1)}, // a 22:00 job: tomorrow's
-		{"07:00", day(7, 30), day(7, 0)},                 // the 01:00 job started late: it has passed
+		{"07:00", day(7, 30), day(7, 0)},                  // the 01:00 job started late: it has passed
 		{"07:00", day(13, 30), day(7, 0).AddDate(0, 0, 1)},
 		{"2026-11-23T07:00", day(1, 0), day(7, 0).AddDate(0, 0, 1)},
 		{"2026-11-22 07:00", day(1, 0), day(7, 0)},
@@ -407,5 +435,96 @@ func TestParseNotAfter(t *testing.T) {
 	}
 	if _, err := parseNotAfter("7am", day(1, 0)); err == nil {
 		t.Error("7am was accepted")
+	}
+}
+
+// Campaigns started together on one machine, for one API, share the
+// organization's limit: together they never exceed it in any second, and
+// each contact gets its message once.
+func TestRunsOnOneMachineShareTheLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three pregon processes for several seconds")
+	}
+	fake := sendertest.NewServer(t, sendertest.Config{PerSecond: 25, Latency: 100 * time.Millisecond, Jitter: 0.2})
+	dir := t.TempDir()
+	var procs []*proc
+	for k := range 3 {
+		name := fmt.Sprintf("promo-%c", 'a'+k)
+		camp := writeTemp(t, dir, name+".json", `{"name":"`+name+`","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+		var b strings.Builder
+		b.WriteString("id,nombre\n")
+		for i := 1; i <= 60; i++ {
+			fmt.Fprintf(&b, "%d%03d,Cliente %d\n", k+1, i, i)
+		}
+		csv := writeTemp(t, dir, name+".csv", b.String())
+		procs = append(procs, startPregon(t, "send", "-campaign", camp, "-contacts", csv,
+			"-ledger", filepath.Join(dir, name+".db"), "-base-url", fake.URL))
+	}
+	sharing := 0
+	for _, p := range procs {
+		if code := p.wait(t); code != 0 {
+			t.Errorf("exit %d\n%s", code, p.errOut.String())
+		}
+		if strings.Contains(p.errOut.String(), "sharing 25/s with") {
+			sharing++
+		}
+	}
+	if sharing == 0 {
+		t.Error("no run said it shared the rate")
+	}
+	if n := fake.MaxInWindow(time.Second); n > 25 {
+		t.Errorf("%d requests in one second from three runs together", n)
+	}
+	accepted := fake.ByContact()
+	if len(accepted) != 180 {
+		t.Errorf("accepted %d contacts, want 180", len(accepted))
+	}
+	for c, n := range accepted {
+		if n != 1 {
+			t.Errorf("%s got it %d times", c, n)
+		}
+	}
+	limited := 0
+	for _, r := range fake.Requests() {
+		if r.Status == 429 {
+			limited++
+		}
+	}
+	if limited > 2 {
+		t.Errorf("%d × 429 for 180 messages", limited)
+	}
+}
+
+// A run that is killed gives its share back: the other learns it within
+// two seconds and goes on at the whole rate.
+func TestAKilledRunsShareReturns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two pregon processes for several seconds")
+	}
+	fake := sendertest.NewServer(t, sendertest.Config{PerSecond: 25})
+	dir := t.TempDir()
+	start := func(name string, n int) *proc {
+		camp := writeTemp(t, dir, name+".json", `{"name":"`+name+`","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+		var b strings.Builder
+		b.WriteString("id,nombre\n")
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, "%d,Cliente %d\n", len(name)*1000+i, i)
+		}
+		return startPregon(t, "send", "-campaign", camp, "-contacts", writeTemp(t, dir, name+".csv", b.String()),
+			"-ledger", filepath.Join(dir, name+".db"), "-base-url", fake.URL)
+	}
+	survivor := start("largo", 150)
+	victim := start("corto-que-muere", 150)
+	waitFor(t, "both runs to share", func() bool { return strings.Contains(survivor.errOut.String(), "sharing 25/s with 1 other run") })
+	victim.cmd.Process.Kill()
+	victim.wait(t)
+	if code := survivor.wait(t); code != 0 {
+		t.Fatalf("exit %d\n%s", code, survivor.errOut.String())
+	}
+	if !strings.Contains(survivor.errOut.String(), "no other run shares the rate any more") {
+		t.Errorf("the survivor never took the whole rate back:\n%s", survivor.errOut.String())
+	}
+	if n := fake.MaxInWindow(time.Second); n > 25 {
+		t.Errorf("%d requests in one second", n)
 	}
 }

@@ -83,6 +83,13 @@ func sendError(err error, ledger string) error {
 	return err
 }
 
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // statusCommand is the status command for a campaign in a ledger.
 func statusCommand(ledger, name string) string {
 	return fmt.Sprintf("pregon status -ledger %s -campaign %s", shellQuote(ledger), shellQuote(name))
@@ -123,6 +130,12 @@ func (e *logEvents) Note(n engine.Note) {
 			"hint", "see "+e.statusCmd+"; -resend-unknown sends them again")
 	case engine.NoteRehearsal:
 		e.log.Warn("the address answers as a pregon sandbox: this campaign is recorded as a rehearsal, and nobody receives these messages", "address", n.Text)
+	case engine.NoteSharing:
+		if n.Count == 0 {
+			e.log.Info("no other run shares the rate any more", "rate", fmt.Sprintf("%g/s", e.rate))
+		} else {
+			e.log.Info(fmt.Sprintf("sharing %g/s with %d other %s: %s", e.rate, n.Count, plural(n.Count, "run", "runs"), n.Text))
+		}
 	case engine.NoteSandbox:
 		fmt.Fprintf(e.stderr, "pregon: sandbox: sending to a fake Messages API at %s; nothing leaves this machine\n", n.Text)
 	}

@@ -45,6 +45,7 @@ const (
 	NoteRecovered                 // Count contacts an earlier run left in flight are now unknown
 	NoteRehearsal                 // the address (Text) answered as a pregon sandbox: the campaign is a rehearsal
 	NoteSandbox                   // sending to the built-in sandbox at Text
+	NoteSharing                   // the rate is shared with Count other runs (Text names them; 0: alone again)
 )
 
 // Note is one thing worth telling before or while sending.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/rateshare"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/sender/sendertest"
 	"github.com/pregon/pregon/store"
@@ -35,6 +38,9 @@ type SendOptions struct {
 	// the command that resumes the run from it).
 	Record map[string]any
 	Events Events // nil: Quiet
+	// StateDir is where runs on this machine share the rate of one API
+	// (see rateshare); "" is rateshare.Dir().
+	StateDir string
 }
 
 // InputError is a problem with the input or the options: nothing was sent.
@@ -184,7 +190,6 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		Concurrency: concurrency,
 		MaxAttempts: o.MaxAttempts,
 		OnOutcome:   ev.Outcome,
-		OnLongPause: func(asked time.Duration) { ev.Paused(asked, sender.DefaultMaxPause) },
 	}
 	if !o.Sandbox {
 		// The address answered as a pregon sandbox: a rehearsal, which
@@ -197,7 +202,19 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 			return nil
 		}
 	}
-	s := sender.New(client, sender.NewPacer(o.Rate), opts)
+	pacerOpts := sender.PacerOptions{
+		OnLongPause: func(asked time.Duration) { ev.Paused(asked, sender.DefaultMaxPause) },
+	}
+	if o.Rate > 0 {
+		if w, err := shareRate(o.StateDir, base, token, c.Name, ev); err != nil {
+			ev.Note(Note{Kind: NoteWarning, Text: err.Error() + "; this run paces alone"})
+		} else {
+			defer w.Close()
+			pacerOpts.Window = w
+		}
+	}
+	pacer := sender.NewPacer(o.Rate, pacerOpts)
+	s := sender.New(client, pacer, opts)
 	ev.Sending(work.total, s.Stats)
 	work.start(ctx, ev.Total)
 	start := time.Now()
@@ -210,6 +227,31 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		sendErr = err
 	}
 	return finish(context.WithoutCancel(ctx), ledger, runID, c.Name, s.Stats(), time.Since(start), sendErr)
+}
+
+// shareRate joins the runs on this machine that send to the same API, so
+// that together they hold the platform's limit; ev hears who else sends.
+func shareRate(dir, base, token, campaign string, ev Events) (*rateshare.Window, error) {
+	if dir == "" {
+		var err error
+		if dir, err = rateshare.Dir(); err != nil {
+			return nil, err
+		}
+	}
+	host, _ := os.Hostname()
+	run := rateshare.Run{PID: os.Getpid(), Host: host, Campaign: campaign, Started: time.Now()}
+	return rateshare.Open(dir, rateshare.Key(base, token), run, func(others []rateshare.Run) {
+		ev.Note(Note{Kind: NoteSharing, Count: len(others), Text: describeRuns(others)})
+	})
+}
+
+// describeRuns names other runs for a Note: "campaign promo-b (pid 4242)".
+func describeRuns(runs []rateshare.Run) string {
+	parts := make([]string, len(runs))
+	for i, r := range runs {
+		parts[i] = fmt.Sprintf("campaign %s (pid %d)", r.Campaign, r.PID)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // The causes of a graceful stop that the run's own limits make.

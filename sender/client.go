@@ -77,6 +77,9 @@ type Response struct {
 	// decided at the connection, not by the HTTP client's trace, which
 	// fires before the bytes are flushed.
 	Wrote bool
+	// WroteAt is when the request's first write ended (zero when nothing
+	// was written, or the connection was not ours).
+	WroteAt time.Time
 }
 
 // FromSandbox reports whether a pregon sandbox answered, not the platform.
@@ -149,10 +152,12 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 		r.Err = err
 		// From here on no byte of this request may leave; a write under
 		// way finishes first, so what it did is known.
-		r.Wrote = a.abandon() || (!gated && traceWrote)
+		r.Wrote, r.WroteAt = a.abandon()
+		r.Wrote = r.Wrote || (!gated && traceWrote)
 		return r
 	}
 	defer resp.Body.Close()
+	_, r.WroteAt = a.abandon()
 	r.Wrote = true
 	r.Status = resp.StatusCode
 	r.Header = resp.Header

@@ -23,16 +23,17 @@ type attempt struct {
 
 	mu        sync.Mutex // held by the write, and by the caller to abandon it
 	abandoned bool
-	wrote     bool // some of the request's bytes went to the connection
+	wrote     bool      // some of the request's bytes went to the connection
+	wroteAt   time.Time // when its first write ended
 }
 
 // abandon makes sure no byte of the request is written from now on, and
 // reports whether any was: a write in progress finishes first.
-func (a *attempt) abandon() (wrote bool) {
+func (a *attempt) abandon() (wrote bool, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.abandoned = true
-	return a.wrote
+	return a.wrote, a.wroteAt
 }
 
 // gatedConn holds the first write of each request until the gate admits
@@ -69,8 +70,8 @@ func (c *gatedConn) Write(p []byte) (int, error) {
 		defer written()
 	}
 	n, err := c.Conn.Write(p)
-	if n > 0 {
-		a.wrote = true
+	if n > 0 && !a.wrote {
+		a.wrote, a.wroteAt = true, time.Now()
 	}
 	return n, err
 }

@@ -83,11 +83,10 @@ type Options struct {
 	// fails the run stops with its error and the contact stays pending
 	// (the sandbox delivers nothing).
 	OnSandbox func(ctx context.Context) error
-	// MaxPause bounds a wait the platform asks for (Retry-After).
+	// MaxPause bounds the wait before a retry that the platform asks
+	// for (Retry-After); DefaultMaxPause by default. The limiter bounds
+	// its own pauses (PacerOptions).
 	MaxPause time.Duration
-	// OnLongPause, if set, is told when the platform asked to wait longer
-	// than MaxPause, which is waited instead.
-	OnLongPause func(asked time.Duration)
 }
 
 // Defaults for Options.
@@ -112,7 +111,7 @@ func DefaultConcurrency(perSecond float64) int {
 // Sender delivers the contacts of a Queue.
 type Sender struct {
 	client *Client
-	pacer  *Pacer
+	pacer  Limiter
 	opts   Options
 
 	sandbox    sync.Once
@@ -134,10 +133,11 @@ type Stats struct {
 	First, Last time.Time // the first and the last request's start
 }
 
-// New returns a Sender that sends through client at the pace of pacer.
-func New(client *Client, pacer *Pacer, opts Options) *Sender {
+// New returns a Sender that sends through client at the pace of limiter,
+// which admits each request at the moment it is written.
+func New(client *Client, limiter Limiter, opts Options) *Sender {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency(pacer.max)
+		opts.Concurrency = DefaultConcurrency(0)
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultMaxAttempts
@@ -148,10 +148,8 @@ func New(client *Client, pacer *Pacer, opts Options) *Sender {
 	if opts.MaxPause <= 0 {
 		opts.MaxPause = DefaultMaxPause
 	}
-	client.gate = pacer.admit
-	pacer.maxPause = opts.MaxPause
-	pacer.onLongPause = opts.OnLongPause
-	return &Sender{client: client, pacer: pacer, opts: opts}
+	client.gate = limiter.Admit
+	return &Sender{client: client, pacer: limiter, opts: opts}
 }
 
 // Stats returns the counts so far; safe to call while Run runs.
@@ -336,7 +334,7 @@ func (s *Sender) backoff(try int, r Response) time.Duration {
 		d = time.Minute
 	}
 	d = d/2 + rand.N(d/2+1)
-	if ra := s.pacer.retryAfter(r.Header, time.Now()); ra > d {
+	if ra := min(retryAfter(r.Header, time.Now()), s.opts.MaxPause); ra > d {
 		d = ra
 	}
 	return d

@@ -81,7 +81,7 @@ func newSender(t *testing.T, url, token string, perSecond float64, opts sender.O
 	if opts.Backoff == 0 {
 		opts.Backoff = 20 * time.Millisecond
 	}
-	return sender.New(c, sender.NewPacer(perSecond), opts)
+	return sender.New(c, sender.NewPacer(perSecond, sender.PacerOptions{}), opts)
 }
 
 func TestEveryContactOnceWithinRate(t *testing.T) {
@@ -389,7 +389,7 @@ func BenchmarkPipelineCeiling(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := sender.New(c, sender.NewPacer(0), sender.Options{Concurrency: 64})
+	s := sender.New(c, sender.NewPacer(0, sender.PacerOptions{}), sender.Options{Concurrency: 64})
 	b.ResetTimer()
 	if err := s.Run(context.Background(), f.queue()); err != nil {
 		b.Fatal(err)
@@ -410,7 +410,7 @@ func TestRequestsCancelledAtTheGateAreNotUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sender.New(c, sender.NewPacer(2.5), sender.Options{Concurrency: 12, MaxAttempts: 2, Backoff: 10 * time.Millisecond})
+	s := sender.New(c, sender.NewPacer(2.5, sender.PacerOptions{}), sender.Options{Concurrency: 12, MaxAttempts: 2, Backoff: 10 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	s.Run(ctx, f.queue())
@@ -505,8 +505,12 @@ func TestLongRetryAfterIsCapped(t *testing.T) {
 		}
 	})
 	var asked time.Duration
-	s := newSender(t, proxy, "t", 25, sender.Options{MaxPause: 300 * time.Millisecond,
-		OnLongPause: func(d time.Duration) { asked = d }})
+	c, err := sender.NewClient(proxy, "t", 8, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pacer := sender.NewPacer(25, sender.PacerOptions{MaxPause: 300 * time.Millisecond, OnLongPause: func(d time.Duration) { asked = d }})
+	s := sender.New(c, pacer, sender.Options{MaxPause: 300 * time.Millisecond, Backoff: 10 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.Run(ctx, f.queue()); err != nil {

@@ -1,0 +1,124 @@
+package rateshare
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T, dir, campaign string, pid int) *Window {
+	t.Helper()
+	w, err := Open(dir, "api.example-5ca1ab1e", Run{PID: pid, Host: "h", Campaign: campaign, Started: time.Now()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// Two runs through one file hold the limit together: what one took counts
+// for the other.
+func TestRunsShareOneWindow(t *testing.T) {
+	dir := t.TempDir()
+	a, b := open(t, dir, "a", 1), open(t, dir, "b", 2)
+	defer a.Close()
+	defer b.Close()
+	now := time.Now()
+	for i := range 25 {
+		w := a
+		if i%2 == 1 {
+			w = b
+		}
+		if _, wait, err := w.Take(now, 25); err != nil || wait > 0 {
+			t.Fatalf("take %d: wait %s, %v", i, wait, err)
+		}
+	}
+	for _, w := range []*Window{a, b} {
+		if _, wait, _ := w.Take(now, 25); wait <= 0 {
+			t.Errorf("a 26th send in the same second was admitted")
+		}
+		if n := w.Count(now); n != 25 {
+			t.Errorf("count = %d, want 25", n)
+		}
+	}
+	if _, wait, _ := a.Take(now.Add(time.Second+10*time.Millisecond), 25); wait > 0 {
+		t.Errorf("a send a second later waits %s", wait)
+	}
+}
+
+// A run learns of another within a heartbeat, and of its end at once; a
+// run that dies without a word drops out within two seconds.
+func TestLiveRuns(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, "a", 1)
+	defer a.Close()
+	if a.Runs() != 1 {
+		t.Fatalf("runs = %d, want 1", a.Runs())
+	}
+	b := open(t, dir, "b", 2)
+	waitFor(t, func() bool { return a.Runs() == 2 && b.Runs() == 2 })
+	if o := a.Others(); len(o) != 1 || o[0].Campaign != "b" || o[0].PID != 2 {
+		t.Errorf("others = %+v", o)
+	}
+	b.Close()
+	waitFor(t, func() bool { return a.Runs() == 1 })
+
+	// A killed run: its entry stops being refreshed.
+	c := open(t, dir, "c", 3)
+	waitFor(t, func() bool { return a.Runs() == 2 })
+	close(c.stop) // stops its heartbeat, as a kill would
+	<-c.done
+	c.f.Close()
+	start := time.Now()
+	waitFor(t, func() bool { return a.Runs() == 1 })
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("a dead run kept its share for %s", el)
+	}
+}
+
+// A file cut short by a crash is read as a full window, never as an empty
+// one that would let a second's sends through again.
+func TestBrokenFileReadsAsFull(t *testing.T) {
+	dir := t.TempDir()
+	w := open(t, dir, "a", 1)
+	defer w.Close()
+	if err := os.WriteFile(w.path, []byte(`{"sends":[{"slot":1,"at":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, wait, err := w.Take(time.Now(), 25); err != nil || wait <= 0 {
+		t.Errorf("take on a broken file: wait %s, %v", wait, err)
+	}
+}
+
+func TestKeyHidesTheToken(t *testing.T) {
+	k := Key("https://API.Brand.com/api", "s3cret-token")
+	if strings.Contains(k, "s3cret") || !strings.HasPrefix(k, "api.brand.com-") {
+		t.Errorf("key %q", k)
+	}
+	if Key("https://api.brand.com", "other") == k {
+		t.Error("two tokens share a key")
+	}
+	if Key("https://api.brand.com/v2", "s3cret-token") != k {
+		t.Error("the path changed the key: the limit is the host's")
+	}
+	w, err := Open(t.TempDir(), k, Run{PID: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if fi, err := os.Stat(w.path); err != nil || fi.Mode().Perm() != 0o600 || filepath.Dir(w.path) == "" {
+		t.Errorf("file %s: %v %v", w.path, fi.Mode(), err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,122 @@
+package sender
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// windowSlack is added to the one-second window the hard limit is checked
+// over, so that a request's travel time to the platform, which varies by a
+// millisecond or so on a loaded machine, cannot put one request too many
+// into the platform's window. It costs rate: 25 requests per 1.003 s is
+// 24.93/s, above the 24.9/s target with a little room.
+const windowSlack = 3 * time.Millisecond
+
+// Window is the record of recent sends that the hard limit is checked
+// against: a run's own (LocalWindow), or one shared by every run on the
+// machine that sends to the same API (the organization's limit is one).
+type Window interface {
+	// Take records a send at now when fewer than n sends are in the
+	// window before it, and returns its slot; otherwise it returns how
+	// long to wait before asking again.
+	Take(now time.Time, n int) (slot uint64, wait time.Duration, err error)
+	// Written moves a slot's time to t, the end of the request's write.
+	Written(slot uint64, t time.Time)
+	// Count is how many sends the window holds in the second up to t.
+	Count(t time.Time) int
+	// Runs is how many runs send through the window now (at least 1).
+	Runs() int
+}
+
+// Send is one request in a window: when it was written (or admitted, until
+// it was), and a slot number to find it again.
+type Send struct {
+	Slot uint64 `json:"slot"`
+	At   int64  `json:"at"` // Unix nanoseconds
+}
+
+// Sends are the recent sends of a window; the methods implement the
+// window's rules for any storage (memory, or a file shared by processes).
+type Sends []Send
+
+// Take records a send at now, with the given slot, when fewer than n of
+// the sends are within a second (plus windowSlack) before now; otherwise
+// it returns how long until one of them leaves the window. Sends older
+// than two seconds are dropped.
+func (s *Sends) Take(now time.Time, n int, slot uint64) (wait time.Duration) {
+	s.prune(now)
+	from := now.Add(-time.Second - windowSlack).UnixNano()
+	var in []int64
+	for _, x := range *s {
+		if x.At > from {
+			in = append(in, x.At)
+		}
+	}
+	if len(in) < n {
+		*s = append(*s, Send{Slot: slot, At: now.UnixNano()})
+		return 0
+	}
+	slices.Sort(in)
+	// The oldest len(in)-n+1 must leave before one more fits.
+	leaves := time.Unix(0, in[len(in)-n]).Add(time.Second + windowSlack)
+	return max(leaves.Sub(now), time.Millisecond)
+}
+
+// Written moves the slot's time to t, when t is later.
+func (s Sends) Written(slot uint64, t time.Time) {
+	for i := range s {
+		if s[i].Slot == slot && t.UnixNano() > s[i].At {
+			s[i].At = t.UnixNano()
+		}
+	}
+}
+
+// Count is how many sends are in the second up to t.
+func (s Sends) Count(t time.Time) int {
+	from, to := t.Add(-time.Second).UnixNano(), t.UnixNano()
+	n := 0
+	for _, x := range s {
+		if x.At > from && x.At <= to {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Sends) prune(now time.Time) {
+	old := now.Add(-2 * time.Second).UnixNano()
+	*s = slices.DeleteFunc(*s, func(x Send) bool { return x.At < old })
+}
+
+// LocalWindow is a run's own window, in memory.
+type LocalWindow struct {
+	mu    sync.Mutex
+	sends Sends
+	next  uint64
+}
+
+// Take implements Window.
+func (w *LocalWindow) Take(now time.Time, n int) (uint64, time.Duration, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.next++
+	return w.next, w.sends.Take(now, n, w.next), nil
+}
+
+// Written implements Window.
+func (w *LocalWindow) Written(slot uint64, t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sends.Written(slot, t)
+}
+
+// Count implements Window.
+func (w *LocalWindow) Count(t time.Time) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sends.Count(t)
+}
+
+// Runs implements Window: a local window has one run.
+func (w *LocalWindow) Runs() int { return 1 }
