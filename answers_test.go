@@ -57,15 +57,7 @@ func TestRehearsalThenRealSend(t *testing.T) {
 	if code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", real, "-base-url", platform.URL, "-rate", "0"); code != 0 {
 		t.Fatalf("real send: exit %d\n%s", code, errOut)
 	}
-	accepted := platform.ByContact()
-	if len(accepted) != 30 {
-		t.Errorf("the platform accepted %d contacts, want 30", len(accepted))
-	}
-	for c, n := range accepted {
-		if n != 1 {
-			t.Errorf("%s got the message %d times", c, n)
-		}
-	}
+	acceptedOnce(t, platform, 30)
 	// And a rehearsal never goes into a ledger with real sends: the
 	// address differs, and forced with -allow-changed, the sandbox's first
 	// answer stops the run before anything is recorded.
@@ -149,15 +141,7 @@ func TestWrongAddressStopsWithoutBurningTheList(t *testing.T) {
 			if want := map[bool]int{false: 0, true: exitIncomplete}[tc.unknown]; code != want {
 				t.Fatalf("right address: exit %d, want %d\n%s", code, want, errOut)
 			}
-			accepted := platform.ByContact()
-			if len(accepted) != 30-st.Unknown {
-				t.Errorf("accepted %d contacts, want %d", len(accepted), 30-st.Unknown)
-			}
-			for c, n := range accepted {
-				if n != 1 {
-					t.Errorf("%s got it %d times", c, n)
-				}
-			}
+			acceptedOnce(t, platform, 30-st.Unknown)
 		})
 	}
 	t.Run("token with a carriage return", func(t *testing.T) {
@@ -210,19 +194,26 @@ func TestSuggestedCommandsReachTheSameDestination(t *testing.T) {
 	if code, _, errOut := pregon(t, append(args[1:], "-rate", "0")...); code != 0 {
 		t.Fatalf("the suggested command: exit %d\n%s", code, errOut)
 	}
-	if got := len(platform.ByContact()); got != 30 {
-		t.Errorf("after the suggested command the platform has %d contacts, want 30", got)
-	}
-	for c, n := range platform.ByContact() {
-		if n != 1 {
-			t.Errorf("%s got it %d times", c, n)
-		}
-	}
+	acceptedOnce(t, platform, 30)
 	// And the summary's pointer to status names this ledger.
 	_, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", writeTemp(t, t.TempDir(), "bad.csv", "phone,nombre,pedido,foto\n12,Ana,PED-1,https://cdn.example-brand.com/1.jpg\n"),
 		"-ledger", ledger, "-base-url", platform.URL)
 	if !strings.Contains(errOut, "pregon status -ledger "+ledger) {
 		t.Errorf("the summary's hint does not name the ledger:\n%s", errOut)
+	}
+}
+
+// acceptedOnce checks that the platform accepted want contacts, each once.
+func acceptedOnce(t *testing.T, platform *sendertest.Server, want int) {
+	t.Helper()
+	accepted := platform.ByContact()
+	if len(accepted) != want {
+		t.Errorf("the platform accepted %d contacts, want %d", len(accepted), want)
+	}
+	for c, n := range accepted {
+		if n != 1 {
+			t.Errorf("%s got the message %d times", c, n)
+		}
 	}
 }
 

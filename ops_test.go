@@ -7,14 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -146,10 +144,11 @@ func TestSandboxServerPrintsEachMessage(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut bytes.Buffer
+	var out lockedBuffer
+	var errOut bytes.Buffer
 	done := make(chan int)
 	go func() {
-		done <- exitCode(run(ctx, []string{"sandbox", "-addr", addr, "-latency", "1ms"}, &syncWriter{w: &out}, &errOut), &errOut)
+		done <- exitCode(run(ctx, []string{"sandbox", "-addr", addr, "-latency", "1ms"}, &out, &errOut), &errOut)
 	}()
 	t.Setenv(tokenEnv, "cualquiera")
 	var code int
@@ -183,18 +182,6 @@ func TestSandboxServerPrintsEachMessage(t *testing.T) {
 	if !ok {
 		t.Errorf("sandbox printed:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	}
-}
-
-// syncWriter lets the sandbox's handlers print concurrently.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // The run history across an interrupted run and its resume: two runs, the

@@ -213,22 +213,17 @@ func sameRuns(a, b []Run) bool {
 // update reads the shared state under the file's lock, lets fn change it,
 // and writes it back.
 func (w *Window) update(fn func(*state)) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := lockFile(w.f); err != nil {
-		return fmt.Errorf("rate share: lock %s: %w", w.path, err)
-	}
-	defer unlockFile(w.f)
-	s, err := w.read()
-	if err != nil {
-		return err
-	}
-	fn(&s)
-	return w.write(s)
+	return w.locked(func(s *state) bool { fn(s); return true })
 }
 
 // view reads the shared state under the file's lock.
 func (w *Window) view(fn func(state)) error {
+	return w.locked(func(s *state) bool { fn(*s); return false })
+}
+
+// locked runs fn on the state under the file's lock, and writes the state
+// back when fn says so.
+func (w *Window) locked(fn func(*state) (write bool)) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := lockFile(w.f); err != nil {
@@ -239,8 +234,10 @@ func (w *Window) view(fn func(state)) error {
 	if err != nil {
 		return err
 	}
-	fn(s)
-	return nil
+	if !fn(&s) {
+		return nil
+	}
+	return w.write(s)
 }
 
 // read loads the state. A file that is not valid (a write cut short by a
