@@ -2,8 +2,10 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,7 +28,7 @@ func TestRehearsalThenRealSend(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("rehearsal: exit %d\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "recorded as a rehearsal") {
+	if !strings.Contains(errOut, "this run is a rehearsal") {
 		t.Errorf("the rehearsal was not recognised: %s", errOut)
 	}
 	if st := status(t, ledger); !st[0].Rehearsal {
@@ -44,8 +46,8 @@ func TestRehearsalThenRealSend(t *testing.T) {
 			t.Errorf("the refusal does not say %q:\n%s", want, errOut)
 		}
 	}
-	if n := len(platform.Requests()); n != 0 {
-		t.Fatalf("%d requests reached the platform", n)
+	if n := len(platform.Messages()); n != 0 {
+		t.Fatalf("%d messages reached the platform", n)
 	}
 	// -allow-changed does not turn a rehearsal into a real send either.
 	if code, _, _ := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", platform.URL, "-allow-changed"); code != exitUsage {
@@ -58,20 +60,19 @@ func TestRehearsalThenRealSend(t *testing.T) {
 		t.Fatalf("real send: exit %d\n%s", code, errOut)
 	}
 	acceptedOnce(t, platform, 30)
-	// And a rehearsal never goes into a ledger with real sends: the
-	// address differs, and forced with -allow-changed, the sandbox's first
-	// answer stops the run before anything is recorded.
+	// And a rehearsal never goes into a ledger with real sends, even forced
+	// with -allow-changed: pregon asks the address what it is before
+	// anything is recorded, and the ledger keeps its destination.
 	t.Setenv(tokenEnv, "sandbox")
-	code, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", real, "-base-url", sandbox.URL)
-	if code != exitUsage {
-		t.Errorf("rehearsal into the real ledger: exit %d\n%s", code, errOut)
-	}
 	more := writeTemp(t, dir, "more.csv", "phone,nombre,pedido,foto\n+593991000099,Eva,PED-9,https://cdn.example-brand.com/9.jpg\n")
-	code, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", more, "-ledger", real, "-base-url", sandbox.URL, "-allow-changed")
-	if code != exitStopped || !strings.Contains(errOut, "real sends") {
-		t.Errorf("forced rehearsal into the real ledger: exit %d\n%s", code, errOut)
+	for _, extra := range [][]string{nil, {"-allow-changed"}} {
+		args := append([]string{"send", "-campaign", camp, "-contacts", more, "-ledger", real, "-base-url", sandbox.URL}, extra...)
+		code, _, errOut = pregon(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "holds real sends") {
+			t.Errorf("rehearsal %v into the real ledger: exit %d\n%s", extra, code, errOut)
+		}
 	}
-	if st := status(t, real)[0]; st.Sent != 30 || st.Pending != 1 || st.Rehearsal {
+	if st := status(t, real)[0]; st.Sent != 30 || st.Pending != 0 || st.Rehearsal || st.BaseURL != platform.URL {
 		t.Errorf("the real ledger after a refused rehearsal: %+v", st)
 	}
 }
@@ -100,7 +101,7 @@ func TestWrongAddressStopsWithoutBurningTheList(t *testing.T) {
 		says       string
 	}{
 		{"html 404 page", nginx404.URL, nil, false, "text/html"},
-		{"web site answering 200", website.URL, func() int { return len(website.Requests()) }, true, "is not answering as the Messages API"},
+		{"web site answering 200", website.URL, func() int { return len(website.Messages()) }, true, "is not answering as the Messages API"},
 		{"no such host", "https://pregon-test.invalid", nil, false, "cannot reach"},
 		{"refused", closed.URL, nil, false, "cannot reach"},
 		{"untrusted certificate", tlsSite.URL, nil, false, "certificate"},
@@ -119,7 +120,12 @@ func TestWrongAddressStopsWithoutBurningTheList(t *testing.T) {
 			if el := time.Since(start); el > 20*time.Second {
 				t.Errorf("took %s to stop", el)
 			}
-			st := status(t, ledger)[0]
+			// An address that cannot be reached stops before the ledger
+			// records anything.
+			st := statusJSON{}
+			if list := status(t, ledger); len(list) > 0 {
+				st = list[0]
+			}
 			if st.Failed != 0 || st.Sent != 0 {
 				t.Errorf("after a wrong address: %d failed, %d sent, want none", st.Failed, st.Sent)
 			}
@@ -127,8 +133,10 @@ func TestWrongAddressStopsWithoutBurningTheList(t *testing.T) {
 				t.Errorf("%d unknown, though nothing answered as the API", st.Unknown)
 			}
 			if tc.received != nil {
-				if n := tc.received(); n > 10 || (tc.unknown && st.Unknown != n) {
-					t.Errorf("the address received %d requests; %d contacts unknown", n, st.Unknown)
+				// One message at a time goes until the API has answered:
+				// a wrong address costs one.
+				if n := tc.received(); n != 1 || (tc.unknown && st.Unknown != n) {
+					t.Errorf("the address received %d messages; %d contacts unknown", n, st.Unknown)
 				}
 			}
 			// The right address, next: everyone not in doubt, once.
@@ -182,6 +190,15 @@ func TestSuggestedCommandsReachTheSameDestination(t *testing.T) {
 	if code != exitStopped {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
+	// The ledger moved since (a copy to another folder): the suggestion
+	// names the one status read, not the one the run wrote.
+	moved := filepath.Join(t.TempDir(), "movido.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Rename(ledger+suffix, moved+suffix); err != nil && suffix == "" {
+			t.Fatal(err)
+		}
+	}
+	ledger = moved
 	_, out, _ := pregon(t, "status", "-ledger", ledger)
 	m := regexp.MustCompile(`to send the \d+ pending: (.*)`).FindStringSubmatch(out)
 	if m == nil {
@@ -252,4 +269,52 @@ func shellWords(t *testing.T, s string) []string {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// A rehearsal's address that later answers as the platform (the sandbox
+// stopped, a real service on its port) is a different destination: the
+// rehearsal's "sent" never counts for real customers.
+func TestRehearsalAddressThatBecomesThePlatform(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	serve := func(ln net.Listener, cfg sendertest.Config) *http.Server {
+		srv := &http.Server{Handler: sendertest.Handler(cfg)}
+		go srv.Serve(ln)
+		return srv
+	}
+	sandbox := serve(ln, sendertest.Config{Sandbox: true})
+	ledger := filepath.Join(t.TempDir(), "pregon.db")
+	camp, csv := sample("pedido-en-camino.json"), sample("pedido-en-camino.csv")
+	if code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", "http://"+addr, "-rate", "0"); code != 0 {
+		t.Fatalf("rehearsal: exit %d\n%s", code, errOut)
+	}
+	sandbox.Close()
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	platform := serve(ln, sendertest.Config{})
+	defer platform.Close()
+	code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", "http://"+addr)
+	if code != exitUsage || !strings.Contains(errOut, "rehearsal") {
+		t.Errorf("real send where the rehearsal was: exit %d\n%s", code, errOut)
+	}
+}
+
+// The report's suggested command names the ledger it was made from.
+func TestReportCommandNamesTheLedger(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "otro.db")
+	csv := writeTemp(t, dir, "c.csv", "phone,nombre,pedido,foto\n12,Ana,PED-1,https://cdn.example-brand.com/1.jpg\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL)
+	_, out, errOut := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino")
+	if !strings.Contains(out, "pregon export -ledger "+ledger+" -campaign pedido-en-camino") {
+		t.Errorf("the report's command does not name the ledger:\n%s%s", out, errOut)
+	}
 }

@@ -70,7 +70,7 @@ func TestSendSamplesEndToEnd(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 			}
-			reqs := fake.Requests()
+			reqs := fake.Messages()
 			if len(reqs) != s.contacts {
 				t.Errorf("requests = %d, want one per contact (%d)", len(reqs), s.contacts)
 			}
@@ -100,8 +100,8 @@ func TestSendSamplesEndToEnd(t *testing.T) {
 
 			// Re-running the same command sends nothing.
 			code, out, errOut = pregon(t, args...)
-			if code != 0 || len(fake.Requests()) != s.contacts {
-				t.Errorf("second run: exit %d, requests %d\n%s%s", code, len(fake.Requests()), out, errOut)
+			if code != 0 || len(fake.Messages()) != s.contacts {
+				t.Errorf("second run: exit %d, requests %d\n%s%s", code, len(fake.Messages()), out, errOut)
 			}
 		})
 	}
@@ -116,7 +116,7 @@ func TestPayloadSentIsTheLedgerPayload(t *testing.T) {
 	if code != 0 {
 		t.Fatal(errOut)
 	}
-	for _, r := range fake.Requests() {
+	for _, r := range fake.Messages() {
 		if r.Contact == "phone:+593991000006" {
 			want := `{"channelId":4242,"message":{"type":"whatsapp_template","template":{"name":"delivery_order","languageCode":"es","components":[` +
 				`{"type":"header","format":"image","parameters":[{"type":"image","image":{"link":"https://cdn.example-brand.com/pedidos/PED-10236.jpg"}}]},` +
@@ -186,7 +186,7 @@ func TestInputErrorsSendNothing(t *testing.T) {
 			if !strings.Contains(errOut, tt.want) {
 				t.Errorf("stderr = %s, want it to say %q", errOut, tt.want)
 			}
-			if n := len(fake.Requests()); n != 0 {
+			if n := len(fake.Messages()); n != 0 {
 				t.Errorf("%d requests were made", n)
 			}
 		})
@@ -208,8 +208,8 @@ func TestInvalidRowsAreRecordedAndTheRestSent(t *testing.T) {
 		t.Errorf("the invalid row is not named: %s", errOut)
 	}
 	st := status(t, ledger)[0]
-	if st.Sent != 2 || st.Invalid != 2 || len(fake.Requests()) != 2 {
-		t.Errorf("status = %+v, requests %d", st, len(fake.Requests()))
+	if st.Sent != 2 || st.Invalid != 2 || len(fake.Messages()) != 2 {
+		t.Errorf("status = %+v, requests %d", st, len(fake.Messages()))
 	}
 }
 
@@ -272,7 +272,7 @@ func TestChangedCampaignIsRefused(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, `message.text: "Hola {{nombre}}" → "Hola {{nombre}}!"`) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
-	if n := len(fake.Requests()); n != 2 {
+	if n := len(fake.Messages()); n != 2 {
 		t.Errorf("requests = %d, want 2", n)
 	}
 }
@@ -333,12 +333,12 @@ func TestExportFixAndResend(t *testing.T) {
 
 	// Fix the phone in the export and feed it back: only that row is sent.
 	os.WriteFile(export, []byte(strings.Replace(string(mustRead(t, export)), "12;Luis", "0991000002;Luis", 1)), 0o600)
-	before := len(fake.Requests())
+	before := len(fake.Messages())
 	code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", export, "-ledger", ledger, "-base-url", fake.URL)
 	if code != exitIncomplete { // the refused contact stays failed
 		t.Fatalf("resend: exit %d\n%s%s", code, out, errOut)
 	}
-	reqs := fake.Requests()[before:]
+	reqs := fake.Messages()[before:]
 	if len(reqs) != 1 || reqs[0].Contact != "phone:+593991000002" || string(reqs[0].Body) != `{"message":{"type":"text","text":"Hola Luis"}}` {
 		t.Errorf("resend requests = %+v", reqs)
 	}
@@ -385,7 +385,7 @@ func TestFirstImportSendsWhileImporting(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	per := map[string]int{}
-	for _, r := range fake.Requests() {
+	for _, r := range fake.Messages() {
 		per[r.Contact]++
 	}
 	st := status(t, ledger)[0]
@@ -416,7 +416,7 @@ func TestBrokenRowNearTheEndSendsNothing(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "c.csv:4002:") || !strings.Contains(errOut, "nothing was sent") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
-	if n := len(fake.Requests()); n != 0 {
+	if n := len(fake.Messages()); n != 0 {
 		t.Errorf("%d messages were sent from a broken file", n)
 	}
 	// The run history says how that run ended, not that it vanished.

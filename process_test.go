@@ -125,7 +125,7 @@ func ledgerContacts(t *testing.T, path string) []store.Contact {
 // whatever it answered.
 func requestsPer(fake *sendertest.Server) map[string]int {
 	out := map[string]int{}
-	for _, r := range fake.Requests() {
+	for _, r := range fake.Messages() {
 		out[r.Contact]++
 	}
 	return out
@@ -160,7 +160,7 @@ func TestKill9NeverSendsTwiceNorSkips(t *testing.T) {
 			t.Fatal(err)
 		}
 		code := p.wait(t)
-		t.Logf("run %d: killed (exit %d) after %d requests in all", i+1, code, len(fake.Requests()))
+		t.Logf("run %d: killed (exit %d) after %d requests in all", i+1, code, len(fake.Messages()))
 	}
 	p := startPregon(t, args...)
 	if code := p.wait(t); code != exitOK && code != exitIncomplete {
@@ -227,7 +227,7 @@ func TestSIGTERMStopsGracefullyAndResumes(t *testing.T) {
 	camp, csv, ledger := campaignFiles(t, n)
 	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "40"}
 	p := startPregon(t, args...)
-	waitFor(t, "20 requests", func() bool { return len(fake.Requests()) >= 20 })
+	waitFor(t, "20 requests", func() bool { return len(fake.Messages()) >= 20 })
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestOverlappingRunsSendOnce(t *testing.T) {
 	camp, csv, ledger := campaignFiles(t, n)
 	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "50"}
 	first := startPregon(t, args...)
-	waitFor(t, "the first run to send", func() bool { return len(fake.Requests()) >= 5 })
+	waitFor(t, "the first run to send", func() bool { return len(fake.Messages()) >= 5 })
 	second := startPregon(t, args...)
 	if code := second.wait(t); code != exitStopped {
 		t.Fatalf("second run: exit %d, want 3\n%s", code, second.errOut.String())
@@ -332,7 +332,7 @@ func TestNotAfterRefusesALateStart(t *testing.T) {
 	if code != exitStopped || !strings.Contains(errOut, "past -not-after") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
-	if len(fake.Requests()) != 0 {
+	if len(fake.Messages()) != 0 {
 		t.Error("requests were made")
 	}
 	code, _, errOut = pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL,
@@ -370,7 +370,7 @@ func TestFullDiskStopsSending(t *testing.T) {
 	if code != exitStopped || strings.Count(errOut, "disk is full") != 1 || !strings.Contains(errOut, "run the same command again") {
 		t.Fatalf("exit %d, want 3 with the disk full: %s", code, errOut)
 	}
-	reqs := fake.Requests()
+	reqs := fake.Messages()
 	if len(reqs) == 0 || len(reqs) >= n {
 		t.Fatalf("%d requests: the disk did not fill mid-run", len(reqs))
 	}
@@ -400,7 +400,7 @@ func TestNotAfterStopsARunningSend(t *testing.T) {
 	if code != exitStopped || !strings.Contains(errOut, "stopped at -not-after") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, r := range fake.Requests() {
+	for _, r := range fake.Messages() {
 		if r.At.After(limit.Add(time.Second)) { // a second of stamp rounding: the limit is whole seconds
 			t.Errorf("a request left at %s, after -not-after %s", r.At.Format("15:04:05.000"), limit.Format("15:04:05"))
 		}
@@ -477,7 +477,7 @@ func TestRunsOnOneMachineShareTheLimit(t *testing.T) {
 	}
 	acceptedOnce(t, fake, 180)
 	limited := 0
-	for _, r := range fake.Requests() {
+	for _, r := range fake.Messages() {
 		if r.Status == 429 {
 			limited++
 		}

@@ -66,6 +66,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // reportData is what the report shows, already in words and pixels.
 type reportData struct {
 	Name      string
+	ExportCmd string // the command that lists the invalid rows
 	Total     int
 	Sandbox   bool
 	Generated string
@@ -115,7 +116,8 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 		return nil, err
 	}
 	d := &reportData{Name: s.Name, Total: s.Total, Sandbox: s.Rehearsal, Reasons: s.Reasons,
-		Invalid: s.Counts[campaign.Invalid], Generated: time.Now().Format("2006-01-02 15:04"), Chart: buildChart(minutes)}
+		ExportCmd: fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)),
+		Invalid:   s.Counts[campaign.Invalid], Generated: time.Now().Format("2006-01-02 15:04"), Chart: buildChart(minutes)}
 	for _, st := range campaign.States {
 		d.States = append(d.States, reportState{Class: string(st), Label: stateLabels[st], Count: s.Counts[st], Percent: percent(s.Counts[st], s.Total)})
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -104,14 +103,8 @@ func oneProcessor(rate float64) {
 // matter to judge it, and the files, so status can print the command that
 // resumes it.
 func (f *sendFlags) record(concurrency int) map[string]any {
-	abs := func(p string) string {
-		if a, err := filepath.Abs(p); err == nil {
-			return a
-		}
-		return p
-	}
 	return map[string]any{
-		"campaign_file": abs(f.campaign), "contacts_file": abs(f.contacts), "ledger": abs(f.ledger),
+		"campaign_file": absPath(f.campaign), "contacts_file": absPath(f.contacts), "ledger": absPath(f.ledger),
 		"rate": f.rate, "concurrency": concurrency, "dry_run": f.dryRun, "sandbox": f.sandbox,
 		"resend_unknown": f.resendUnknown, "retry_failed": f.retryFailed, "allow_changed": f.allowChanged,
 		"max_duration": f.maxDuration.String(), "not_after": f.notAfter, "base_url": f.baseURL, "insecure": f.insecure,

@@ -101,8 +101,9 @@ func destinationHint(e *store.DestinationError, ledger string) string {
 	switch {
 	case e.Movable:
 		return "If the platform moved to the new address, run again with -allow-changed: contacts sent at the old one are not sent again. " +
-			"If not, check baseUrl in the campaign and -base-url."
-	case e.Rehearsal:
+			"If the old address was not the platform (a wrong baseUrl), nobody got its messages: run again with -allow-changed, " +
+			"and add -resend-unknown for the contacts it left unknown. Otherwise check baseUrl in the campaign and -base-url."
+	case e.Recorded.Rehearsal:
 		return fmt.Sprintf("%s holds a rehearsal of this campaign, whose messages nobody received: for the real send, use another ledger "+
 			"(-ledger real.db), or move %s aside. Rehearse with -sandbox, or with a ledger of its own (-ledger ensayo.db).", ledger, ledger)
 	}
@@ -129,7 +130,7 @@ func (e *logEvents) Note(n engine.Note) {
 		e.log.Warn("an earlier run stopped with requests in flight; those contacts are now unknown", "contacts", n.Count,
 			"hint", "see "+e.statusCmd+"; -resend-unknown sends them again")
 	case engine.NoteRehearsal:
-		e.log.Warn("the address answers as a pregon sandbox: this campaign is recorded as a rehearsal, and nobody receives these messages", "address", n.Text)
+		e.log.Warn("the address answers as a pregon sandbox: this run is a rehearsal, and nobody receives these messages", "address", n.Text)
 	case engine.NoteSharing:
 		if n.Count == 0 {
 			e.log.Info("no other run shares the rate any more", "rate", fmt.Sprintf("%g/s", e.rate))

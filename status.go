@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -206,7 +207,9 @@ func describeRun(r store.Run) string {
 }
 
 // nextSteps are the exact commands that would move the campaign on, built
-// from the files its last real run used.
+// from the files and destination its last real run used, and the ledger
+// status read (the run's recorded path may name another file by now: a
+// ledger moved or copied elsewhere).
 func nextSteps(s campaignStatus) []string {
 	var last *store.Run
 	for i := range s.Runs {
@@ -219,8 +222,9 @@ func nextSteps(s campaignStatus) []string {
 		return nil
 	}
 	str := func(k string) string { v, _ := last.Flags[k].(string); return v }
+	ledger := absPath(s.Ledger)
 	cmd := fmt.Sprintf("pregon send -campaign %s -contacts %s -ledger %s", shellQuote(str("campaign_file")),
-		shellQuote(str("contacts_file")), shellQuote(str("ledger")))
+		shellQuote(str("contacts_file")), shellQuote(ledger))
 	// Every flag that decides where the messages go and which ledger
 	// records them: the command must reach the same destination.
 	if sb, _ := last.Flags["sandbox"].(bool); sb {
@@ -237,7 +241,7 @@ func nextSteps(s campaignStatus) []string {
 	}
 	if n := s.Counts[campaign.Invalid]; n > 0 {
 		out = append(out, fmt.Sprintf("to fix the %d invalid rows: pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv",
-			n, shellQuote(str("ledger")), shellQuote(s.Name)))
+			n, shellQuote(ledger), shellQuote(s.Name)))
 	}
 	if n := s.Counts[campaign.Failed]; n > 0 {
 		out = append(out, fmt.Sprintf("to retry the %d failed (refused ones too): %s -retry-failed", n, cmd))
@@ -246,6 +250,15 @@ func nextSteps(s campaignStatus) []string {
 		out = append(out, fmt.Sprintf("to send again to the %d unknown (each may get it twice): %s -resend-unknown", n, cmd))
 	}
 	return out
+}
+
+// absPath is path made absolute, so that a suggested command works from
+// any folder.
+func absPath(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
 }
 
 // shellQuote quotes a word for a POSIX shell when it needs it.

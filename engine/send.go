@@ -98,33 +98,11 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	if ev == nil {
 		ev = Quiet{}
 	}
-	base, token := c.BaseURL, o.Token
-	if o.BaseURL != "" {
-		base = o.BaseURL
-	}
-	dest := store.Destination{API: c.API}
-	if o.Sandbox {
-		fake := sendertest.New(sendertest.Config{Latency: 150 * time.Millisecond, Jitter: 0.5, Sandbox: true})
-		defer fake.Close()
-		base, token = fake.URL, "sandbox"
-		dest.Sandbox = true
-		ev.Note(Note{Kind: NoteSandbox, Text: fake.URL})
-	}
-	if err := checkDestination(base, token, o.Insecure); err != nil {
+	l, err := connect(c, o, ev)
+	if err != nil {
 		return nil, err
 	}
-	if !o.Sandbox {
-		u, _ := sender.ParseBaseURL(base)
-		dest.BaseURL = u.String()
-	}
-	concurrency := o.Concurrency
-	if concurrency == 0 {
-		concurrency = sender.DefaultConcurrency(o.Rate)
-	}
-	client, err := sender.NewClient(base, token, concurrency, o.Timeout)
-	if err != nil {
-		return nil, inputError(err)
-	}
+	defer l.close()
 	contacts, err := c.Open(o.Contacts)
 	if err != nil {
 		return nil, inputError(err)
@@ -141,7 +119,17 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		return nil, err
 	}
 	defer lock.Release()
-	id, err := ledger.Register(ctx, c.Name, c.Fingerprint(), dest, o.AllowChanged)
+	// Before anything is recorded: is the address reachable, and is it a
+	// pregon sandbox? A rehearsal and a real send never share a campaign.
+	if !o.Sandbox {
+		if l.dest.Rehearsal, err = l.sender.Probe(ctx); err != nil {
+			return nil, err
+		}
+		if l.dest.Rehearsal {
+			ev.Note(Note{Kind: NoteRehearsal, Text: l.dest.BaseURL})
+		}
+	}
+	id, err := ledger.Register(ctx, c.Name, c.Fingerprint(), l.dest, o.AllowChanged)
 	if err != nil {
 		return nil, err
 	}
@@ -174,33 +162,66 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		return nil, err
 	}
 	defer work.stop()
-	sendCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	// Whichever of MaxDuration and NotAfter comes first ends the send
-	// gracefully, and the run says which.
-	if o.MaxDuration > 0 {
-		t := time.AfterFunc(o.MaxDuration, func() { cancel(errMaxDuration) })
-		defer t.Stop()
+	sendCtx, stop := withLimits(ctx, o)
+	defer stop()
+	ev.Sending(work.total, l.sender.Stats)
+	work.start(ctx, ev.Total)
+	start := time.Now()
+	sendErr := l.sender.Run(sendCtx, work.queue)
+	if cause := context.Cause(sendCtx); errors.Is(sendErr, context.Canceled) && ctx.Err() == nil && (cause == errMaxDuration || cause == errNotAfter) {
+		sendErr = cause
 	}
-	if !o.NotAfter.IsZero() {
-		t := time.AfterFunc(time.Until(o.NotAfter), func() { cancel(errNotAfter) })
-		defer t.Stop()
+	ev.Done()
+	if err := work.stop(); err != nil && sendErr == nil {
+		sendErr = err
 	}
-	opts := sender.Options{
-		Concurrency: concurrency,
-		MaxAttempts: o.MaxAttempts,
-		OnOutcome:   ev.Outcome,
+	return finish(context.WithoutCancel(ctx), ledger, runID, c.Name, l.sender.Stats(), time.Since(start), sendErr)
+}
+
+// link is the way to the platform: where, the client and the sender.
+type link struct {
+	dest   store.Destination
+	sender *sender.Sender
+	close  func()
+}
+
+// connect checks the destination and builds the sender, pacing with the
+// other runs on this machine that send to the same API.
+func connect(c *campaign.Campaign, o SendOptions, ev Events) (*link, error) {
+	base, token := c.BaseURL, o.Token
+	if o.BaseURL != "" {
+		base = o.BaseURL
+	}
+	l := &link{dest: store.Destination{API: c.API}}
+	var closers []func()
+	l.close = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if o.Sandbox {
+		fake := sendertest.New(sendertest.Config{Latency: 150 * time.Millisecond, Jitter: 0.5, Sandbox: true})
+		closers = append(closers, fake.Close)
+		base, token = fake.URL, "sandbox"
+		l.dest.Sandbox, l.dest.Rehearsal = true, true
+		ev.Note(Note{Kind: NoteSandbox, Text: fake.URL})
+	}
+	if err := checkDestination(base, token, o.Insecure); err != nil {
+		l.close()
+		return nil, err
 	}
 	if !o.Sandbox {
-		// The address answered as a pregon sandbox: a rehearsal, which
-		// never shares a campaign with real sends in one ledger.
-		opts.OnSandbox = func(ctx context.Context) error {
-			if err := ledger.MarkRehearsal(ctx, id); err != nil {
-				return err
-			}
-			ev.Note(Note{Kind: NoteRehearsal, Text: dest.BaseURL})
-			return nil
-		}
+		u, _ := sender.ParseBaseURL(base)
+		l.dest.BaseURL = u.String()
+	}
+	concurrency := o.Concurrency
+	if concurrency == 0 {
+		concurrency = sender.DefaultConcurrency(o.Rate)
+	}
+	client, err := sender.NewClient(base, token, concurrency, o.Timeout)
+	if err != nil {
+		l.close()
+		return nil, inputError(err)
 	}
 	pacerOpts := sender.PacerOptions{
 		OnLongPause: func(asked time.Duration) { ev.Paused(asked, sender.DefaultMaxPause) },
@@ -209,24 +230,36 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		if w, err := shareRate(o.StateDir, base, token, c.Name, ev); err != nil {
 			ev.Note(Note{Kind: NoteWarning, Text: err.Error() + "; this run paces alone"})
 		} else {
-			defer w.Close()
+			closers = append(closers, func() { w.Close() })
 			pacerOpts.Window = w
 		}
 	}
-	pacer := sender.NewPacer(o.Rate, pacerOpts)
-	s := sender.New(client, pacer, opts)
-	ev.Sending(work.total, s.Stats)
-	work.start(ctx, ev.Total)
-	start := time.Now()
-	sendErr := s.Run(sendCtx, work.queue)
-	if cause := context.Cause(sendCtx); errors.Is(sendErr, context.Canceled) && ctx.Err() == nil && (cause == errMaxDuration || cause == errNotAfter) {
-		sendErr = cause
+	l.sender = sender.New(client, sender.NewPacer(o.Rate, pacerOpts), sender.Options{
+		Concurrency: concurrency,
+		MaxAttempts: o.MaxAttempts,
+		OnOutcome:   ev.Outcome,
+		Rehearsal:   o.Sandbox,
+	})
+	return l, nil
+}
+
+// withLimits is ctx ended gracefully by whichever of MaxDuration and
+// NotAfter comes first; its cause says which.
+func withLimits(ctx context.Context, o SendOptions) (context.Context, func()) {
+	sendCtx, cancel := context.WithCancelCause(ctx)
+	var timers []*time.Timer
+	if o.MaxDuration > 0 {
+		timers = append(timers, time.AfterFunc(o.MaxDuration, func() { cancel(errMaxDuration) }))
 	}
-	ev.Done()
-	if err := work.stop(); err != nil && sendErr == nil {
-		sendErr = err
+	if !o.NotAfter.IsZero() {
+		timers = append(timers, time.AfterFunc(time.Until(o.NotAfter), func() { cancel(errNotAfter) }))
 	}
-	return finish(context.WithoutCancel(ctx), ledger, runID, c.Name, s.Stats(), time.Since(start), sendErr)
+	return sendCtx, func() {
+		for _, t := range timers {
+			t.Stop()
+		}
+		cancel(nil)
+	}
 }
 
 // shareRate joins the runs on this machine that send to the same API, so
@@ -297,8 +330,6 @@ func finish(ctx context.Context, ledger *store.Ledger, runID int64, name string,
 	switch {
 	case errors.As(sendErr, &stopped):
 		res.EndedBy, res.Code = endedBy(stopped.Problem), Stopped
-	case errors.Is(sendErr, store.ErrRealSends):
-		res.EndedBy, res.Code = WrongAddress, Stopped
 	case errors.Is(sendErr, errMaxDuration):
 		res.EndedBy, res.Code = Deadline, Stopped
 	case errors.Is(sendErr, errNotAfter):

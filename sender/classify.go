@@ -38,11 +38,12 @@ type Problem int
 
 // The problems that stop a run.
 const (
-	NoProblem     Problem = iota
-	TokenRejected         // 401 from the API
-	WrongAddress          // 405 from the API, or a redirect: wrong base URL or API version
-	NotTheAPI             // an answer in none of the API's shapes: a web site, a proxy's page
-	Unreachable           // the platform cannot be reached: DNS, TLS, refused connections
+	NoProblem       Problem = iota
+	TokenRejected           // 401 from the API
+	WrongAddress            // 405 from the API, or a redirect: wrong base URL or API version
+	NotTheAPI               // an answer in none of the API's shapes: a web site, a proxy's page
+	Unreachable             // the platform cannot be reached: DNS, TLS, refused connections
+	SandboxMismatch         // a sandbox answered a real send, or the platform a rehearsal
 )
 
 // Classify decides what an answer means. It is the whole delivery policy,
@@ -73,7 +74,7 @@ func Classify(r Response) Verdict {
 	}
 	o := campaign.Outcome{HTTPStatus: r.Status}
 	shape := shapeOf(r.Body)
-	platform := shape == successShape(r.API) || shape == errorShape
+	platform := shape == successShape(r.API) || shape == errorShape(r.API)
 	msg := platformMessage(r, shape)
 	v := Verdict{Platform: platform}
 	switch s := r.Status; {
@@ -163,14 +164,24 @@ const (
 	otherShape shape = iota
 	v1Success        // {"status":"Success"|"success", …}
 	v2Success        // {"messageId": …}
-	errorShape       // v1 {"status":"error","message":…} or v2 {"code":N,"message":…}
+	v1Error          // {"status":"error","message":…}
+	v2Error          // {"code":N,"message":…}
 )
 
+// successShape and errorShape are the API version's own shapes: the other
+// version's answer means a base URL for the wrong version.
 func successShape(api string) shape {
 	if api == "v1" {
 		return v1Success
 	}
 	return v2Success
+}
+
+func errorShape(api string) shape {
+	if api == "v1" {
+		return v1Error
+	}
+	return v2Error
 }
 
 // shapeOf reads a body for the API's shapes; a web page, a proxy's JSON or
@@ -186,31 +197,43 @@ func shapeOf(body []byte) shape {
 		return otherShape
 	}
 	var code float64
-	var text string
 	switch {
 	case len(v.MessageID) > 0 && string(v.MessageID) != "null":
 		return v2Success
 	case v.Status != nil && strings.EqualFold(*v.Status, "success"):
 		return v1Success
-	case json.Unmarshal(v.Message, &text) == nil &&
-		((v.Status != nil && strings.EqualFold(*v.Status, "error")) || json.Unmarshal(v.Code, &code) == nil):
-		return errorShape
+	case len(v.Message) == 0: // both error shapes carry a message, of any JSON type
+	case v.Status != nil && strings.EqualFold(*v.Status, "error"):
+		return v1Error
+	case json.Unmarshal(v.Code, &code) == nil:
+		return v2Error
 	}
 	return otherShape
 }
 
-// platformMessage is the "message" the platform put in an error answer,
-// else the status text.
+// platformMessage is the "message" the platform put in an error answer
+// (a validation error may carry a list of them), else the status text.
 func platformMessage(r Response, s shape) string {
-	if s == errorShape {
-		var body struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(r.Body, &body) == nil && strings.TrimSpace(body.Message) != "" {
-			return clip(strings.TrimSpace(body.Message), 300)
-		}
+	if s != v1Error && s != v2Error {
+		return http.StatusText(r.Status)
 	}
-	return http.StatusText(r.Status)
+	var body struct {
+		Message json.RawMessage `json:"message"`
+	}
+	_ = json.Unmarshal(r.Body, &body)
+	var text string
+	var list []string
+	switch {
+	case json.Unmarshal(body.Message, &text) == nil:
+	case json.Unmarshal(body.Message, &list) == nil:
+		text = strings.Join(list, "; ")
+	default:
+		text = string(body.Message)
+	}
+	if text = strings.TrimSpace(text); text == "" {
+		return http.StatusText(r.Status)
+	}
+	return clip(text, 300)
 }
 
 // describeBody says what came back, for an answer that is not the API's:

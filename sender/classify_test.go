@@ -79,6 +79,9 @@ var httpCases = []struct {
 	{"403 refused", answer{"v1", 403, jsonType, `{"status":"error","message":"Sorry, Url provided is not an image/audio/video file","data":[]}`, nil}, want{state: campaign.Failed, permanent: true}},
 	{"404 contact", answer{"v2", 404, jsonType, `{"code":404,"message":"Contact not found"}`, nil}, want{state: campaign.Failed, permanent: true}},
 	{"409 conflict", answer{"v2", 409, jsonType, `{"code":409,"message":"Conflict"}`, nil}, want{state: campaign.Failed, permanent: true}},
+	{"400 validation with a list", answer{"v2", 400, jsonType, `{"code":400,"message":["text must not be empty","channelId must be a number"]}`, nil}, want{state: campaign.Failed, permanent: true}},
+	{"404 in v2's shape to a v1 call", answer{"v1", 404, jsonType, `{"code":404,"message":"Not found"}`, nil}, want{state: campaign.Pending, stop: NotTheAPI}},
+	{"404 in v1's shape to a v2 call", answer{"v2", 404, jsonType, `{"status":"error","message":"Not found","data":[]}`, nil}, want{state: campaign.Pending, stop: NotTheAPI}},
 	{"404 html page", answer{"v2", 404, htmlType, htmlPage, nil}, want{state: campaign.Pending, stop: NotTheAPI}},
 	{"403 waf page", answer{"v2", 403, htmlType, "<html><body>Access denied</body></html>", nil}, want{state: campaign.Pending, stop: NotTheAPI}},
 	{"403 gateway json", answer{"v2", 403, jsonType, `{"message":"Missing Authentication Token"}`, nil}, want{state: campaign.Pending, stop: NotTheAPI}},
@@ -251,6 +254,10 @@ func TestClassifyKeepsPlatformMessage(t *testing.T) {
 	v = Classify(Response{Err: &url.Error{Op: "Post", URL: "http://h/v2/contact/phone:+1/message", Err: errors.New("boom")}, Wrote: true})
 	if want := "the request was sent but no answer came back (boom): it may or may not have been delivered"; v.Outcome.Error != want {
 		t.Errorf("error = %q, want %q", v.Outcome.Error, want)
+	}
+	v = Classify(answer{"v2", 400, jsonType, `{"code":400,"message":["text must not be empty","channelId must be a number"]}`, nil}.response())
+	if v.Outcome.Error != "400 text must not be empty; channelId must be a number" {
+		t.Errorf("a list of messages: %q", v.Outcome.Error)
 	}
 	v = Classify(answer{"v2", 404, htmlType, htmlPage, nil}.response())
 	if !strings.Contains(v.Outcome.Error, `text/html; charset=utf-8, "<html><head><title>404 Not Found</title>`) {

@@ -80,6 +80,10 @@ type Response struct {
 	// WroteAt is when the request's first write ended (zero when nothing
 	// was written, or the connection was not ours).
 	WroteAt time.Time
+	// Held: the request waited for its slot at the rate limit and its
+	// time ran out (or the run stopped) first. Nothing of it left, and it
+	// says nothing about the platform.
+	Held bool
 }
 
 // FromSandbox reports whether a pregon sandbox answered, not the platform.
@@ -98,6 +102,18 @@ const SandboxHeader = "X-Pregon-Sandbox"
 // not cut (that would make its outcome unknown), and only the client's
 // timeout bounds it.
 func (c *Client) Send(ctx context.Context, path string, payload []byte) Response {
+	return c.do(ctx, http.MethodPost, path, payload, true)
+}
+
+// Probe asks the address once, before any message: any HTTP answer proves
+// it reachable, and a pregon sandbox marks its answers (FromSandbox). It
+// is a GET of the base URL, without the token, paced like a message.
+func (c *Client) Probe(ctx context.Context) Response {
+	return c.do(ctx, http.MethodGet, "/", nil, false)
+}
+
+// do makes one request; see Send.
+func (c *Client) do(ctx context.Context, method, path string, payload []byte, auth bool) Response {
 	r := Response{API: "v2"}
 	if strings.HasPrefix(path, "/v1/") {
 		r.API = "v1"
@@ -119,8 +135,7 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 	defer cancelGate()
 	defer context.AfterFunc(ctx, cancelGate)()
 	a := &attempt{ctx: gateCtx}
-	gated := false
-	traceWrote := false
+	gated, heldOutside, traceWrote := false, false, false
 	trace := &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
 			if gc, ok := info.Conn.(*gatedConn); ok {
@@ -128,21 +143,34 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 				gc.next.Store(a) // the gate runs at the request's first write
 			} else if c.gate != nil {
 				// A connection not made by our dialers (a proxy's TLS
-				// tunnel): pace here, as close to the write as we get.
-				if written, err := c.gate(gateCtx); err == nil {
-					written()
+				// tunnel): pace here, as close to the write as we get,
+				// and give the request up when no slot came.
+				written, err := c.gate(gateCtx)
+				if err != nil {
+					heldOutside = true
+					cancel()
+					return
 				}
+				written()
 			}
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) { traceWrote = info.Err == nil },
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), http.MethodPost, u.String(), bytes.NewReader(payload))
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), method, u.String(), body)
 	if err != nil {
 		r.Err = err
 		return r
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
+	if auth {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json")
 	// No Idempotency-Key header, on purpose: with one, Go's transport
 	// silently re-sends a POST on a reused connection, which here means a
@@ -152,12 +180,13 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 		r.Err = err
 		// From here on no byte of this request may leave; a write under
 		// way finishes first, so what it did is known.
-		r.Wrote, r.WroteAt = a.abandon()
+		r.Wrote, r.Held, r.WroteAt = a.abandon()
 		r.Wrote = r.Wrote || (!gated && traceWrote)
+		r.Held = r.Held || (heldOutside && !r.Wrote)
 		return r
 	}
 	defer resp.Body.Close()
-	_, r.WroteAt = a.abandon()
+	_, _, r.WroteAt = a.abandon()
 	r.Wrote = true
 	r.Status = resp.StatusCode
 	r.Header = resp.Header

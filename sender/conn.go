@@ -23,17 +23,18 @@ type attempt struct {
 
 	mu        sync.Mutex // held by the write, and by the caller to abandon it
 	abandoned bool
+	held      bool      // the gate did not admit it: it never reached the wire
 	wrote     bool      // some of the request's bytes went to the connection
 	wroteAt   time.Time // when its first write ended
 }
 
 // abandon makes sure no byte of the request is written from now on, and
 // reports whether any was: a write in progress finishes first.
-func (a *attempt) abandon() (wrote bool, at time.Time) {
+func (a *attempt) abandon() (wrote, held bool, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.abandoned = true
-	return a.wrote, a.wroteAt
+	return a.wrote, a.held && !a.wrote, a.wroteAt
 }
 
 // gatedConn holds the first write of each request until the gate admits
@@ -65,6 +66,7 @@ func (c *gatedConn) Write(p []byte) (int, error) {
 	if first && c.client.gate != nil {
 		written, err := c.client.gate(a.ctx)
 		if err != nil {
+			a.held = true
 			return 0, err // not admitted: nothing of it leaves
 		}
 		defer written()

@@ -34,3 +34,19 @@ func TestTLSRequestsAreGatedOncePerRequest(t *testing.T) {
 		t.Errorf("gate ran %d times for 5 requests", n)
 	}
 }
+
+// A request whose context has ended is never admitted, even when a slot is
+// free at that moment (a select picks at random among ready cases).
+func TestAdmitRefusesAnEndedContext(t *testing.T) {
+	p := NewPacer(25, PacerOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 200 {
+		if _, err := p.Admit(ctx); err == nil {
+			t.Fatal("admitted a request whose context had ended")
+		}
+	}
+	if n := p.window.Count(time.Now()); n != 0 {
+		t.Errorf("the window holds %d sends", n)
+	}
+}

@@ -155,11 +155,13 @@ func (p *Pacer) pause() time.Duration {
 // thread while others are in SQLite) then delays the next window too,
 // instead of shortening it.
 func (p *Pacer) Admit(ctx context.Context) (written func(), err error) {
-	if p.max == 0 {
+	if p.max == 0 || ctx.Err() != nil {
 		return func() {}, ctx.Err()
 	}
 	// One request at a time waits for the window; the others queue behind
 	// it on the channel, whose waiters are served first come, first served.
+	// (A select picks at random among ready cases: ctx is checked again
+	// once the turn is taken.)
 	select {
 	case p.turn <- struct{}{}:
 	case <-ctx.Done():
@@ -167,6 +169,9 @@ func (p *Pacer) Admit(ctx context.Context) (written func(), err error) {
 	}
 	defer func() { <-p.turn }()
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		slot, wait, err := p.window.Take(time.Now(), p.perWindow())
 		if err != nil {
 			return nil, err

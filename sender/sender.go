@@ -45,6 +45,8 @@ func (e *StopError) Error() string {
 		return fmt.Sprintf("%s answered %s: wrong address or API version: check baseUrl and api in the campaign (or -base-url); nothing more was sent", e.Base, e.Reason)
 	case NotTheAPI:
 		return fmt.Sprintf("%s is not answering as the Messages API (%s): check baseUrl in the campaign (or -base-url); nothing more was sent", e.Base, e.Reason)
+	case SandboxMismatch:
+		return fmt.Sprintf("%s changed between a pregon sandbox and the platform during the run (%s): a rehearsal and a real send never share a ledger; nothing more was sent", e.Base, e.Reason)
 	}
 	return fmt.Sprintf("cannot reach the platform at %s (%s): check the address, the network and any proxy or firewall; the contacts not sent stay pending, run the same command again", e.Base, e.Reason)
 }
@@ -78,11 +80,10 @@ type Options struct {
 	Backoff time.Duration
 	// OnOutcome, if set, is called after each outcome is recorded.
 	OnOutcome func(campaign.Job, campaign.Outcome)
-	// OnSandbox, if set, is called once, before the first outcome of an
-	// answer from a pregon sandbox is recorded (see SandboxHeader); if it
-	// fails the run stops with its error and the contact stays pending
-	// (the sandbox delivers nothing).
-	OnSandbox func(ctx context.Context) error
+	// Rehearsal says the address is a pregon sandbox (see Probe and
+	// SandboxHeader). An answer that says otherwise stops the run: a
+	// rehearsal's ledger never records a real send, nor the reverse.
+	Rehearsal bool
 	// MaxPause bounds the wait before a retry that the platform asks
 	// for (Retry-After); DefaultMaxPause by default. The limiter bounds
 	// its own pauses (PacerOptions).
@@ -114,8 +115,10 @@ type Sender struct {
 	pacer  Limiter
 	opts   Options
 
-	sandbox    sync.Once
-	sandboxErr error
+	// slow lets one request at a time go until the API has answered in
+	// its own shape: a wrong address then costs one request, not a
+	// second's worth in flight.
+	slow chan struct{}
 
 	mu       sync.Mutex // guards stats and the two below
 	stats    Stats
@@ -149,7 +152,7 @@ func New(client *Client, limiter Limiter, opts Options) *Sender {
 		opts.MaxPause = DefaultMaxPause
 	}
 	client.gate = limiter.Admit
-	return &Sender{client: client, pacer: limiter, opts: opts}
+	return &Sender{client: client, pacer: limiter, opts: opts, slow: make(chan struct{}, 1)}
 }
 
 // Stats returns the counts so far; safe to call while Run runs.
@@ -168,7 +171,7 @@ func (s *Sender) update(fn func(*Stats)) {
 // Run sends every contact the queue hands out, and returns when the queue
 // is empty, or when ctx is done (then no new request starts, and those in
 // flight finish and are recorded before Run returns ctx's error), or when
-// the run must stop (*StopError, *LedgerError, or OnSandbox's error).
+// the run must stop (*StopError, *LedgerError).
 func (s *Sender) Run(ctx context.Context, q Queue) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.Concurrency)
@@ -216,7 +219,12 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 		if err := s.pacer.Wait(ctx); err != nil {
 			return err // not attempted: the contact stays as it was
 		}
+		release, err := s.slowStart(ctx)
+		if err != nil {
+			return err
+		}
 		if err := q.Attempt(ctx, job.ID); err != nil {
+			release()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -229,19 +237,10 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 		resp := s.client.Send(ctx, job.Path, job.Payload)
 		s.count(resp)
 		s.pacer.Observe(resp)
-		v := s.judge(Classify(resp))
+		v := s.judge(Classify(resp), resp)
+		release()
 		o := v.Outcome
 		o.At = time.Now()
-		if resp.FromSandbox() && s.opts.OnSandbox != nil {
-			if err := s.onSandbox(record); err != nil {
-				o = campaign.Outcome{State: campaign.Pending, At: o.At,
-					Error: "answered by a pregon sandbox, not the platform: not delivered"}
-				if rerr := q.Record(record, job.ID, o); rerr != nil {
-					return &LedgerError{Err: rerr}
-				}
-				return err
-			}
-		}
 		if v.Retry && try < s.opts.MaxAttempts && ctx.Err() == nil {
 			if err := q.Record(record, job.ID, o); err != nil {
 				return &LedgerError{Err: err}
@@ -280,8 +279,21 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 
 // judge adds to a verdict what only the run knows: an answer that is not
 // the API's before the API has answered at all means a wrong address, and
-// so do unreachableAfter requests in a row that got no answer.
-func (s *Sender) judge(v Verdict) Verdict {
+// so do unreachableAfter requests in a row that got no answer; a sandbox's
+// answer to a real send, or the platform's to a rehearsal, stops the run.
+func (s *Sender) judge(v Verdict, r Response) Verdict {
+	if r.Err == nil && r.FromSandbox() != s.opts.Rehearsal {
+		if !s.opts.Rehearsal {
+			// The sandbox delivers nothing: the contact is still to send.
+			v.Outcome = campaign.Outcome{State: campaign.Pending, HTTPStatus: r.Status,
+				Error: "answered by a pregon sandbox, not the platform: not delivered"}
+		}
+		v.Retry, v.Stop = false, SandboxMismatch
+		return v
+	}
+	if r.Held {
+		return v // it never left: it says nothing about the platform
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v.Platform {
@@ -304,23 +316,35 @@ func (s *Sender) judge(v Verdict) Verdict {
 	return v
 }
 
-// onSandbox runs Options.OnSandbox once; every answer from the sandbox
-// waits for it and gets its result.
-func (s *Sender) onSandbox(ctx context.Context) error {
-	s.sandbox.Do(func() { s.sandboxErr = s.opts.OnSandbox(ctx) })
-	return s.sandboxErr
+// slowStart holds a request while another is in flight and the API has
+// not answered yet; the returned function lets the next one go.
+func (s *Sender) slowStart(ctx context.Context) (release func(), err error) {
+	s.mu.Lock()
+	answered := s.answered
+	s.mu.Unlock()
+	if answered {
+		return func() {}, nil
+	}
+	select {
+	case s.slow <- struct{}{}:
+		return func() { <-s.slow }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // stopReason says, for a StopError, what came back.
 func stopReason(r Response, o campaign.Outcome) string {
+	if r.Err == nil && r.FromSandbox() {
+		return fmt.Sprintf("%d from a pregon sandbox", r.Status)
+	}
 	if r.Err != nil {
 		return transportReason(r.Err)
 	}
 	if r.Status >= 300 && r.Status < 400 {
 		return fmt.Sprintf("%d, a redirect to %q", r.Status, r.Header.Get("Location"))
 	}
-	shape := shapeOf(r.Body)
-	if shape == errorShape {
+	if shape := shapeOf(r.Body); shape == errorShape(r.API) {
 		return fmt.Sprintf("%d %s", r.Status, platformMessage(r, shape))
 	}
 	return fmt.Sprintf("%d, %s", r.Status, describeBody(r))
@@ -380,4 +404,32 @@ func (st Stats) Rate() float64 {
 		return 0
 	}
 	return float64(st.Requests-1) / span
+}
+
+// probeTries is how many times Probe asks an address that does not answer
+// before it gives up: a connection refused once at the start of a nightly
+// run should not cost the night.
+const probeTries = 3
+
+// Probe asks the address once before any message (Client.Probe) and
+// learns whether a pregon sandbox answers there, which from then on it
+// expects of every answer (Options.Rehearsal). An address that cannot be
+// reached stops the run before any contact is attempted: a *StopError.
+func (s *Sender) Probe(ctx context.Context) (rehearsal bool, err error) {
+	for try := 1; ; try++ {
+		r := s.client.Probe(ctx)
+		if r.Err == nil {
+			s.opts.Rehearsal = r.FromSandbox()
+			return s.opts.Rehearsal, nil
+		}
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if unreachable(r.Err) || try == probeTries {
+			return false, &StopError{Problem: Unreachable, Base: s.client.base.Redacted(), Reason: transportReason(r.Err)}
+		}
+		if err := sleep(ctx, s.opts.Backoff<<(try-1)); err != nil {
+			return false, err
+		}
+	}
 }

@@ -44,6 +44,7 @@ func (l *Ledger) Register(ctx context.Context, name, fingerprint string, dest De
 	if err := dest.check(); err != nil {
 		return 0, fmt.Errorf("register campaign %q: %w", name, err)
 	}
+	dest.Rehearsal = dest.Rehearsal || dest.Sandbox
 	var id CampaignID
 	err := l.write(ctx, onDisk, func(tx *sql.Tx) error {
 		var recorded string
@@ -55,7 +56,7 @@ func (l *Ledger) Register(ctx context.Context, name, fingerprint string, dest De
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, fingerprint, sandbox, api, base_url, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, name, fingerprint, dest.Sandbox, dest.API, dest.BaseURL, now, now)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, name, fingerprint, dest.Rehearsal, dest.API, dest.BaseURL, now, now)
 			if err != nil {
 				return fmt.Errorf("record campaign: %w", err)
 			}
@@ -89,23 +90,23 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 	if !known {
 		// Format 1 did not record where it sent, only whether it was
 		// the built-in sandbox.
-		same = rec.Sandbox == dest.Sandbox
+		same = rec.Sandbox == dest.Sandbox && rec.Rehearsal == dest.Rehearsal
 	}
 	if !same {
 		acted, err := actedOnAny(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		movable := known && !rehearsal && !rec.Sandbox && !dest.Sandbox
+		movable := known && !rec.Rehearsal && !dest.Rehearsal
 		if acted && !(movable && allowChanged) {
-			return &DestinationError{Name: name, Recorded: rec, Current: dest, Rehearsal: rehearsal, Movable: movable}
+			return &DestinationError{Name: name, Recorded: rec, Current: dest, Movable: movable}
 		}
 	}
 	if same && known {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ? WHERE id = ?`,
-		dest.API, dest.BaseURL, dest.Sandbox, now, id)
+		dest.API, dest.BaseURL, dest.Rehearsal, now, id)
 	if err != nil {
 		return fmt.Errorf("record campaign destination: %w", err)
 	}
@@ -126,46 +127,6 @@ func actedOnAny(ctx context.Context, tx *sql.Tx, id CampaignID) (bool, error) {
 		return false, fmt.Errorf("find contacts acted on: %w", err)
 	}
 	return ok, nil
-}
-
-// ErrRealSends refuses to make a campaign with real sends a rehearsal.
-var ErrRealSends = errors.New("the address answers as a pregon sandbox, but this ledger already holds real sends of the campaign: rehearsals and real sends never share a campaign in one ledger")
-
-// MarkRehearsal records that the campaign is a rehearsal: the address its
-// run sends to answered as a pregon sandbox, although the campaign was not
-// registered as one. It returns ErrRealSends when the campaign already has
-// contacts that a real platform may have acted on: sent, unknown, or
-// failed with an answer. Contacts in flight (sending) are the calling
-// run's own and do not count, and neither do failures that no server
-// answered (refused connections: no request arrived anywhere). Call it
-// before recording the outcome of any answer from that address: otherwise
-// the run's own rehearsed "sent" would count as real.
-func (l *Ledger) MarkRehearsal(ctx context.Context, id CampaignID) error {
-	return l.write(ctx, onDisk, func(tx *sql.Tx) error {
-		var rehearsal bool
-		err := tx.QueryRowContext(ctx, `SELECT sandbox FROM campaigns WHERE id = ?`, id).Scan(&rehearsal)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("mark rehearsal: no campaign %d in the ledger", id)
-		}
-		if err != nil {
-			return fmt.Errorf("mark rehearsal: %w", err)
-		}
-		if rehearsal {
-			return nil
-		}
-		var real bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ? AND state != 'sending' AND `+actedOn+`)`,
-			id).Scan(&real); err != nil {
-			return fmt.Errorf("mark rehearsal: %w", err)
-		}
-		if real {
-			return ErrRealSends
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET sandbox = 1, updated_at = ? WHERE id = ?`, stamp(time.Now()), id); err != nil {
-			return fmt.Errorf("mark rehearsal: %w", err)
-		}
-		return nil
-	})
 }
 
 // Lookup returns the id of a campaign already in the ledger.

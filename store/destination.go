@@ -13,6 +13,9 @@ type Destination struct {
 	API     string // "v1" or "v2"
 	BaseURL string // scheme://host[:port][/path], no trailing slash, never a token, user info or query; "" with Sandbox
 	Sandbox bool   // pregon's built-in sandbox (send -sandbox), whose address changes every run
+	// Rehearsal: a pregon sandbox answers there (always so with Sandbox),
+	// and its messages reach nobody.
+	Rehearsal bool
 }
 
 // String names the destination, e.g. "v2 at https://api.brand.com/api" or
@@ -24,6 +27,8 @@ func (d Destination) String() string {
 		where = "the built-in sandbox (-sandbox)"
 	case where == "":
 		where = "an unrecorded address"
+	case d.Rehearsal:
+		where += " (a pregon sandbox: a rehearsal)"
 	}
 	if d.API == "" {
 		return where
@@ -62,14 +67,14 @@ func (d Destination) check() error {
 }
 
 // recordedDestination reads a campaign row's api, base_url and sandbox
-// columns. known is false for a campaign registered before the ledger
+// (rehearsal) columns. known is false for a campaign registered before the ledger
 // recorded destinations (format 1); its sandbox column then meant the
 // built-in sandbox, the only one there was.
 func recordedDestination(api, baseURL sql.NullString, rehearsal bool) (d Destination, known bool) {
 	if !api.Valid {
-		return Destination{Sandbox: rehearsal}, false
+		return Destination{Sandbox: rehearsal, Rehearsal: rehearsal}, false
 	}
-	return Destination{API: api.String, BaseURL: baseURL.String, Sandbox: baseURL.String == ""}, true
+	return Destination{API: api.String, BaseURL: baseURL.String, Sandbox: baseURL.String == "", Rehearsal: rehearsal}, true
 }
 
 // DestinationError says that the ledger's campaign of that name was sent
@@ -77,10 +82,9 @@ func recordedDestination(api, baseURL sql.NullString, rehearsal bool) (d Destina
 // are that destination's (a rehearsal's "sent" would make the real run
 // skip everyone).
 type DestinationError struct {
-	Name      string
-	Recorded  Destination // where the ledger's requests went; API and BaseURL empty when the ledger predates recording them
-	Current   Destination // where this run would send
-	Rehearsal bool        // the recorded campaign is a rehearsal
+	Name     string
+	Recorded Destination // where the ledger's requests went; API and BaseURL empty when the ledger predates recording them
+	Current  Destination // where this run would send
 	// Movable: both are the platform's addresses (no sandbox, no
 	// rehearsal), so the platform may have moved; Register with
 	// allowChanged then takes the new one.
@@ -89,9 +93,6 @@ type DestinationError struct {
 
 func (e *DestinationError) Error() string {
 	rec := e.Recorded.String()
-	if e.Rehearsal && !e.Recorded.Sandbox {
-		rec += " (a rehearsal)"
-	}
 	return fmt.Sprintf("campaign %q was sent to %s in this ledger; this run would send to %s: contacts recorded as sent there would be skipped here",
 		e.Name, rec, e.Current)
 }

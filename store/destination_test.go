@@ -10,9 +10,11 @@ import (
 )
 
 var (
-	brand    = Destination{API: "v2", BaseURL: "https://api.brand.com/api"}
-	fake     = Destination{API: "v2", BaseURL: "http://127.0.0.1:8025"}
-	builtIn  = Destination{API: "v2", Sandbox: true}
+	brand   = Destination{API: "v2", BaseURL: "https://api.brand.com/api"}
+	fake    = Destination{API: "v2", BaseURL: "http://127.0.0.1:8025"}
+	builtIn = Destination{API: "v2", Sandbox: true, Rehearsal: true}
+	// sandbox is `pregon sandbox` at a URL: a rehearsal.
+	sandbox  = Destination{API: "v2", BaseURL: "http://127.0.0.1:8025", Rehearsal: true}
 	brandOld = Destination{API: "v1", BaseURL: "https://api.brand.com/api"}
 )
 
@@ -99,8 +101,8 @@ func TestRegisterChecksTheDestination(t *testing.T) {
 			case tc.wantErr && !errors.As(err, &de):
 				t.Fatalf("err = %v, want a *DestinationError", err)
 			case tc.wantErr:
-				want := DestinationError{Name: "promo", Recorded: tc.first, Current: tc.then, Rehearsal: tc.first.Sandbox,
-					Movable: !tc.first.Sandbox && !tc.then.Sandbox}
+				want := DestinationError{Name: "promo", Recorded: tc.first, Current: tc.then,
+					Movable: !tc.first.Rehearsal && !tc.then.Rehearsal}
 				if *de != want {
 					t.Errorf("err = %+v, want %+v", *de, want)
 				}
@@ -114,7 +116,7 @@ func TestRegisterChecksTheDestination(t *testing.T) {
 				t.Errorf("id = %v, want %v", id2, id)
 			}
 			s := summary(t, l, "promo")
-			if s.Destination != tc.wantRecords || s.Rehearsal != tc.wantRecords.Sandbox {
+			if s.Destination != tc.wantRecords || s.Rehearsal != tc.wantRecords.Rehearsal {
 				t.Errorf("recorded %v (rehearsal %v), want %v", s.Destination, s.Rehearsal, tc.wantRecords)
 			}
 			if got := states(t, l, id); !equal(got, before) {
@@ -125,8 +127,8 @@ func TestRegisterChecksTheDestination(t *testing.T) {
 }
 
 func TestDestinationErrorNamesARehearsal(t *testing.T) {
-	e := &DestinationError{Name: "promo", Recorded: fake, Current: Destination{API: "v2", BaseURL: "https://api.brand.com"}, Rehearsal: true}
-	want := `campaign "promo" was sent to v2 at http://127.0.0.1:8025 (a rehearsal) in this ledger; this run would send to v2 at https://api.brand.com: contacts recorded as sent there would be skipped here`
+	e := &DestinationError{Name: "promo", Recorded: sandbox, Current: Destination{API: "v2", BaseURL: "https://api.brand.com"}}
+	want := `campaign "promo" was sent to v2 at http://127.0.0.1:8025 (a pregon sandbox: a rehearsal) in this ledger; this run would send to v2 at https://api.brand.com: contacts recorded as sent there would be skipped here`
 	if e.Error() != want {
 		t.Errorf("got  %s\nwant %s", e.Error(), want)
 	}
@@ -196,7 +198,7 @@ func TestFormat1CampaignAdoptsItsFirstDestination(t *testing.T) {
 			case tc.wantErr && !errors.As(err, &de):
 				t.Fatalf("err = %v, want a *DestinationError", err)
 			case tc.wantErr:
-				want := DestinationError{Name: "promo", Recorded: Destination{Sandbox: tc.sandbox}, Current: tc.then, Rehearsal: tc.sandbox}
+				want := DestinationError{Name: "promo", Recorded: Destination{Sandbox: tc.sandbox, Rehearsal: tc.sandbox}, Current: tc.then}
 				if *de != want {
 					t.Errorf("err = %+v, want %+v", *de, want)
 				}
@@ -220,69 +222,33 @@ func summary(t *testing.T, l *Ledger, name string) Summary {
 	return sums[0]
 }
 
-func TestMarkRehearsal(t *testing.T) {
-	// Each answer is the outcome of one contact's request; the other
-	// contact stays sending, as this run's request in flight.
-	answered := func(o campaign.Outcome) history {
-		return func(t *testing.T, l *Ledger, id CampaignID) {
-			_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
-			sendAll(t, l, id, gen, o)
-		}
-	}
-	inFlight := func(t *testing.T, l *Ledger, id CampaignID) {
-		_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
-		sendAll(t, l, id, gen)
-	}
+// A rehearsal at a URL and a real send are different destinations, both
+// ways, whatever allowChanged says, once anything was acted on.
+func TestRehearsalAndRealSendNeverShareACampaign(t *testing.T) {
+	ctx := context.Background()
 	for _, tc := range []struct {
-		name    string
-		history history
-		want    error
+		name        string
+		first, then Destination
 	}{
-		{"fresh campaign", nothing, nil},
-		{"imported", imported, nil},
-		{"this run's requests in flight", inFlight, nil},
-		{"nobody answered", answered(campaign.Outcome{State: campaign.Failed, Error: "gave up after 3 attempts: not sent: connection refused"}), nil},
-		{"sent for real", answered(campaign.Outcome{State: campaign.Sent, HTTPStatus: 200}), ErrRealSends},
-		{"unknown", answered(campaign.Outcome{State: campaign.Unknown, HTTPStatus: 504}), ErrRealSends},
-		{"refused by the platform", answered(campaign.Outcome{State: campaign.Failed, HTTPStatus: 403, Permanent: true}), ErrRealSends},
+		{"real send after a rehearsal", sandbox, Destination{API: "v2", BaseURL: "http://127.0.0.1:8025"}},
+		{"rehearsal after a real send", Destination{API: "v2", BaseURL: "http://127.0.0.1:8025"}, sandbox},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, _ := openTemp(t)
-			ctx := context.Background()
-			id, err := l.Register(ctx, "promo", "fp", fake, false)
+			id, err := l.Register(ctx, "promo", "fp", tc.first, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.history(t, l, id)
-			if err := l.MarkRehearsal(ctx, id); err != tc.want {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
-			s := summary(t, l, "promo")
-			if s.Rehearsal != (tc.want == nil) || s.Destination != fake {
-				t.Errorf("rehearsal %v at %v", s.Rehearsal, s.Destination)
-			}
-			if tc.want != nil {
-				return
-			}
-			// Idempotent, also once the rehearsal has sent.
 			sent(t, l, id)
-			if err := l.MarkRehearsal(ctx, id); err != nil {
-				t.Errorf("again: %v", err)
-			}
-			// The rehearsal's states now belong to the fake, and say so.
-			_, err = l.Register(ctx, "promo", "fp", brand, false)
+			_, err = l.Register(ctx, "promo", "fp", tc.then, true)
 			var de *DestinationError
-			if !errors.As(err, &de) || !de.Rehearsal || !strings.Contains(err.Error(), "(a rehearsal)") {
-				t.Errorf("the real send after the rehearsal: err = %v", err)
+			if !errors.As(err, &de) || de.Movable {
+				t.Fatalf("err = %v", err)
+			}
+			if s := summary(t, l, "promo"); s.Destination != tc.first {
+				t.Errorf("the refused run changed the recorded destination to %v", s.Destination)
 			}
 		})
-	}
-}
-
-func TestMarkRehearsalOfAnUnknownCampaign(t *testing.T) {
-	l, _ := openTemp(t)
-	if err := l.MarkRehearsal(context.Background(), 42); err == nil {
-		t.Error("marked a campaign the ledger does not have")
 	}
 }
 
@@ -298,7 +264,7 @@ func TestRegisterMovesWithAllowChanged(t *testing.T) {
 		wantErr     bool
 	}{
 		{"the platform moved", brandOld, brand, false, false},
-		{"a rehearsal at a URL", fake, brand, true, true},
+		{"a rehearsal at a URL", sandbox, brand, true, true},
 		{"the built-in sandbox", builtIn, brand, true, true},
 		{"to the built-in sandbox", brand, builtIn, false, true},
 	} {
@@ -307,11 +273,6 @@ func TestRegisterMovesWithAllowChanged(t *testing.T) {
 			id, err := l.Register(ctx, "promo", "fp", tc.first, false)
 			if err != nil {
 				t.Fatal(err)
-			}
-			if tc.rehearsal {
-				if err := l.MarkRehearsal(ctx, id); err != nil {
-					t.Fatal(err)
-				}
 			}
 			sent(t, l, id)
 			_, err = l.Register(ctx, "promo", "fp", tc.then, true)
