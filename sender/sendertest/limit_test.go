@@ -20,6 +20,7 @@ import (
 type answer struct {
 	status           int
 	limit, remaining string // "" when the header is absent
+	close            bool
 }
 
 // collector posts to a fake and keeps what each contact's request got.
@@ -64,7 +65,7 @@ func (c *collector) post(contact string, wrote func()) {
 	}
 	io.Copy(io.Discard, resp.Body) // read to the end, so the connection is kept
 	resp.Body.Close()
-	a := answer{status: resp.StatusCode, limit: resp.Header.Get("X-RateLimit-Limit")}
+	a := answer{status: resp.StatusCode, limit: resp.Header.Get("X-RateLimit-Limit"), close: resp.Close}
 	if v := resp.Header.Values("X-RateLimit-Remaining"); len(v) > 0 {
 		a.remaining = v[0]
 	}
@@ -322,6 +323,31 @@ func TestFixedWindowResetsAtTheSecond(t *testing.T) {
 				t.Errorf("Remaining was back at %d %d times on a steady stream, want once", limit-1, full)
 			}
 		})
+	}
+}
+
+// CloseEvery closes each connection after that many answers, which say
+// so: a client sending in sequence opens a new connection each time.
+func TestCloseEvery(t *testing.T) {
+	for _, tt := range []struct {
+		every, conns int
+	}{
+		{0, 1},
+		{1, 10},
+		{3, 4},
+	} {
+		s := NewServer(t, Config{CloseEvery: tt.every, PerSecond: 25})
+		c := newCollector(t, s.URL)
+		for i := range 10 {
+			c.post(fmt.Sprintf("id:%d", i), nil)
+			a := c.answers()[fmt.Sprintf("id:%d", i)]
+			if want := tt.every > 0 && (i+1)%tt.every == 0; a.close != want || a.status != 200 {
+				t.Errorf("CloseEvery %d, answer %d: %d, Connection: close %v, want 200 and %v", tt.every, i+1, a.status, a.close, want)
+			}
+		}
+		if got := s.Accepted(); got != tt.conns {
+			t.Errorf("CloseEvery %d: the fake accepted %d connections for 10 requests in sequence, want %d", tt.every, got, tt.conns)
+		}
 	}
 }
 

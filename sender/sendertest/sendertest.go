@@ -9,14 +9,16 @@
 // X-RateLimit-Limit and X-RateLimit-Remaining, counted at the request's
 // arrival in a sliding or a fixed window. It records every request and can
 // be told to answer slowly, to refuse a token, to answer given statuses for
-// given contacts, to enforce a rate limit with 429s, to cut the connection
-// after reading a request, to reset the first connections before any answer, to answer v1
-// sends with 201 as some brands do, or to be a web site rather than the
-// API. It does not resolve names or refuse connections: tests use an
-// .invalid host or a closed port for those.
+// given contacts, to enforce a rate limit with 429s, to close connections
+// every few answers as a load balancer does, to cut the connection after
+// reading a request, to reset the first connections before any answer, to
+// answer v1 sends with 201 as some brands do, or to be a web site rather
+// than the API. It does not resolve names or refuse connections: tests use
+// an .invalid host or a closed port for those.
 package sendertest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -72,6 +75,11 @@ type Config struct {
 	// X-RateLimit-Remaining from every answer but a 429, as some brands'
 	// proxies do.
 	NoRateHeaders bool
+	// CloseEvery, when above 0, closes each connection after its
+	// CloseEvery-th answer, which says Connection: close, as load
+	// balancers do: the client must open a new connection. Through
+	// Handler, which sees no connections, it counts all answers instead.
+	CloseEvery int
 	// Respond, when set, can decide the answer for a request: return a
 	// status (and a message for error answers), or 0 for the default.
 	// Return -1 to cut the connection without answering, after the
@@ -110,6 +118,9 @@ type Server struct {
 	*httptest.Server
 	cfg Config
 
+	accepted atomic.Int64 // connections
+	answers  atomic.Int64 // for CloseEvery, where connections are unknown
+
 	mu       sync.Mutex
 	inFlight int // requests being handled
 	requests []Request
@@ -135,10 +146,10 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// listener wraps ln so that requests are stamped with their arrival and
-// the first ResetFirst connections reset.
+// listener wraps ln so that requests are stamped with their arrival,
+// connections counted, and the first ResetFirst reset.
 func (s *Server) listener(ln net.Listener) net.Listener {
-	ln = stampingListener{ln}
+	ln = stampingListener{Listener: ln, accepted: &s.accepted}
 	if s.cfg.ResetFirst > 0 {
 		ln = &resettingListener{Listener: ln, s: s, left: s.cfg.ResetFirst, pending: map[net.Conn]bool{}}
 	}
@@ -156,8 +167,8 @@ func NewServer(tb testing.TB, cfg Config) *Server {
 // Handler returns the fake as an http.Handler, for serving on an address
 // of one's choosing. It sees no connections: a request's arrival is when
 // its handler starts, which on a busy machine can be milliseconds late
-// and out of order, so its rate limit is not the platform's.
-// ResetFirst does not apply.
+// and out of order, so its rate limit is not the platform's. ResetFirst
+// does not apply.
 func Handler(cfg Config) http.Handler { return newServer(cfg) }
 
 // Requests returns a copy of every request received so far, in the order
@@ -169,6 +180,10 @@ func (s *Server) Requests() []Request {
 	slices.SortStableFunc(out, func(a, b Request) int { return a.At.Compare(b.At) })
 	return out
 }
+
+// Accepted is how many connections the fake accepted, reset ones
+// included.
+func (s *Server) Accepted() int { return int(s.accepted.Load()) }
 
 // InFlight is how many requests the fake is still handling (their
 // answers, after Latency, not yet recorded).
@@ -270,6 +285,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cut(w)
 		return
 	}
+	if s.closes(r.Context()) {
+		w.Header().Set("Connection", "close")
+	}
 	if page != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
@@ -315,6 +333,19 @@ func (s *Server) quotaHeaders(h http.Header, status int, q *quota) {
 	if status != http.StatusTooManyRequests {
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))
 	}
+}
+
+// closes says whether this answer is the one after which its connection
+// closes (Config.CloseEvery).
+func (s *Server) closes(ctx context.Context) bool {
+	if s.cfg.CloseEvery <= 0 {
+		return false
+	}
+	n := &s.answers
+	if c := connOf(ctx); c != nil {
+		n = &c.answers
+	}
+	return n.Add(1)%int64(s.cfg.CloseEvery) == 0
 }
 
 // The error answers, their fields in the order the documentation shows.
