@@ -78,10 +78,22 @@ type limiter struct {
 	pending []*quota    // registered, not yet decided, oldest first
 	through time.Time   // every arrival up to here has been decided
 	late    int         // arrivals registered after a later one was decided
+
+	// Another integration's requests, at start + k·step for k ≥ 1 until
+	// stop; next is the k of the first not yet counted. They are counted
+	// lazily, in order with the requests, when a decision needs them.
+	bgStart time.Time
+	bgStep  time.Duration
+	bgNext  int64
+	bgStop  time.Time
 }
 
-func newLimiter(cfg Config) *limiter {
-	return &limiter{limit: cfg.PerSecond, fixed: cfg.Window == Fixed}
+func newLimiter(cfg Config, now time.Time) *limiter {
+	l := &limiter{limit: cfg.PerSecond, fixed: cfg.Window == Fixed, bgStart: now.Round(0), bgNext: 1}
+	if cfg.Background > 0 {
+		l.bgStep = time.Duration(float64(time.Second) / cfg.Background)
+	}
+	return l
 }
 
 // register places an arrival in line. One that arrived before an arrival
@@ -107,14 +119,17 @@ func (l *limiter) register(at time.Time) *quota {
 	return q
 }
 
-// settle decides, in arrival order, every arrival up to upTo, which the caller knows to be registered.
+// settle decides, in arrival order, every arrival up to upTo (the
+// background's included), which the caller knows to be registered.
 func (l *limiter) settle(upTo time.Time) {
 	upTo = upTo.Round(0)
 	for len(l.pending) > 0 && !l.pending[0].at.After(upTo) {
 		q := l.pending[0]
 		l.pending = l.pending[1:]
+		l.background(q.at)
 		l.decide(q)
 	}
+	l.background(upTo)
 	if upTo.After(l.through) {
 		l.through = upTo
 	}
@@ -161,4 +176,53 @@ func upperBound(ts []time.Time, t time.Time) int {
 		return -1
 	})
 	return i
+}
+
+// background counts the other integration's requests up to upTo, each
+// admitted or refused like any request: when the window is full, they get
+// 429s too and spend nothing.
+func (l *limiter) background(upTo time.Time) {
+	if l.bgStep == 0 {
+		return
+	}
+	if !l.bgStop.IsZero() && l.bgStop.Before(upTo) {
+		upTo = l.bgStop
+	}
+	// Requests older than keepCounted before upTo cannot reach a window
+	// still to be decided: skip them rather than count an idle hour's.
+	if skip := int64(upTo.Sub(l.bgStart)-keepCounted) / int64(l.bgStep); skip > l.bgNext {
+		l.bgNext = skip
+	}
+	for {
+		at := l.bgStart.Add(time.Duration(l.bgNext) * l.bgStep)
+		if at.After(upTo) {
+			return
+		}
+		l.bgNext++
+		if l.inWindow(at) < l.limit {
+			l.count(at)
+		}
+	}
+}
+
+// backgroundSent is how many requests the other integration sent by now.
+func (l *limiter) backgroundSent(now time.Time) int {
+	if l.bgStep == 0 {
+		return 0
+	}
+	now = now.Round(0)
+	if !l.bgStop.IsZero() && l.bgStop.Before(now) {
+		now = l.bgStop
+	}
+	if now.Before(l.bgStart) {
+		return 0
+	}
+	return int(now.Sub(l.bgStart) / l.bgStep)
+}
+
+// stop ends the other integration's requests.
+func (l *limiter) stop(now time.Time) {
+	if l.bgStop.IsZero() {
+		l.bgStop = now.Round(0)
+	}
 }

@@ -80,7 +80,42 @@ func (c *collector) answers() map[string]answer {
 	return maps.Clone(c.got)
 }
 
-// event is an arrival, by its request's contact.
+// paced sends n requests from one goroutine per request, one every
+// spacing, never letting more than perWindow of them leave within a
+// second: request i waits until one second and a millisecond after
+// request i-perWindow was written, should the ticker have bunched them.
+// It returns once every answer is in.
+func (c *collector) paced(prefix string, n int, spacing time.Duration, perWindow int) {
+	wrote := make([]time.Time, n)
+	left := make([]chan struct{}, n)
+	for i := range left {
+		left[i] = make(chan struct{})
+	}
+	tick := time.NewTicker(spacing)
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	for i := range n {
+		if i > 0 {
+			<-tick.C
+		}
+		if j := i - perWindow; j >= 0 {
+			<-left[j]
+			time.Sleep(time.Until(wrote[j].Add(time.Second + time.Millisecond)))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.post(fmt.Sprintf("%s%d", prefix, i), func() {
+				wrote[i] = time.Now()
+				close(left[i])
+			})
+		}()
+	}
+	wg.Wait()
+}
+
+// event is an arrival the fake counted or refused: a request (by its
+// contact) or, with an empty contact, one of the background's.
 type event struct {
 	at      time.Time
 	contact string
@@ -89,12 +124,20 @@ type event struct {
 // want recomputes, from the arrival stamps alone, what the fake's window
 // should have answered each request: the status class (429 or not) and
 // X-RateLimit-Remaining, deciding arrivals one by one in stamp order.
-func want(reqs []Request, limit int, w Window) map[string]answer {
+func want(reqs []Request, background []time.Time, limit int, w Window) map[string]answer {
 	var evs []event
 	for _, r := range reqs {
 		evs = append(evs, event{r.At.Round(0), r.Contact})
 	}
-	slices.SortStableFunc(evs, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, t := range background {
+		evs = append(evs, event{t, ""})
+	}
+	slices.SortStableFunc(evs, func(a, b event) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.contact, b.contact) // the background first
+	})
 	var counted []time.Time
 	out := map[string]answer{}
 	for _, e := range evs {
@@ -113,17 +156,32 @@ func want(reqs []Request, limit int, w Window) map[string]answer {
 			a = answer{status: http.StatusOK, remaining: strconv.Itoa(limit - n - 1)}
 			counted = append(counted, e.at)
 		}
-		out[e.contact] = a
+		if e.contact != "" {
+			out[e.contact] = a
+		}
+	}
+	return out
+}
+
+// backgroundTimes are the background's arrivals up to now, as the fake
+// spaced them.
+func backgroundTimes(s *Server) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.limit
+	var out []time.Time
+	for k := int64(1); k <= int64(l.backgroundSent(time.Now())); k++ {
+		out = append(out, l.bgStart.Add(time.Duration(k)*l.bgStep))
 	}
 	return out
 }
 
 // checkQuota compares every answer with what the window says it should
 // have been, and returns the answers in arrival order.
-func checkQuota(t *testing.T, s *Server, got map[string]answer, limit int, w Window) []answer {
+func checkQuota(t *testing.T, s *Server, got map[string]answer, limit int, w Window, background []time.Time) []answer {
 	t.Helper()
 	reqs := s.Requests()
-	wants := want(reqs, limit, w)
+	wants := want(reqs, background, limit, w)
 	var ordered []answer
 	for _, r := range reqs {
 		g, ok := got[r.Contact]
@@ -231,7 +289,7 @@ func TestQuotaHeadersOnEveryAnswer(t *testing.T) {
 	}
 	wg.Wait()
 	refused := 0
-	for _, a := range checkQuota(t, s, c.answers(), 2, Sliding) {
+	for _, a := range checkQuota(t, s, c.answers(), 2, Sliding, nil) {
 		if a.status == 429 {
 			refused++
 		}
@@ -265,7 +323,7 @@ func TestRemainingCountsDownAndRecovers(t *testing.T) {
 					time.Sleep(1100 * time.Millisecond)
 				}
 			}
-			got := checkQuota(t, s, c.answers(), limit, w)
+			got := checkQuota(t, s, c.answers(), limit, w, nil)
 			if len(got) != 22 {
 				t.Fatalf("%d answers, want 22", len(got))
 			}
@@ -309,7 +367,7 @@ func TestFixedWindowResetsAtTheSecond(t *testing.T) {
 				}
 				c.post(fmt.Sprintf("id:%02d", i), nil)
 			}
-			got := checkQuota(t, s, c.answers(), limit, w)
+			got := checkQuota(t, s, c.answers(), limit, w, nil)
 			full := 0 // answers that open a window
 			for _, a := range got {
 				if a.remaining == strconv.Itoa(limit-1) {
@@ -348,6 +406,68 @@ func TestCloseEvery(t *testing.T) {
 		if got := s.Accepted(); got != tt.conns {
 			t.Errorf("CloseEvery %d: the fake accepted %d connections for 10 requests in sequence, want %d", tt.every, got, tt.conns)
 		}
+	}
+}
+
+// Another integration's requests lower Remaining by what they spend,
+// though they are not among the requests received, and stop with Close.
+func TestBackgroundSpendsTheQuota(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t, Config{PerSecond: 25, Background: 10})
+	c := newCollector(t, s.URL)
+	tick := time.NewTicker(200 * time.Millisecond)
+	for i := range 13 { // 5/s for 2.4 s: with the background's 10/s, under 25
+		if i > 0 {
+			<-tick.C
+		}
+		c.post(fmt.Sprintf("id:%02d", i), nil)
+	}
+	tick.Stop()
+	bg := backgroundTimes(s)
+	got := checkQuota(t, s, c.answers(), 25, Sliding, bg)
+	reqs := s.Requests()
+	for i, a := range got {
+		own := 0
+		for _, r := range reqs[:i+1] {
+			if reqs[i].At.Sub(r.At) < time.Second {
+				own++
+			}
+		}
+		if reqs[i].At.Sub(s.limit.bgStart) > time.Second {
+			if spent := 25 - own - atoi(a.remaining); spent < 9 || spent > 11 {
+				t.Errorf("request %d: Remaining %s with %d of its own in the window: the other integration spent %d, want about 10", i, a.remaining, own, spent)
+			}
+		}
+	}
+	if len(reqs) != 13 {
+		t.Errorf("Requests has %d, want the client's 13", len(reqs))
+	}
+	if n := s.BackgroundSent(); n < 20 {
+		t.Errorf("BackgroundSent = %d after 2.4 s at 10/s", n)
+	}
+	s.Close()
+	stopped := s.BackgroundSent()
+	time.Sleep(300 * time.Millisecond)
+	if n := s.BackgroundSent(); n != stopped {
+		t.Errorf("BackgroundSent went from %d to %d after Close", stopped, n)
+	}
+}
+
+// A client sending at the full limit, unaware of the other integration,
+// gets 429s: the window is shared.
+func TestBackgroundAtTheFullLimitDraws429s(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t, Config{PerSecond: 25, Background: 10})
+	c := newCollector(t, s.URL)
+	c.paced("id:", 50, 41*time.Millisecond, 25)
+	refused := 0
+	for _, a := range checkQuota(t, s, c.answers(), 25, Sliding, backgroundTimes(s)) {
+		if a.status == 429 {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("50 requests at 25/s beside another integration's 10/s: no 429")
 	}
 }
 
@@ -390,7 +510,7 @@ func TestConcurrentClientsGetNoFalse429(t *testing.T) {
 				}
 			}
 			refused := 0
-			for _, a := range checkQuota(t, s, all, clients, w) {
+			for _, a := range checkQuota(t, s, all, clients, w, nil) {
 				if a.status == 429 {
 					refused++
 				}
@@ -419,52 +539,54 @@ func atoi(s string) int {
 func TestLimiterDecidesInArrivalOrder(t *testing.T) {
 	start := time.Unix(1_700_000_000, 250_000_000)
 	for _, w := range []Window{Sliding, Fixed} {
-		cfg := Config{PerSecond: 10, Window: w}
-		rng := rand.New(rand.NewPCG(1, uint64(w)))
-		var arrivals []time.Time // bursts and lulls over 4 seconds
-		for len(arrivals) < 120 {
-			arrivals = append(arrivals, start.Add(time.Duration(rng.Int64N(int64(4*time.Second)))))
-		}
-		slices.SortFunc(arrivals, time.Time.Compare)
-
-		inOrder := newLimiter(cfg)
-		var want []quota
-		for _, at := range arrivals {
-			q := inOrder.register(at)
-			inOrder.settle(at)
-			want = append(want, *q)
-		}
-
-		// Each handler registers up to reorderWait late, and settles
-		// reorderWait after its arrival or later.
-		type step struct {
-			when   time.Time
-			i      int
-			settle bool
-		}
-		var steps []step
-		for i, at := range arrivals {
-			reg := at.Add(time.Duration(rng.Int64N(int64(reorderWait))))
-			steps = append(steps, step{reg, i, false}, step{at.Add(reorderWait + time.Duration(rng.Int64N(int64(reorderWait)))), i, true})
-		}
-		slices.SortStableFunc(steps, func(a, b step) int { return a.when.Compare(b.when) })
-		l := newLimiter(cfg)
-		got := make([]*quota, len(arrivals))
-		for _, s := range steps {
-			if s.settle {
-				l.settle(arrivals[s.i])
-			} else {
-				got[s.i] = l.register(arrivals[s.i])
+		for _, bg := range []float64{0, 7} {
+			cfg := Config{PerSecond: 10, Window: w, Background: bg}
+			rng := rand.New(rand.NewPCG(1, uint64(w)))
+			var arrivals []time.Time // bursts and lulls over 4 seconds
+			for len(arrivals) < 120 {
+				arrivals = append(arrivals, start.Add(time.Duration(rng.Int64N(int64(4*time.Second)))))
 			}
-		}
-		for i := range arrivals {
-			if g := got[i]; !g.decided || g.admitted != want[i].admitted || g.remaining != want[i].remaining {
-				t.Errorf("%s, arrival %d: admitted %v Remaining %d, in arrival order %v %d",
-					w, i, g.admitted, g.remaining, want[i].admitted, want[i].remaining)
+			slices.SortFunc(arrivals, time.Time.Compare)
+
+			inOrder := newLimiter(cfg, start)
+			var want []quota
+			for _, at := range arrivals {
+				q := inOrder.register(at)
+				inOrder.settle(at)
+				want = append(want, *q)
 			}
-		}
-		if l.late != 0 {
-			t.Errorf("%s: %d arrivals counted late", w, l.late)
+
+			// Each handler registers up to reorderWait late, and settles
+			// reorderWait after its arrival or later.
+			type step struct {
+				when   time.Time
+				i      int
+				settle bool
+			}
+			var steps []step
+			for i, at := range arrivals {
+				reg := at.Add(time.Duration(rng.Int64N(int64(reorderWait))))
+				steps = append(steps, step{reg, i, false}, step{at.Add(reorderWait + time.Duration(rng.Int64N(int64(reorderWait)))), i, true})
+			}
+			slices.SortStableFunc(steps, func(a, b step) int { return a.when.Compare(b.when) })
+			l := newLimiter(cfg, start)
+			got := make([]*quota, len(arrivals))
+			for _, s := range steps {
+				if s.settle {
+					l.settle(arrivals[s.i])
+				} else {
+					got[s.i] = l.register(arrivals[s.i])
+				}
+			}
+			for i := range arrivals {
+				if g := got[i]; !g.decided || g.admitted != want[i].admitted || g.remaining != want[i].remaining {
+					t.Errorf("%s, background %v, arrival %d: admitted %v Remaining %d, in arrival order %v %d",
+						w, bg, i, g.admitted, g.remaining, want[i].admitted, want[i].remaining)
+				}
+			}
+			if l.late != 0 {
+				t.Errorf("%s, background %v: %d arrivals counted late", w, bg, l.late)
+			}
 		}
 	}
 }
@@ -476,7 +598,7 @@ func TestLateHandlersDrawNo429(t *testing.T) {
 	start := time.Unix(1_700_000_000, 0)
 	for _, w := range []Window{Sliding, Fixed} {
 		const limit = 10
-		l := newLimiter(Config{PerSecond: limit, Window: w})
+		l := newLimiter(Config{PerSecond: limit, Window: w}, start)
 		rng := rand.New(rand.NewPCG(2, uint64(w)))
 		type step struct {
 			when time.Time

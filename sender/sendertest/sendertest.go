@@ -9,12 +9,13 @@
 // X-RateLimit-Limit and X-RateLimit-Remaining, counted at the request's
 // arrival in a sliding or a fixed window. It records every request and can
 // be told to answer slowly, to refuse a token, to answer given statuses for
-// given contacts, to enforce a rate limit with 429s, to close connections
-// every few answers as a load balancer does, to cut the connection after
-// reading a request, to reset the first connections before any answer, to
-// answer v1 sends with 201 as some brands do, or to be a web site rather
-// than the API. It does not resolve names or refuse connections: tests use
-// an .invalid host or a closed port for those.
+// given contacts, to enforce a rate limit with 429s, to spend part of that
+// limit on another integration's requests, to close connections every few
+// answers as a load balancer does, to cut the connection after reading a
+// request, to reset the first connections before any answer, to answer v1
+// sends with 201 as some brands do, or to be a web site rather than the
+// API. It does not resolve names or refuse connections: tests use an
+// .invalid host or a closed port for those.
 package sendertest
 
 import (
@@ -75,6 +76,13 @@ type Config struct {
 	// X-RateLimit-Remaining from every answer but a 429, as some brands'
 	// proxies do.
 	NoRateHeaders bool
+	// Background, with PerSecond, is another integration of the same
+	// organization spending its quota: this many requests per second,
+	// evenly spaced from the start of the fake until Close, counted in the
+	// window like the client's (and refused like them when it is full).
+	// They are not real requests: Requests leaves them out, and
+	// BackgroundSent counts them.
+	Background float64
 	// CloseEvery, when above 0, closes each connection after its
 	// CloseEvery-th answer, which says Connection: close, as load
 	// balancers do: the client must open a new connection. Through
@@ -131,7 +139,7 @@ type Server struct {
 func newServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, nextID: 1000}
 	if cfg.PerSecond > 0 {
-		s.limit = newLimiter(cfg)
+		s.limit = newLimiter(cfg, time.Now())
 	}
 	return s
 }
@@ -156,6 +164,13 @@ func (s *Server) listener(ln net.Listener) net.Listener {
 	return ln
 }
 
+// Close stops the background integration, then the server; it blocks
+// until the answers in flight are written.
+func (s *Server) Close() {
+	s.stopBackground()
+	s.Server.Close()
+}
+
 // NewServer starts a fake for a test and closes it when the test ends.
 func NewServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
@@ -168,7 +183,7 @@ func NewServer(tb testing.TB, cfg Config) *Server {
 // of one's choosing. It sees no connections: a request's arrival is when
 // its handler starts, which on a busy machine can be milliseconds late
 // and out of order, so its rate limit is not the platform's. ResetFirst
-// does not apply.
+// does not apply, and the background integration, if any, never stops.
 func Handler(cfg Config) http.Handler { return newServer(cfg) }
 
 // Requests returns a copy of every request received so far, in the order
@@ -184,6 +199,26 @@ func (s *Server) Requests() []Request {
 // Accepted is how many connections the fake accepted, reset ones
 // included.
 func (s *Server) Accepted() int { return int(s.accepted.Load()) }
+
+// BackgroundSent is how many requests the background integration sent so
+// far (Config.Background); they are not in Requests.
+func (s *Server) BackgroundSent() int {
+	if s.limit == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limit.backgroundSent(time.Now())
+}
+
+func (s *Server) stopBackground() {
+	if s.limit == nil {
+		return
+	}
+	s.mu.Lock()
+	s.limit.stop(time.Now())
+	s.mu.Unlock()
+}
 
 // InFlight is how many requests the fake is still handling (their
 // answers, after Latency, not yet recorded).
