@@ -21,6 +21,7 @@ package sendertest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -182,9 +183,37 @@ func NewServer(tb testing.TB, cfg Config) *Server {
 // Handler returns the fake as an http.Handler, for serving on an address
 // of one's choosing. It sees no connections: a request's arrival is when
 // its handler starts, which on a busy machine can be milliseconds late
-// and out of order, so its rate limit is not the platform's. ResetFirst
-// does not apply, and the background integration, if any, never stops.
+// and out of order, so its rate limit is not the platform's; Serve
+// stamps arrivals as New does. ResetFirst does not apply, and the
+// background integration, if any, never stops.
 func Handler(cfg Config) http.Handler { return newServer(cfg) }
+
+// Serve serves the fake on ln until ctx is done, as New does: each
+// request is stamped with the kernel's receive time, so the rate limit
+// counts arrivals, not handlers. When ctx is done it stops accepting and
+// lets the answers in flight finish (for at most 5 seconds).
+func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
+	s := newServer(cfg)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnContext: withConn}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		s.stopBackground()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	err := srv.Serve(s.listener(ln))
+	cancel()
+	<-stopped // Serve returns when Shutdown starts; the answers in flight finish first
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
 
 // Requests returns a copy of every request received so far, in the order
 // they arrived.
