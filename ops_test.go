@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -183,6 +186,138 @@ func TestSandboxServerPrintsEachMessage(t *testing.T) {
 	}
 	if !ok {
 		t.Errorf("sandbox printed:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	}
+}
+
+// startSandbox runs pregon sandbox with args on a free port until the test
+// ends, and returns its base URL once it accepts connections.
+func startSandbox(t *testing.T, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errOut := &lockedBuffer{}
+	done := make(chan int)
+	go func() {
+		done <- exitCode(run(ctx, append([]string{"sandbox", "-addr", addr}, args...), io.Discard, errOut), errOut)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("sandbox exit %d: %s", code, errOut.String())
+		}
+	})
+	for range 100 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the sandbox does not listen on %s", addr)
+	return ""
+}
+
+// sandboxPost sends one v2 message and returns the answer, its body read.
+func sandboxPost(ctx context.Context, client *http.Client, base, contact string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v2/contact/"+contact+"/message", strings.NewReader(`{"message":{"type":"text","text":"hola"}}`))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer sandbox")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp, err
+}
+
+// Tried as a new user would, at its defaults: a client sending at exactly
+// 25/s, on as many connections as the answers' latency needs, gets no
+// 429, and every answer tells the quota. The sandbox counts each request
+// when it arrived, not when its handler ran (which bunches them), so its
+// window is the one the client's pacer holds.
+func TestSandboxAnswersNo429AtItsDefaultRate(t *testing.T) {
+	for _, window := range []string{"sliding", "fixed"} {
+		t.Run(window, func(t *testing.T) {
+			t.Parallel()
+			base := startSandbox(t, "-window", window)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+			defer client.CloseIdleConnections()
+			const n = 100
+			wrote := make([]time.Time, n)
+			left := make([]chan struct{}, n)
+			answers := make([]*http.Response, n)
+			errs := make([]error, n)
+			tick := time.NewTicker(40*time.Millisecond + time.Millisecond)
+			defer tick.Stop()
+			var wg sync.WaitGroup
+			for i := range n {
+				left[i] = make(chan struct{})
+				if i > 0 {
+					<-tick.C
+				}
+				// A late tick followed by an on-time one would put two
+				// requests 41 ms apart closer: never let 26 leave within a
+				// second, measured from when each was written.
+				if j := i - 25; j >= 0 {
+					<-left[j]
+					time.Sleep(time.Until(wrote[j].Add(time.Second + time.Millisecond)))
+				}
+				var once sync.Once
+				ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+					WroteRequest: func(httptrace.WroteRequestInfo) {
+						once.Do(func() { wrote[i] = time.Now(); close(left[i]) })
+					},
+				})
+				wg.Go(func() { answers[i], errs[i] = sandboxPost(ctx, client, base, fmt.Sprintf("phone:+59399%07d", i)) })
+			}
+			wg.Wait()
+			statuses := map[int]int{}
+			for i, resp := range answers {
+				if errs[i] != nil {
+					t.Fatalf("request %d: %v", i, errs[i])
+				}
+				statuses[resp.StatusCode]++
+				if resp.Header.Get("X-RateLimit-Limit") != "25" || resp.Header.Get("X-RateLimit-Remaining") == "" {
+					t.Errorf("request %d: %d with X-RateLimit-Limit %q, X-RateLimit-Remaining %q, want 25 and a number",
+						i, resp.StatusCode, resp.Header.Get("X-RateLimit-Limit"), resp.Header.Get("X-RateLimit-Remaining"))
+				}
+			}
+			if statuses[http.StatusOK] != n {
+				t.Errorf("answers: %v, want %d × 200 and no 429", statuses, n)
+			}
+		})
+	}
+}
+
+// Another integration spending the whole quota leaves none to the
+// rehearsal; -close-every closes connections; a flag out of place is a
+// usage error.
+func TestSandboxFlags(t *testing.T) {
+	base := startSandbox(t, "-background", "25", "-close-every", "1", "-latency", "1ms")
+	time.Sleep(1100 * time.Millisecond) // the other integration's 25 are in the window
+	resp, err := sandboxPost(context.Background(), http.DefaultClient, base, "phone:+593990000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("X-RateLimit-Remaining") != "0" || !resp.Close {
+		t.Errorf("beside -background 25: %d, X-RateLimit-Remaining %q, Connection: close %v; want 429, 0 and true",
+			resp.StatusCode, resp.Header.Get("X-RateLimit-Remaining"), resp.Close)
+	}
+	for _, args := range [][]string{
+		{"-window", "rolling"},
+		{"-background", "10", "-limit", "0"},
+	} {
+		if code, _, errOut := pregon(t, append([]string{"sandbox", "-addr", "127.0.0.1:0"}, args...)...); code != 2 {
+			t.Errorf("sandbox %v: exit %d, want 2 (usage): %s", args, code, errOut)
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/pregon/pregon/sender/sendertest"
@@ -17,7 +16,11 @@ import (
 // line per message received, so a campaign can be rehearsed against it
 // (-base-url http://127.0.0.1:8025) or shown to a colleague. Every answer
 // carries sendertest.SandboxHeader; -web-site and -v1-created let a person
-// rehearse by hand two answers that make a sender's life hard.
+// rehearse by hand two answers that make a sender's life hard. It limits
+// and reports the quota as the platform does, counting each request when
+// it arrived (sendertest.Serve), so a sender that keeps to -limit never
+// gets a 429 from it; -window, -background and -close-every make the
+// platform harder, as it may be.
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,36 +29,31 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	perSecond := fs.Int("limit", 25, "answer 429 beyond this many requests per second, like the platform (0: never)")
 	webSite := fs.Bool("web-site", false, "be a web site, not the API: answer every request 200 with an HTML page, as a wrong base URL can")
 	v1Created := fs.Bool("v1-created", false, `answer v1 sends 201 {"status":"success",…,"data":{"id":N}}, as some brands do`)
+	var window sendertest.Window
+	fs.TextVar(&window, "window", sendertest.Sliding, "count -limit in any one second (`sliding`) or in each calendar second (fixed)")
+	background := fs.Float64("background", 0, "another integration's `requests` per second, spending the same -limit")
+	closeEvery := fs.Int("close-every", 0, "close each connection after this many answers, as load balancers do (0: never)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *background > 0 && *perSecond <= 0 {
+		return usageError{errors.New("sandbox: -background spends the quota of -limit: give a -limit")}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return usageError{fmt.Errorf("sandbox: %w", err)}
 	}
-	cfg := sendertest.Config{Latency: *latency, Jitter: 0.5, PerSecond: *perSecond, Log: stdout,
+	cfg := sendertest.Config{Latency: *latency, Jitter: 0.5, PerSecond: *perSecond, Window: window,
+		Background: *background, CloseEvery: *closeEvery, Log: stdout,
 		Sandbox: true, WebSite: *webSite, V1Created: *v1Created}
-	srv := &http.Server{
-		Handler:           sendertest.Handler(cfg),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
 	if *webSite {
 		fmt.Fprintf(stderr, "pregon sandbox: a web site, not the API, on http://%s: every request gets 200 and an HTML page; Ctrl-C stops it\n", ln.Addr())
 	} else {
 		fmt.Fprintf(stderr, "pregon sandbox: a fake Messages API (v1 and v2) on http://%s; any token is accepted; Ctrl-C stops it\n", ln.Addr())
 	}
-	fmt.Fprintf(stderr, "  try: PREGON_TOKEN=sandbox pregon send -campaign … -contacts … -ledger ensayo.db -base-url http://%s\n", ln.Addr())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if *perSecond > 0 {
+		fmt.Fprintf(stderr, "  at most %d requests per second (%s window), said in X-RateLimit-Limit and -Remaining on every answer\n", *perSecond, window)
 	}
-	<-stopped // Serve returns when Shutdown starts; the answers in flight finish first
-	return nil
+	fmt.Fprintf(stderr, "  try: PREGON_TOKEN=sandbox pregon send -campaign … -contacts … -ledger ensayo.db -base-url http://%s\n", ln.Addr())
+	return sendertest.Serve(ctx, ln, cfg)
 }

@@ -14,14 +14,18 @@ import (
 // kernel gives no timestamps, the handler's start is used.
 
 // stampingListener accepts connections whose reads carry the kernel's
-// receive time.
-type stampingListener struct{ net.Listener }
+// receive time, and counts them.
+type stampingListener struct {
+	net.Listener
+	accepted *atomic.Int64
+}
 
 func (l stampingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return c, err
 	}
+	l.accepted.Add(1)
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return c, nil
@@ -57,15 +61,30 @@ func (c *stampedConn) Read(p []byte) (int, error) {
 
 type connKey struct{}
 
+// conn is what handlers know of their connection.
+type conn struct {
+	net.Conn
+	answers atomic.Int64 // for CloseEvery
+}
+
 // withConn is the server's ConnContext: handlers find their connection.
 func withConn(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, connKey{}, c)
+	return context.WithValue(ctx, connKey{}, &conn{Conn: c})
+}
+
+// connOf is the connection of the request being handled; nil when the
+// server was not given withConn (Handler).
+func connOf(ctx context.Context) *conn {
+	c, _ := ctx.Value(connKey{}).(*conn)
+	return c
 }
 
 // arrival is when the request being handled reached the machine.
 func arrival(ctx context.Context) time.Time {
-	c, _ := ctx.Value(connKey{}).(net.Conn)
-	return lastRead(c)
+	if c := connOf(ctx); c != nil {
+		return lastRead(c.Conn)
+	}
+	return time.Now()
 }
 
 // lastRead is when the kernel received the bytes of the connection's

@@ -5,9 +5,13 @@
 //
 // It answers as the platform is documented to, including what makes a
 // client's life hard: a path outside the API gets the web server's HTML
-// 404, not JSON. It records every request and can be told to answer
-// slowly, to refuse a token, to answer given statuses for given contacts,
-// to enforce a rate limit with 429s, to cut the connection after reading a
+// 404, not JSON; with a rate limit, every answer of the API carries
+// X-RateLimit-Limit and X-RateLimit-Remaining, counted at the request's
+// arrival in a sliding or a fixed window. It records every request and can
+// be told to answer slowly, to refuse a token, to answer given statuses for
+// given contacts, to enforce a rate limit with 429s, to spend part of that
+// limit on another integration's requests, to close connections every few
+// answers as a load balancer does, to cut the connection after reading a
 // request, to reset the first connections before any answer, to answer v1
 // sends with 201 as some brands do, or to be a web site rather than the
 // API. It does not resolve names or refuse connections: tests use an
@@ -15,7 +19,9 @@
 package sendertest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -23,8 +29,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -48,12 +56,39 @@ type Config struct {
 	// Latency delays every answer, ±Jitter (a fraction, e.g. 0.2).
 	Latency time.Duration
 	Jitter  float64
-	// PerSecond, when above 0, answers 429 with Retry-After: 1 to any
-	// request that would be more than PerSecond in the last second, like
-	// the platform does.
+	// PerSecond, when above 0, is the organization's limit, enforced as
+	// the platform does: every request to the API is counted in the
+	// Window that holds its arrival, whatever its token, method or body
+	// (the limit stands in front of the API, as a gateway's does); one
+	// that finds PerSecond requests already counted there gets 429 with
+	// Retry-After: 1 and is not counted. Every answer of the API carries
+	// X-RateLimit-Limit: PerSecond and X-RateLimit-Remaining: PerSecond
+	// minus the requests counted in that window up to and including this
+	// one, 0 on a 429 (a web server's HTML page carries neither). Such an
+	// answer comes no sooner than 50 ms after its arrival, so that
+	// requests are counted in the order they arrived, whatever order their
+	// handlers run in. Without a limit, answers carry no quota headers
+	// but a 429's Remaining: 0.
 	PerSecond int
-	// NoRateHeaders leaves out X-RateLimit-Limit, as some brands' proxies do.
+	// Window is how PerSecond is counted: Sliding (any one second, the
+	// zero value) or Fixed (each calendar second of the fake's clock).
+	Window Window
+	// NoRateHeaders leaves out X-RateLimit-Limit, and
+	// X-RateLimit-Remaining from every answer but a 429, as some brands'
+	// proxies do.
 	NoRateHeaders bool
+	// Background, with PerSecond, is another integration of the same
+	// organization spending its quota: this many requests per second,
+	// evenly spaced from the start of the fake until Close, counted in the
+	// window like the client's (and refused like them when it is full).
+	// They are not real requests: Requests leaves them out, and
+	// BackgroundSent counts them.
+	Background float64
+	// CloseEvery, when above 0, closes each connection after its
+	// CloseEvery-th answer, which says Connection: close, as load
+	// balancers do: the client must open a new connection. Through
+	// Handler, which sees no connections, it counts all answers instead.
+	CloseEvery int
 	// Respond, when set, can decide the answer for a request: return a
 	// status (and a message for error answers), or 0 for the default.
 	// Return -1 to cut the connection without answering, after the
@@ -92,24 +127,49 @@ type Server struct {
 	*httptest.Server
 	cfg Config
 
+	accepted atomic.Int64 // connections
+	answers  atomic.Int64 // for CloseEvery, where connections are unknown
+
 	mu       sync.Mutex
 	inFlight int // requests being handled
 	requests []Request
-	recent   []time.Time // accepted request times in the last second, for PerSecond
+	limit    *limiter // nil without PerSecond
 	nextID   int64
+}
+
+func newServer(cfg Config) *Server {
+	s := &Server{cfg: cfg, nextID: 1000}
+	if cfg.PerSecond > 0 {
+		s.limit = newLimiter(cfg, time.Now())
+	}
+	return s
 }
 
 // New starts a fake on a loopback port. Close it when done.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, nextID: 1000}
+	s := newServer(cfg)
 	s.Server = httptest.NewUnstartedServer(s)
-	s.Server.Listener = stampingListener{s.Server.Listener}
-	if cfg.ResetFirst > 0 {
-		s.Server.Listener = &resettingListener{Listener: s.Server.Listener, s: s, left: cfg.ResetFirst, pending: map[net.Conn]bool{}}
-	}
+	s.Server.Listener = s.listener(s.Server.Listener)
 	s.Server.Config.ConnContext = withConn
 	s.Server.Start()
 	return s
+}
+
+// listener wraps ln so that requests are stamped with their arrival,
+// connections counted, and the first ResetFirst reset.
+func (s *Server) listener(ln net.Listener) net.Listener {
+	ln = stampingListener{Listener: ln, accepted: &s.accepted}
+	if s.cfg.ResetFirst > 0 {
+		ln = &resettingListener{Listener: ln, s: s, left: s.cfg.ResetFirst, pending: map[net.Conn]bool{}}
+	}
+	return ln
+}
+
+// Close stops the background integration, then the server; it blocks
+// until the answers in flight are written.
+func (s *Server) Close() {
+	s.stopBackground()
+	s.Server.Close()
 }
 
 // NewServer starts a fake for a test and closes it when the test ends.
@@ -121,8 +181,39 @@ func NewServer(tb testing.TB, cfg Config) *Server {
 }
 
 // Handler returns the fake as an http.Handler, for serving on an address
-// of one's choosing.
-func Handler(cfg Config) http.Handler { return &Server{cfg: cfg, nextID: 1000} }
+// of one's choosing. It sees no connections: a request's arrival is when
+// its handler starts, which on a busy machine can be milliseconds late
+// and out of order, so its rate limit is not the platform's; Serve
+// stamps arrivals as New does. ResetFirst does not apply, and the
+// background integration, if any, never stops.
+func Handler(cfg Config) http.Handler { return newServer(cfg) }
+
+// Serve serves the fake on ln until ctx is done, as New does: each
+// request is stamped with the kernel's receive time, so the rate limit
+// counts arrivals, not handlers. When ctx is done it stops accepting and
+// lets the answers in flight finish (for at most 5 seconds).
+func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
+	s := newServer(cfg)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnContext: withConn}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		s.stopBackground()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	err := srv.Serve(s.listener(ln))
+	cancel()
+	<-stopped // Serve returns when Shutdown starts; the answers in flight finish first
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
 
 // Requests returns a copy of every request received so far, in the order
 // they arrived.
@@ -132,6 +223,30 @@ func (s *Server) Requests() []Request {
 	s.mu.Unlock()
 	slices.SortStableFunc(out, func(a, b Request) int { return a.At.Compare(b.At) })
 	return out
+}
+
+// Accepted is how many connections the fake accepted, reset ones
+// included.
+func (s *Server) Accepted() int { return int(s.accepted.Load()) }
+
+// BackgroundSent is how many requests the background integration sent so
+// far (Config.Background); they are not in Requests.
+func (s *Server) BackgroundSent() int {
+	if s.limit == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limit.backgroundSent(time.Now())
+}
+
+func (s *Server) stopBackground() {
+	if s.limit == nil {
+		return
+	}
+	s.mu.Lock()
+	s.limit.stop(time.Now())
+	s.mu.Unlock()
 }
 
 // InFlight is how many requests the fake is still handling (their
@@ -178,49 +293,64 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
-	if s.cfg.Sandbox {
-		w.Header().Set(SandboxHeader, "1")
-	}
+	v1, contact, routed := route(r.URL.Path)
+	var q *quota // the request's place in the limit, for the API's answers
 	s.mu.Lock()
 	s.inFlight++
+	if routed && !s.cfg.WebSite && s.limit != nil {
+		q = s.limit.register(at)
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		s.inFlight--
 		s.mu.Unlock()
 	}()
+	answerAt := time.Now().Add(s.latency())
+	if s.cfg.Sandbox {
+		w.Header().Set(SandboxHeader, "1")
+	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	req := Request{
-		At:     at,
-		Method: r.Method,
-		Path:   r.URL.EscapedPath(),
-		Body:   body,
-		Token:  bearer(r.Header),
+		At:      at,
+		Method:  r.Method,
+		Path:    r.URL.EscapedPath(),
+		Contact: contact,
+		Body:    body,
+		Token:   bearer(r.Header),
 	}
-	v1, contact, routed := route(r.URL.Path)
-	req.Contact = contact
+	if q != nil {
+		if settled := q.at.Add(reorderWait); settled.After(answerAt) {
+			answerAt = settled
+		}
+	}
+	time.Sleep(time.Until(answerAt))
+	if q != nil {
+		s.mu.Lock()
+		s.limit.settle(q.at)
+		s.mu.Unlock()
+	}
 	var status int
 	var msg, page string
 	switch {
 	case s.cfg.WebSite:
 		status, page = http.StatusOK, homePage
 	case routed:
-		status, msg = s.decide(&req, r, v1)
+		status, msg = s.decide(&req, r, v1, q)
 	default:
 		status, page = http.StatusNotFound, notFoundPage
 	}
 	if s.cfg.Log != nil {
 		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
 	}
-	if s.cfg.Latency > 0 {
-		d := float64(s.cfg.Latency) * (1 + s.cfg.Jitter*(2*rand.Float64()-1))
-		time.Sleep(time.Duration(d))
-	}
 	req.Status = status
 	id := s.record(req)
 	if status < 0 {
 		cut(w)
 		return
+	}
+	if s.closes(r.Context()) {
+		w.Header().Set("Connection", "close")
 	}
 	if page != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -229,13 +359,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
-		w.Header().Set("X-RateLimit-Remaining", "0")
-	}
-	if s.cfg.PerSecond > 0 && !s.cfg.NoRateHeaders {
-		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(s.cfg.PerSecond))
-	}
+	s.quotaHeaders(w.Header(), status, q)
 	w.WriteHeader(status)
 	switch {
 	case status >= 200 && status < 300 && v1 && s.cfg.V1Created:
@@ -249,6 +373,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		json.NewEncoder(w).Encode(v2Error{Code: status, Message: msg})
 	}
+}
+
+// latency is how long this answer takes: Latency ±Jitter.
+func (s *Server) latency() time.Duration {
+	if s.cfg.Latency <= 0 {
+		return 0
+	}
+	return time.Duration(float64(s.cfg.Latency) * (1 + s.cfg.Jitter*(2*rand.Float64()-1)))
+}
+
+// quotaHeaders sets the rate-limit headers of an API answer: q says what
+// the limit counted at the request's arrival (nil without a limit).
+func (s *Server) quotaHeaders(h http.Header, status int, q *quota) {
+	if status == http.StatusTooManyRequests {
+		h.Set("Retry-After", "1")
+		h.Set("X-RateLimit-Remaining", "0")
+	}
+	if q == nil || s.cfg.NoRateHeaders {
+		return
+	}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(s.cfg.PerSecond))
+	if status != http.StatusTooManyRequests {
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))
+	}
+}
+
+// closes says whether this answer is the one after which its connection
+// closes (Config.CloseEvery).
+func (s *Server) closes(ctx context.Context) bool {
+	if s.cfg.CloseEvery <= 0 {
+		return false
+	}
+	n := &s.answers
+	if c := connOf(ctx); c != nil {
+		n = &c.answers
+	}
+	return n.Add(1)%int64(s.cfg.CloseEvery) == 0
 }
 
 // The error answers, their fields in the order the documentation shows.
@@ -310,8 +471,12 @@ func bearer(h http.Header) string {
 }
 
 // decide picks the answer the way the platform would, then lets the test's
-// Respond override it.
-func (s *Server) decide(req *Request, r *http.Request, v1 bool) (int, string) {
+// Respond override it. The limit comes first: a request it refuses (q not
+// admitted) reaches nothing else.
+func (s *Server) decide(req *Request, r *http.Request, v1 bool, q *quota) (int, string) {
+	if q != nil && !q.admitted {
+		return http.StatusTooManyRequests, "Too many requests"
+	}
 	switch {
 	case r.Method != http.MethodPost:
 		return http.StatusMethodNotAllowed, "405 Method Not Allowed."
@@ -328,32 +493,10 @@ func (s *Server) decide(req *Request, r *http.Request, v1 bool) (int, string) {
 			return status, msg
 		}
 	}
-	if s.cfg.PerSecond > 0 && !s.admit(req.At) {
-		return http.StatusTooManyRequests, "Too many requests"
-	}
 	if v1 && s.cfg.V1Created {
 		return http.StatusCreated, ""
 	}
 	return http.StatusOK, ""
-}
-
-// admit applies the rate limit: at most PerSecond accepted requests in any
-// one-second window.
-func (s *Server) admit(now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keep := s.recent[:0]
-	for _, t := range s.recent {
-		if now.Sub(t) < time.Second {
-			keep = append(keep, t)
-		}
-	}
-	s.recent = keep
-	if len(s.recent) >= s.cfg.PerSecond {
-		return false
-	}
-	s.recent = append(s.recent, now)
-	return true
 }
 
 // route recognises the two send endpoints and returns the contact segment.
