@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/sender/sendertest"
 	"github.com/pregon/pregon/store"
@@ -86,6 +88,48 @@ func TestStatusLoopNeverRefusesASend(t *testing.T) {
 		p := startPregon(t, "status", "-ledger", link)
 		if code := p.wait(t); code != exitOK || !strings.Contains(p.out.String(), me) {
 			t.Errorf("status process: exit %d\n%s%s", code, p.out.String(), p.errOut.String())
+		}
+	}
+}
+
+// Two runs through two names of one ledger, a symbolic link and a
+// relative path: the second is refused, and every contact gets one request.
+func TestOverlappingRunsThroughTwoNamesSendOnce(t *testing.T) {
+	const n = 100
+	fake := sendertest.NewServer(t, sendertest.Config{Latency: 50 * time.Millisecond})
+	camp, csv, ledger := campaignFiles(t, n)
+	// The link is made to a ledger that exists: pregon never makes one
+	// through a link.
+	if l, err := store.Open(context.Background(), ledger); err != nil {
+		t.Fatal(err)
+	} else {
+		l.Close()
+	}
+	args := []string{"send", "-campaign", camp, "-contacts", csv, "-base-url", fake.URL, "-rate", "50"}
+	first := startPregon(t, append(args, "-ledger", linkTo(t, ledger))...)
+	waitFor(t, "the first run to send", func() bool { return len(fake.Requests()) >= 5 })
+
+	second := &proc{cmd: exec.Command(os.Args[0], append(args, "-ledger", "./"+filepath.Base(ledger))...)}
+	second.cmd.Dir = filepath.Dir(ledger)
+	second.cmd.Env = append(os.Environ(), "PREGON_TEST_AS_MAIN=1", tokenEnv+"=t")
+	second.cmd.Stdout, second.cmd.Stderr = &second.out, &second.errOut
+	if err := second.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if code := second.wait(t); code != exitStopped {
+		t.Fatalf("second run: exit %d, want 3\n%s", code, second.errOut.String())
+	}
+	want := fmt.Sprintf("being sent by another pregon run: pid %d", first.cmd.Process.Pid)
+	if !strings.Contains(second.errOut.String(), want) {
+		t.Errorf("second run does not name the holder: %s", second.errOut.String())
+	}
+	if code := first.wait(t); code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, first.errOut.String())
+	}
+	per := requestsPer(fake)
+	for i := 1; i <= n; i++ {
+		if c := fmt.Sprintf("id:%d", i); per[c] != 1 {
+			t.Errorf("%s received %d requests", c, per[c])
 		}
 	}
 }
