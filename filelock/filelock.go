@@ -67,8 +67,10 @@ var (
 	ErrNotRegular = errors.New("not a regular file")
 )
 
-// File is an open lock file.
+// File is an open lock file, for one goroutine at a time. (Probe may run
+// in any number of goroutines.)
 type File struct {
+	name      string
 	f         *os.File
 	locked    bool // holds lockByte
 	announced bool // holds liveByte, and the info is written
@@ -78,11 +80,16 @@ type File struct {
 // Open opens the lock file name for locking, creating it with mode 0600
 // when it does not exist. It takes no lock, and never changes the file.
 func Open(name string) (*File, error) {
-	return open(name)
+	f, err := open(name)
+	if err != nil {
+		return nil, err
+	}
+	f.name = name
+	return f, nil
 }
 
 // Name is the name the file was opened with.
-func (f *File) Name() string { return f.f.Name() }
+func (f *File) Name() string { return f.name }
 
 // TryLock takes the exclusive lock without waiting. When another holder
 // has it, the error wraps ErrLocked. Taking a lock the File already holds
