@@ -121,10 +121,20 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 	for _, st := range campaign.States {
 		d.States = append(d.States, reportState{Class: string(st), Label: stateLabels[st], Count: s.Counts[st], Percent: percent(s.Counts[st], s.Total)})
 	}
+	// A probe, never the lock: a send starting now must not find the
+	// campaign taken by a reader.
+	running, err := store.Probe(ledger.Path(), s.Name)
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range runs {
 		rr := reportRun{Started: r.Started.Local().Format("2006-01-02 15:04"), Ended: "—", EndedBy: "no terminó (se detuvo de golpe)",
 			Host: r.Host, PID: r.PID, Sent: r.Sent, Failed: r.Failed, Unknown: r.Unknown, Rate: fmt.Sprintf("%.1f/s", r.Rate)}
-		if !r.Ended.IsZero() {
+		switch {
+		case r.Ended.IsZero() && running != nil && r.PID == running.PID && r.Host == running.Host:
+			rr.EndedBy = "en curso: está enviando ahora"
+			running = nil // the newest such run; an older one with that pid was killed
+		case !r.Ended.IsZero():
 			rr.Ended = r.Ended.Local().Format("2006-01-02 15:04")
 			rr.EndedBy = fmt.Sprintf("%s (código %d)", endedLabels[r.EndedBy], r.ExitCode)
 		}

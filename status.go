@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -108,13 +107,13 @@ func loadStatus(ctx context.Context, ledger *store.Ledger, path, name string) ([
 		if err != nil {
 			return nil, err
 		}
-		cs := campaignStatus{Summary: s, Runs: runs, Ledger: path}
-		if lock, err := store.Acquire(path, s.Name); err == nil {
-			lock.Release()
-		} else if le := (*store.LockedError)(nil); errors.As(err, &le) {
-			cs.Running = &le.Holder
+		// A probe, never the lock itself: a send starting now must not
+		// find the campaign taken by a reader.
+		running, err := store.Probe(ledger.Path(), s.Name)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, cs)
+		out = append(out, campaignStatus{Summary: s, Runs: runs, Running: running, Ledger: path})
 	}
 	return out, nil
 }
@@ -168,6 +167,8 @@ func printStatus(w io.Writer, s campaignStatus) {
 	fmt.Fprintf(tw, "  total\t%d\t\t\n", s.Total)
 	tw.Flush()
 	switch {
+	case s.Running != nil && s.Running.PID == 0:
+		fmt.Fprintln(w, "  running now: another pregon run (it did not say which)")
 	case s.Running != nil:
 		fmt.Fprintf(w, "  running now: pid %d on %s, since %s\n", s.Running.PID, s.Running.Host, s.Running.Since.Local().Format("2006-01-02 15:04"))
 	case len(s.Runs) > 0:

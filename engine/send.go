@@ -114,7 +114,8 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		return nil, err
 	}
 	defer ledger.Close()
-	lock, err := store.Acquire(o.Ledger, c.Name)
+	// The lock of the file just opened, whatever name led to it.
+	lock, err := store.Acquire(ledger.Path(), c.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -79,13 +79,15 @@ func WithBusyTimeout(d time.Duration) Option {
 
 // Open opens the ledger at path, creating it with mode 0600 (it holds
 // customers' phone numbers) when it does not exist, and brings a ledger
-// written by an older pregon up to this one's format.
+// written by an older pregon up to this one's format. A symbolic link at
+// path is followed to an existing file, whose path the Ledger then uses;
+// none is ever followed to create one, nor in place of the -wal, -shm or
+// -journal files.
 func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	path, err := ledgerFile(path, true)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	f.Close()
 	o := newOptions(opts)
 	db, err := connect(ctx, path, "rwc", o)
 	if err != nil {
@@ -95,13 +97,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 		db.Close()
 		return nil, err
 	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		// SQLite creates the WAL files with the database's mode, but a
-		// ledger made by an older version may not be 0600.
-		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-			db.Close()
-			return nil, fmt.Errorf("protect ledger: %w", err)
-		}
+	// SQLite creates the WAL files with the database's mode, but a
+	// ledger made by an older version may not be 0600.
+	if err := protect(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("protect ledger: %w", err)
 	}
 	l := newLedger(db, path)
 	if l.wconn, err = db.Conn(ctx); err != nil {
@@ -111,7 +111,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	return l, nil
 }
 
-// OpenReadOnly opens an existing ledger for reading only.
+// OpenReadOnly opens an existing ledger for reading only, through a
+// symbolic link as Open does.
 //
 // A ledger in an older format is upgraded first, through a brief
 // read-write open, when the file can be written; otherwise OpenReadOnly
@@ -122,6 +123,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 // column without rewriting the table).
 func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
 	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	path, err := ledgerFile(path, false)
+	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
 	o := newOptions(nil)
@@ -231,7 +236,8 @@ func (l *Ledger) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, err
 	return tx.StmtContext(ctx, s), nil
 }
 
-// Path is the ledger file's path.
+// Path is the path of the ledger's real file: the one it was opened with,
+// with symbolic links resolved.
 func (l *Ledger) Path() string { return l.path }
 
 // Close waits for writes in progress, puts every committed write on disk,
