@@ -201,7 +201,9 @@ func connect(c *campaign.Campaign, o SendOptions, ev Events) (*link, error) {
 		}
 	}
 	if o.Sandbox {
-		fake := sendertest.New(sendertest.Config{Latency: 150 * time.Millisecond, Jitter: 0.5, Sandbox: true})
+		// The built-in sandbox answers as the platform does: its limit,
+		// counted at arrival, and the quota on every answer.
+		fake := sendertest.New(sendertest.Config{Latency: 150 * time.Millisecond, Jitter: 0.5, Sandbox: true, PerSecond: 25})
 		closers = append(closers, fake.Close)
 		base, token = fake.URL, "sandbox"
 		l.dest.Sandbox, l.dest.Rehearsal = true, true

@@ -545,3 +545,67 @@ func TestSandboxHeaderIsTheSendersHeader(t *testing.T) {
 		t.Errorf("sendertest marks answers with %q, the sender looks for %q", sendertest.SandboxHeader, sender.SandboxHeader)
 	}
 }
+
+// Against a platform that tells its quota on every answer, in either kind
+// of window, the pacer holds the window at whole and fractional rates and
+// draws no 429: Remaining 0 on a success is no reason to pause, and no
+// reason to send more either.
+func TestWindowHoldsWithQuotaHeadersEverywhere(t *testing.T) {
+	for _, window := range []sendertest.Window{sendertest.Sliding, sendertest.Fixed} {
+		for _, perSecond := range []float64{25, 7.5} {
+			t.Run(fmt.Sprintf("%v/%g", window, perSecond), func(t *testing.T) {
+				f := newFixture(t, 40)
+				fake := sendertest.NewServer(t, sendertest.Config{PerSecond: 25, Window: window, Latency: 60 * time.Millisecond, Jitter: 0.3})
+				s := newSender(t, fake.URL, "t", perSecond, sender.Options{})
+				if err := s.Run(context.Background(), f.queue()); err != nil {
+					t.Fatal(err)
+				}
+				if n, max := fake.MaxInWindow(time.Second), int(perSecond); n > max {
+					t.Errorf("%d requests in one second at %g/s", n, perSecond)
+				}
+				if got := f.counts(t); got[campaign.Sent] != 40 {
+					t.Errorf("counts = %v", got)
+				}
+				for _, r := range fake.Requests() {
+					if r.Status == 429 {
+						t.Errorf("a 429 at %s", r.At.Format("15:04:05.000"))
+					}
+				}
+			})
+		}
+	}
+}
+
+// Another integration spending part of the organization's quota shows in
+// Remaining: the pacer leaves it that share, so 429s stay rare, and every
+// contact still gets its message once.
+func TestLeavesOthersTheirShareOfTheQuota(t *testing.T) {
+	f := newFixture(t, 60)
+	fake := sendertest.NewServer(t, sendertest.Config{PerSecond: 25, Background: 10, Latency: 60 * time.Millisecond})
+	c, err := sender.NewClient(fake.URL, "t", 64, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pacer := sender.NewPacer(25, sender.PacerOptions{})
+	s := sender.New(c, pacer, sender.Options{Backoff: 20 * time.Millisecond})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.counts(t); got[campaign.Sent] != 60 {
+		t.Errorf("counts = %v", got)
+	}
+	limited := 0
+	for _, r := range fake.Requests() {
+		if r.Status == 429 {
+			limited++
+		}
+	}
+	// Before the first answers tell what others spend, a few may meet the
+	// limit; after that, none should.
+	if limited > 6 {
+		t.Errorf("%d × 429 for 60 messages beside another integration at 10/s", limited)
+	}
+	if r := pacer.Rate(); r > 17 {
+		t.Errorf("the pace is %.1f/s, though others spend 10 of the 25", r)
+	}
+}
