@@ -1,0 +1,266 @@
+package sender
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reading what happened after a send (v2 only: v1 has no way to read a
+// message back). Reads go through the same client, limiter and window as
+// sends: the platform counts them against the same organization limit.
+
+// Message is a message as the platform reports it.
+type Message struct {
+	ID        string          // messageId
+	ChannelID string          // channelId
+	Outgoing  bool            // traffic "outgoing"
+	Source    string          // sender.source: "api", "user", "workflow", "broadcast"…; "" when not said
+	Body      json.RawMessage // the message object as the platform holds it
+	Status    []Status        // its history, oldest first
+}
+
+// Status is one step of a message's history.
+type Status struct {
+	Value   string    // pending, sent, delivered, read, failed
+	At      time.Time // in the platform's clock
+	Message string    // the failure's text, when there is one
+}
+
+// Last is the message's newest status, or a zero Status.
+func (m Message) Last() Status {
+	if len(m.Status) == 0 {
+		return Status{}
+	}
+	return m.Status[len(m.Status)-1]
+}
+
+// Created is the time of the message's first status, the platform's
+// nearest statement of when it took the message.
+func (m Message) Created() time.Time {
+	if len(m.Status) == 0 {
+		return time.Time{}
+	}
+	return m.Status[0].At
+}
+
+// wireMessage is the API's JSON for a message.
+type wireMessage struct {
+	MessageID json.RawMessage `json:"messageId"`
+	ChannelID json.RawMessage `json:"channelId"`
+	Traffic   string          `json:"traffic"`
+	Message   json.RawMessage `json:"message"`
+	Status    []struct {
+		Value     string          `json:"value"`
+		Timestamp json.RawMessage `json:"timestamp"`
+		Message   json.RawMessage `json:"message"`
+	} `json:"status"`
+	Sender struct {
+		Source string `json:"source"`
+	} `json:"sender"`
+}
+
+func (w wireMessage) message() Message {
+	m := Message{ID: rawString(w.MessageID), ChannelID: rawString(w.ChannelID), Outgoing: w.Traffic == "outgoing",
+		Source: w.Sender.Source, Body: w.Message}
+	for _, s := range w.Status {
+		m.Status = append(m.Status, Status{Value: strings.ToLower(s.Value), At: stampTime(s.Timestamp), Message: rawString(s.Message)})
+	}
+	return m
+}
+
+// rawString is a JSON string's value, or a number's digits; "" for null.
+func rawString(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// stampTime reads a timestamp in Unix seconds or milliseconds (the docs
+// say either: the magnitude tells), as a number or a numeric string.
+func stampTime(raw json.RawMessage) time.Time {
+	f, err := strconv.ParseFloat(strings.Trim(string(raw), `"`), 64)
+	if err != nil || f <= 0 {
+		return time.Time{}
+	}
+	if f > 1e11 { // milliseconds: seconds would be past the year 5000
+		return time.UnixMilli(int64(f))
+	}
+	return time.Unix(0, int64(f*float64(time.Second)))
+}
+
+// Get makes a paced GET of an API path (escaped), with the token.
+func (s *Sender) Get(ctx context.Context, path string) Response {
+	if err := s.pacer.Wait(ctx); err != nil {
+		return Response{Err: err}
+	}
+	r := s.client.do(ctx, http.MethodGet, path, nil, true)
+	s.pacer.Observe(r)
+	return r
+}
+
+// ReadError is an answer to a read that is not what the API returns.
+type ReadError struct {
+	Path   string
+	Status int
+	Reason string
+}
+
+func (e *ReadError) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("read %s: %s", e.Path, e.Reason)
+	}
+	return fmt.Sprintf("read %s: %d %s", e.Path, e.Status, e.Reason)
+}
+
+// read GETs path and decodes a 2xx answer into v.
+func (s *Sender) read(ctx context.Context, path string, v any) error {
+	r := s.Get(ctx, path)
+	switch {
+	case r.Err != nil:
+		return &ReadError{Path: path, Reason: transportReason(r.Err)}
+	case r.Status < 200 || r.Status > 299:
+		return &ReadError{Path: path, Status: r.Status, Reason: platformMessage(r, shapeOf(r.Body))}
+	}
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return &ReadError{Path: path, Status: r.Status, Reason: "not the API's answer: " + describeBody(r)}
+	}
+	return nil
+}
+
+// ReadMessage asks the platform for one message of a contact.
+func (s *Sender) ReadMessage(ctx context.Context, identifier, id string) (Message, error) {
+	var w wireMessage
+	path := "/v2/contact/" + url.PathEscape(identifier) + "/message/" + url.PathEscape(id)
+	if err := s.read(ctx, path, &w); err != nil {
+		return Message{}, err
+	}
+	return w.message(), nil
+}
+
+// ListMessages asks for one page of a contact's messages; cursor "" is the
+// first page. next is the cursor of the following page, "" on the last.
+// The order of the items is not documented: do not rely on it.
+func (s *Sender) ListMessages(ctx context.Context, identifier, cursor string, limit int) (items []Message, next string, err error) {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if cursor != "" {
+		q.Set("cursorId", cursor)
+	}
+	var page struct {
+		Items      []wireMessage `json:"items"`
+		Pagination struct {
+			Next string `json:"next"`
+		} `json:"pagination"`
+	}
+	path := "/v2/contact/" + url.PathEscape(identifier) + "/message/list?" + q.Encode()
+	if err := s.read(ctx, path, &page); err != nil {
+		return nil, "", err
+	}
+	for _, w := range page.Items {
+		items = append(items, w.message())
+	}
+	return items, cursorOf(page.Pagination.Next), nil
+}
+
+// cursorOf is the cursorId a pagination URL carries; "" for none.
+func cursorOf(next string) string {
+	if next == "" {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("cursorId")
+}
+
+// Template is a WhatsApp template of a channel.
+type Template struct {
+	Name         string
+	LanguageCode string
+	Status       string // upper case: APPROVED, PENDING, REJECTED…
+	Components   []TemplateComponent
+}
+
+// TemplateComponent is one part of a template.
+type TemplateComponent struct {
+	Type   string `json:"type"` // HEADER, BODY, FOOTER, BUTTONS (any case)
+	Format string `json:"format"`
+	Text   string `json:"text"`
+}
+
+// ErrNoTemplateList says the brand does not list templates at either known
+// path (404 or 403): the check is skipped, not failed.
+var ErrNoTemplateList = errors.New("the platform does not list this channel's templates")
+
+// Templates lists a channel's WhatsApp templates, at /template or, as one
+// brand has it, /mtm.
+func (s *Sender) Templates(ctx context.Context, channelID string) ([]Template, error) {
+	var out []Template
+	for _, kind := range []string{"template", "mtm"} {
+		out = out[:0]
+		cursor := ""
+		var err error
+		for {
+			var page []Template
+			page, cursor, err = s.templatesPage(ctx, channelID, kind, cursor)
+			if err != nil {
+				break
+			}
+			out = append(out, page...)
+			if cursor == "" {
+				return out, nil
+			}
+		}
+		var re *ReadError
+		if !errors.As(err, &re) || (re.Status != 404 && re.Status != 403) {
+			return nil, err
+		}
+	}
+	return nil, ErrNoTemplateList
+}
+
+func (s *Sender) templatesPage(ctx context.Context, channelID, kind, cursor string) ([]Template, string, error) {
+	q := url.Values{"limit": {"100"}}
+	if cursor != "" {
+		q.Set("cursorId", cursor)
+	}
+	var page struct {
+		Items []struct {
+			Name         string          `json:"name"`
+			LanguageCode string          `json:"languageCode"`
+			Status       string          `json:"status"`
+			Components   json.RawMessage `json:"components"`
+		} `json:"items"`
+		Pagination struct {
+			Next string `json:"next"`
+		} `json:"pagination"`
+	}
+	path := "/v2/space/channel/" + url.PathEscape(channelID) + "/" + kind + "?" + q.Encode()
+	if err := s.read(ctx, path, &page); err != nil {
+		return nil, "", err
+	}
+	var out []Template
+	for _, it := range page.Items {
+		t := Template{Name: it.Name, LanguageCode: it.LanguageCode, Status: strings.ToUpper(it.Status)}
+		raw := it.Components
+		var text string
+		if json.Unmarshal(raw, &text) == nil { // some brands send the list as a JSON string
+			raw = json.RawMessage(text)
+		}
+		_ = json.Unmarshal(raw, &t.Components)
+		out = append(out, t)
+	}
+	return out, cursorOf(page.Pagination.Next), nil
+}
