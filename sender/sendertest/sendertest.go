@@ -45,7 +45,12 @@ type Request struct {
 	Contact string // the path's contact segment, unescaped
 	Body    []byte
 	Token   string // the bearer token presented
-	Status  int    // what the fake answered; 0 when it cut the connection
+	// Status is what the fake answered: 0 for a connection reset before
+	// it was read (ResetFirst), and what Respond returned (-1 or -2) for a
+	// connection cut after.
+	Status int
+
+	endpoint kind // what the path asked of the API
 }
 
 // Config tells the fake how to behave. The zero value accepts everything
@@ -257,14 +262,14 @@ func (s *Server) InFlight() int {
 	return s.inFlight
 }
 
-// ByContact counts the requests the fake accepted (2xx) per contact. A
+// ByContact counts the sends the fake accepted (2xx) per contact. A
 // WebSite's 200s accept nothing.
 func (s *Server) ByContact() map[string]int {
 	out := map[string]int{}
 	if s.cfg.WebSite {
 		return out
 	}
-	for _, r := range s.Requests() {
+	for _, r := range s.Messages() {
 		if r.Status >= 200 && r.Status < 300 {
 			out[r.Contact]++
 		}
@@ -293,7 +298,8 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
-	v1, contact, routed := route(r.URL.Path)
+	ep := route(r.URL.Path, false)
+	routed, v1 := ep.send(), ep.kind == sendV1
 	var q *quota // the request's place in the limit, for the API's answers
 	s.mu.Lock()
 	s.inFlight++
@@ -312,12 +318,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	req := Request{
-		At:      at,
-		Method:  r.Method,
-		Path:    r.URL.EscapedPath(),
-		Contact: contact,
-		Body:    body,
-		Token:   bearer(r.Header),
+		At:       at,
+		Method:   r.Method,
+		Path:     r.URL.EscapedPath(),
+		Contact:  ep.contact,
+		Body:     body,
+		Token:    bearer(r.Header),
+		endpoint: ep.kind,
 	}
 	if q != nil {
 		if settled := q.at.Add(reorderWait); settled.After(answerAt) {
@@ -499,23 +506,62 @@ func (s *Server) decide(req *Request, r *http.Request, v1 bool, q *quota) (int, 
 	return http.StatusOK, ""
 }
 
-// route recognises the two send endpoints and returns the contact segment.
-func route(p string) (v1 bool, contact string, ok bool) {
-	if rest, found := strings.CutPrefix(p, "/v1/message/sendContent/"); found && rest != "" {
-		return true, rest, true
-	}
-	// The base URL may carry a path ("https://app.brand/api"): match the tail.
+// kind is what a path asks of the API.
+type kind int
+
+const (
+	notAPI        kind = iota // a path the web server in front of the API answers
+	sendV1                    // POST /v1/message/sendContent/{contactId}
+	sendV2                    // POST /v2/contact/{identifier}/message
+	readMessage               // GET /v2/contact/{identifier}/message/{messageId}
+	listMessages              // GET /v2/contact/{identifier}/message/list
+	listTemplates             // GET /v2/space/channel/{channelId}/template, or /mtm
+)
+
+// endpoint is a path the API answers, with its segments unescaped.
+type endpoint struct {
+	kind    kind
+	contact string // sends and a contact's messages
+	id      string // readMessage: the message id
+	channel string // listTemplates
+}
+
+func (e endpoint) send() bool { return e.kind == sendV1 || e.kind == sendV2 }
+
+// route recognises the API's endpoints in a path. The base URL may carry a
+// path ("https://app.brand/api"), so it matches the tail. mtm says the
+// brand lists templates at /mtm rather than /template.
+func route(p string, mtm bool) endpoint {
 	if i := strings.Index(p, "/v1/message/sendContent/"); i >= 0 {
-		rest := p[i+len("/v1/message/sendContent/"):]
-		return true, rest, rest != ""
+		if rest := p[i+len("/v1/message/sendContent/"):]; rest != "" {
+			return endpoint{kind: sendV1, contact: rest}
+		}
+		return endpoint{}
 	}
 	if i := strings.Index(p, "/v2/contact/"); i >= 0 {
-		rest := p[i+len("/v2/contact/"):]
-		if c, found := strings.CutSuffix(rest, "/message"); found && c != "" && !strings.Contains(c, "/") {
-			return false, c, true
+		c, tail, _ := strings.Cut(p[i+len("/v2/contact/"):], "/")
+		id, _ := strings.CutPrefix(tail, "message/")
+		switch {
+		case c == "":
+		case tail == "message":
+			return endpoint{kind: sendV2, contact: c}
+		case tail == "message/list":
+			return endpoint{kind: listMessages, contact: c}
+		case id != tail && id != "" && !strings.Contains(id, "/"):
+			return endpoint{kind: readMessage, contact: c, id: id}
+		}
+		return endpoint{}
+	}
+	if i := strings.Index(p, "/v2/space/channel/"); i >= 0 {
+		want := "template"
+		if mtm {
+			want = "mtm"
+		}
+		if ch, tail, _ := strings.Cut(p[i+len("/v2/space/channel/"):], "/"); ch != "" && tail == want {
+			return endpoint{kind: listTemplates, channel: ch}
 		}
 	}
-	return false, "", false
+	return endpoint{}
 }
 
 func cut(w http.ResponseWriter) {
