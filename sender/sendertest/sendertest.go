@@ -94,10 +94,13 @@ type Config struct {
 	// balancers do: the client must open a new connection. Through
 	// Handler, which sees no connections, it counts all answers instead.
 	CloseEvery int
-	// Respond, when set, can decide the answer for a request: return a
+	// Respond, when set, can decide the answer for a send: return a
 	// status (and a message for error answers), or 0 for the default.
 	// Return -1 to cut the connection without answering, after the
-	// request was read.
+	// request was read: the platform took nothing. Return -2 for a
+	// dropped answer: the platform takes the message (a v2 one is kept,
+	// an id given, as for a 2xx), then the connection is cut before the
+	// answer leaves.
 	Respond func(r *Request) (status int, message string)
 	// Log, when set, receives one line per request.
 	Log io.Writer
@@ -122,6 +125,16 @@ type Config struct {
 	// counts connections, not requests, and applies to New and NewServer
 	// only: Handler never sees a connection.
 	ResetFirst int
+
+	// Delivery is how the statuses of the v2 messages the platform keeps
+	// advance with their age; zero fields take DefaultDelivery's.
+	Delivery Delivery
+	// TimestampMillis gives the timestamps of statuses in Unix
+	// milliseconds instead of seconds: the documentation says either.
+	TimestampMillis bool
+	// ClockSkew is how far the platform's clock is ahead of this
+	// machine's (negative: behind), in every timestamp it gives.
+	ClockSkew time.Duration
 }
 
 // SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
@@ -139,11 +152,11 @@ type Server struct {
 	inFlight int // requests being handled
 	requests []Request
 	limit    *limiter // nil without PerSecond
-	nextID   int64
+	kept     platform
 }
 
 func newServer(cfg Config) *Server {
-	s := &Server{cfg: cfg, nextID: 1000}
+	s := &Server{cfg: cfg, kept: newPlatform()}
 	if cfg.PerSecond > 0 {
 		s.limit = newLimiter(cfg, time.Now())
 	}
@@ -299,11 +312,11 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
 	ep := route(r.URL.Path, false)
-	routed, v1 := ep.send(), ep.kind == sendV1
+	api := ep.send() && !s.cfg.WebSite
 	var q *quota // the request's place in the limit, for the API's answers
 	s.mu.Lock()
 	s.inFlight++
-	if routed && !s.cfg.WebSite && s.limit != nil {
+	if api && s.limit != nil {
 		q = s.limit.register(at)
 	}
 	s.mu.Unlock()
@@ -337,49 +350,97 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.limit.settle(q.at)
 		s.mu.Unlock()
 	}
-	var status int
-	var msg, page string
+	var a reply
 	switch {
 	case s.cfg.WebSite:
-		status, page = http.StatusOK, homePage
-	case routed:
-		status, msg = s.decide(&req, r, v1, q)
+		a = reply{status: http.StatusOK, page: homePage}
+	case api:
+		a = s.reply(&req, r, ep, q)
 	default:
-		status, page = http.StatusNotFound, notFoundPage
+		a = reply{status: http.StatusNotFound, page: notFoundPage}
 	}
 	if s.cfg.Log != nil {
-		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
+		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, a.status, summarize(body))
 	}
-	req.Status = status
-	id := s.record(req)
-	if status < 0 {
+	req.Status = a.status
+	s.record(req)
+	if a.status < 0 {
 		cut(w)
 		return
 	}
 	if s.closes(r.Context()) {
 		w.Header().Set("Connection", "close")
 	}
-	if page != "" {
+	if a.page != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		io.WriteString(w, page)
+		w.WriteHeader(a.status)
+		io.WriteString(w, a.page)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	s.quotaHeaders(w.Header(), status, q)
-	w.WriteHeader(status)
+	s.quotaHeaders(w.Header(), a.status, q)
+	w.WriteHeader(a.status)
+	w.Write(a.body)
+}
+
+// reply is an answer of the fake: a status (negative to cut the
+// connection) and an HTML page or a JSON body.
+type reply struct {
+	status int
+	page   string
+	body   []byte
+}
+
+// reply answers a request to the API: decide says how, then a send the
+// platform took is kept.
+func (s *Server) reply(req *Request, r *http.Request, ep endpoint, q *quota) reply {
+	status, msg := s.decide(req, r, ep, q)
+	taken := status == -2 || status >= 200 && status < 300
 	switch {
-	case status >= 200 && status < 300 && v1 && s.cfg.V1Created:
-		fmt.Fprintf(w, `{"status":"success","message":"Message Sent","data":{"id":%d}}`, id)
-	case status >= 200 && status < 300 && v1:
-		io.WriteString(w, `{"status":"Success","message":"Message Sent","data":[]}`)
-	case status >= 200 && status < 300:
-		fmt.Fprintf(w, `{"messageId":%d}`, id)
-	case v1:
-		json.NewEncoder(w).Encode(v1Error{Status: "error", Message: msg, Data: []any{}})
+	case taken && ep.send():
+		id := s.take(req, ep)
+		if status < 0 {
+			return reply{status: status}
+		}
+		switch {
+		case ep.kind == sendV2:
+			return reply{status: status, body: fmt.Appendf(nil, `{"messageId":%d}`, id)}
+		case s.cfg.V1Created:
+			return reply{status: status, body: fmt.Appendf(nil, `{"status":"success","message":"Message Sent","data":{"id":%d}}`, id)}
+		default:
+			return reply{status: status, body: []byte(`{"status":"Success","message":"Message Sent","data":[]}`)}
+		}
+	case status < 0:
+		return reply{status: status}
+	case ep.kind == sendV1:
+		return reply{status: status, body: jsonLine(v1Error{Status: "error", Message: msg, Data: []any{}})}
 	default:
-		json.NewEncoder(w).Encode(v2Error{Code: status, Message: msg})
+		return reply{status: status, body: jsonLine(v2Error{Code: status, Message: msg})}
 	}
+}
+
+// take gives a send the platform took its message id and, for v2, keeps
+// the message.
+func (s *Server) take(req *Request, ep endpoint) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.kept.id()
+	if ep.kind == sendV2 {
+		c, _ := s.kept.contact(ep.contact)
+		channel, msg := sent(req.Body)
+		s.kept.keep(&message{id: id, contact: c, identifier: ep.contact, channel: channel,
+			traffic: "outgoing", source: "api", body: msg, at: req.At})
+	}
+	return id
+}
+
+// jsonLine is v as JSON, with the newline json.Encoder ends it with.
+func jsonLine(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return append(b, '\n')
 }
 
 // latency is how long this answer takes: Latency ±Jitter.
@@ -461,15 +522,11 @@ const homePage = `<!DOCTYPE html>
 </html>
 `
 
-// record adds a request to those received and returns the id the
-// platform would give its message.
-func (s *Server) record(req Request) int64 {
+// record adds a request to those received.
+func (s *Server) record(req Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, req)
-	id := s.nextID
-	s.nextID++
-	return id
 }
 
 // bearer is the token presented in the Authorization header.
@@ -480,7 +537,7 @@ func bearer(h http.Header) string {
 // decide picks the answer the way the platform would, then lets the test's
 // Respond override it. The limit comes first: a request it refuses (q not
 // admitted) reaches nothing else.
-func (s *Server) decide(req *Request, r *http.Request, v1 bool, q *quota) (int, string) {
+func (s *Server) decide(req *Request, r *http.Request, ep endpoint, q *quota) (int, string) {
 	if q != nil && !q.admitted {
 		return http.StatusTooManyRequests, "Too many requests"
 	}
@@ -500,7 +557,7 @@ func (s *Server) decide(req *Request, r *http.Request, v1 bool, q *quota) (int, 
 			return status, msg
 		}
 	}
-	if v1 && s.cfg.V1Created {
+	if ep.kind == sendV1 && s.cfg.V1Created {
 		return http.StatusCreated, ""
 	}
 	return http.StatusOK, ""
