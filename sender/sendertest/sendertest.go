@@ -16,6 +16,13 @@
 // sends with 201 as some brands do, or to be a web site rather than the
 // API. It does not resolve names or refuse connections: tests use an
 // .invalid host or a closed port for those.
+//
+// Like the platform, it keeps each v2 message it took (a dropped answer's
+// too, see Respond) and answers v2's reads of them: one message with its
+// status history, which advances with the message's age (Delivery), and a
+// contact's messages in pages, in an order that follows neither time nor
+// id, since the documentation gives none. Reads need the token and spend
+// the same rate limit as sends. v1 has no reads.
 package sendertest
 
 import (
@@ -28,6 +35,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,6 +110,11 @@ type Config struct {
 	// an id given, as for a 2xx), then the connection is cut before the
 	// answer leaves.
 	Respond func(r *Request) (status int, message string)
+	// RespondRead is Respond for the reads (GETs of messages and
+	// templates), once the token was checked: a status and message for
+	// an error answer, 0 (or a 2xx) for the read, -1 or -2 to cut the
+	// connection.
+	RespondRead func(r *Request) (status int, message string)
 	// Log, when set, receives one line per request.
 	Log io.Writer
 	// Sandbox marks every answer with SandboxHeader, so a client can tell
@@ -312,7 +325,7 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
 	ep := route(r.URL.Path, false)
-	api := ep.send() && !s.cfg.WebSite
+	api := ep.kind != notAPI && ep.kind != listTemplates && !s.cfg.WebSite
 	var q *quota // the request's place in the limit, for the API's answers
 	s.mu.Lock()
 	s.inFlight++
@@ -360,7 +373,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a = reply{status: http.StatusNotFound, page: notFoundPage}
 	}
 	if s.cfg.Log != nil {
-		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, a.status, summarize(body))
+		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), r.URL.EscapedPath()+query(r.URL), a.status, summarize(body))
 	}
 	req.Status = a.status
 	s.record(req)
@@ -392,7 +405,7 @@ type reply struct {
 }
 
 // reply answers a request to the API: decide says how, then a send the
-// platform took is kept.
+// platform took is kept, and a read let through is answered.
 func (s *Server) reply(req *Request, r *http.Request, ep endpoint, q *quota) reply {
 	status, msg := s.decide(req, r, ep, q)
 	taken := status == -2 || status >= 200 && status < 300
@@ -410,6 +423,8 @@ func (s *Server) reply(req *Request, r *http.Request, ep endpoint, q *quota) rep
 		default:
 			return reply{status: status, body: []byte(`{"status":"Success","message":"Message Sent","data":[]}`)}
 		}
+	case taken:
+		return s.read(r, ep, status)
 	case status < 0:
 		return reply{status: status}
 	case ep.kind == sendV1:
@@ -541,16 +556,20 @@ func (s *Server) decide(req *Request, r *http.Request, ep endpoint, q *quota) (i
 	if q != nil && !q.admitted {
 		return http.StatusTooManyRequests, "Too many requests"
 	}
+	method, respond := http.MethodGet, s.cfg.RespondRead
+	if ep.send() {
+		method, respond = http.MethodPost, s.cfg.Respond
+	}
 	switch {
-	case r.Method != http.MethodPost:
+	case r.Method != method:
 		return http.StatusMethodNotAllowed, "405 Method Not Allowed."
 	case req.Token == "" || (s.cfg.Token != "" && req.Token != s.cfg.Token):
 		return http.StatusUnauthorized, "API Token is invalid."
-	case !json.Valid(req.Body):
+	case ep.send() && !json.Valid(req.Body):
 		return http.StatusBadRequest, "the body is not valid JSON"
 	}
-	if s.cfg.Respond != nil {
-		if status, msg := s.cfg.Respond(req); status != 0 {
+	if respond != nil {
+		if status, msg := respond(req); status != 0 {
 			if msg == "" {
 				msg = http.StatusText(status)
 			}
@@ -633,6 +652,14 @@ func cut(w http.ResponseWriter) {
 		}
 		conn.Close()
 	}
+}
+
+// query is the URL's query with its "?", for a log line.
+func query(u *url.URL) string {
+	if u.RawQuery == "" {
+		return ""
+	}
+	return "?" + u.RawQuery
 }
 
 func summarize(body []byte) string {
