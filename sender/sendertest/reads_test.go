@@ -267,6 +267,7 @@ func TestReadsNeedTheTokenAndAreRecorded(t *testing.T) {
 	paths := []string{
 		fmt.Sprintf("/v2/contact/phone:+593991000001/message/%d", id),
 		"/v2/contact/phone:+593991000001/message/list",
+		"/v2/space/channel/4242/template",
 	}
 	for _, p := range paths {
 		for _, token := range []string{"", "otro"} {
@@ -308,6 +309,7 @@ func TestReadsShareTheLimitWithSends(t *testing.T) {
 	steps := []step{
 		{"POST", "/v2/contact/phone:+593991000001/message"},
 		{"GET", "/v2/contact/phone:+593991000001/message/list"},
+		{"GET", "/v2/space/channel/4242/template"},
 		{"GET", "/v2/contact/phone:+593991000001/message/1000"},
 		{"POST", "/v2/contact/phone:+593991000002/message"},
 	}

@@ -21,8 +21,9 @@
 // too, see Respond) and answers v2's reads of them: one message with its
 // status history, which advances with the message's age (Delivery), and a
 // contact's messages in pages, in an order that follows neither time nor
-// id, since the documentation gives none. Reads need the token and spend
-// the same rate limit as sends. v1 has no reads.
+// id, since the documentation gives none; and a channel's WhatsApp
+// templates, in the shapes brands differ by. Reads need the token and
+// spend the same rate limit as sends. v1 has no reads.
 package sendertest
 
 import (
@@ -148,6 +149,18 @@ type Config struct {
 	// ClockSkew is how far the platform's clock is ahead of this
 	// machine's (negative: behind), in every timestamp it gives.
 	ClockSkew time.Duration
+	// Templates are the WhatsApp templates the platform lists, by their
+	// channel; a channel none of them is on is unknown (404). Nil means
+	// DefaultTemplates; an empty slice, none. As brands differ, one
+	// answer mixes shapes: the i-th template's status is in upper case
+	// for an even i and in lower case for an odd one; its components
+	// are an array for i%4 of 0 or 3, a JSON string holding the array
+	// for 1 or 2.
+	Templates []Template
+	// TemplatesAtMTM lists templates at
+	// /v2/space/channel/{channelId}/mtm, as one official client reads
+	// them, and leaves /template to the web server's HTML 404.
+	TemplatesAtMTM bool
 }
 
 // SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
@@ -166,10 +179,16 @@ type Server struct {
 	requests []Request
 	limit    *limiter // nil without PerSecond
 	kept     platform
+
+	templates []templateJSON // as listed; never changes
 }
 
 func newServer(cfg Config) *Server {
-	s := &Server{cfg: cfg, kept: newPlatform()}
+	ts := cfg.Templates
+	if ts == nil {
+		ts = DefaultTemplates()
+	}
+	s := &Server{cfg: cfg, kept: newPlatform(), templates: listed(ts)}
 	if cfg.PerSecond > 0 {
 		s.limit = newLimiter(cfg, time.Now())
 	}
@@ -324,8 +343,8 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
-	ep := route(r.URL.Path, false)
-	api := ep.kind != notAPI && ep.kind != listTemplates && !s.cfg.WebSite
+	ep := route(r.URL.Path, s.cfg.TemplatesAtMTM)
+	api := ep.kind != notAPI && !s.cfg.WebSite
 	var q *quota // the request's place in the limit, for the API's answers
 	s.mu.Lock()
 	s.inFlight++
