@@ -2,6 +2,7 @@ package sendertest
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func (s *Server) Stored() []Stored {
 		out = append(out, Stored{ID: m.id, Contact: m.identifier, ContactID: m.contact.id, ChannelID: m.channel,
 			Traffic: m.traffic, Source: m.source, Message: m.body, At: m.at, Status: s.history(m, now)})
 	}
+	slices.SortStableFunc(out, func(a, b Stored) int { return a.At.Compare(b.At) })
 	return out
 }
 

@@ -57,7 +57,7 @@ func (s *Server) read(r *http.Request, ep endpoint, status int) reply {
 	defer s.mu.Unlock()
 	switch ep.kind {
 	case readMessage:
-		c, _ := s.kept.contact(ep.contact)
+		c := s.touch(ep.contact, now, 0, nil)
 		id, err := strconv.ParseInt(ep.id, 10, 64)
 		m := s.kept.byID[id]
 		if err != nil || m == nil || m.contact != c || m.at.After(now) {
@@ -69,7 +69,7 @@ func (s *Server) read(r *http.Request, ep endpoint, status int) reply {
 		if bad != "" {
 			return v2Reply(http.StatusBadRequest, bad)
 		}
-		c, _ := s.kept.contact(ep.contact)
+		c := s.touch(ep.contact, now, 0, nil)
 		var ids []int64
 		for _, m := range c.messages {
 			if !m.at.After(now) {

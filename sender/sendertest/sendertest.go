@@ -20,13 +20,15 @@
 // Like the platform, it keeps each v2 message it took (a dropped answer's
 // too, see Respond) and answers v2's reads of them: one message with its
 // status history, which advances with the message's age (Delivery), and a
-// contact's messages in pages, in an order that follows neither time nor
-// id, since the documentation gives none; and a channel's WhatsApp
+// contact's messages in pages (with OtherTraffic, among what others sent
+// it and what it wrote), in an order that follows neither time nor id,
+// since the documentation gives none; and a channel's WhatsApp
 // templates, in the shapes brands differ by. Reads need the token and
 // spend the same rate limit as sends. v1 has no reads.
 package sendertest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,6 +151,12 @@ type Config struct {
 	// ClockSkew is how far the platform's clock is ahead of this
 	// machine's (negative: behind), in every timestamp it gives.
 	ClockSkew time.Duration
+	// OtherTraffic gives each contact's list what else the platform
+	// holds for it: what the customer wrote, and what agents ("user"),
+	// workflows and broadcasts sent, some of it pregon's template with
+	// other parameters, some sent moments after pregon's message. It is
+	// the same for the same identifiers and requests.
+	OtherTraffic bool
 	// Templates are the WhatsApp templates the platform lists, by their
 	// channel; a channel none of them is on is unknown (404). Nil means
 	// DefaultTemplates; an empty slice, none. As brands differ, one
@@ -445,6 +453,7 @@ func (s *Server) reply(req *Request, r *http.Request, ep endpoint, q *quota) rep
 	case taken:
 		return s.read(r, ep, status)
 	case status < 0:
+		s.untaken(req, ep)
 		return reply{status: status}
 	case ep.kind == sendV1:
 		return reply{status: status, body: jsonLine(v1Error{Status: "error", Message: msg, Data: []any{}})}
@@ -460,21 +469,37 @@ func (s *Server) take(req *Request, ep endpoint) int64 {
 	defer s.mu.Unlock()
 	id := s.kept.id()
 	if ep.kind == sendV2 {
-		c, _ := s.kept.contact(ep.contact)
 		channel, msg := sent(req.Body)
+		c := s.touch(ep.contact, req.At, channel, msg)
 		s.kept.keep(&message{id: id, contact: c, identifier: ep.contact, channel: channel,
 			traffic: "outgoing", source: "api", body: msg, at: req.At})
+		s.around(c, ep.contact, req.At, channel, msg)
 	}
 	return id
 }
 
-// jsonLine is v as JSON, with the newline json.Encoder ends it with.
+// untaken is what follows a v2 send the platform read but did not take
+// (-1): with OtherTraffic, others may still write to the contact.
+func (s *Server) untaken(req *Request, ep endpoint) {
+	if ep.kind != sendV2 || !s.cfg.OtherTraffic {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	channel, msg := sent(req.Body)
+	s.around(s.touch(ep.contact, req.At, channel, msg), ep.contact, req.At, channel, msg)
+}
+
+// jsonLine is v as JSON and a newline, as json.Encoder writes it, with
+// "&" in a page's link left as it is, readable in a log.
 func jsonLine(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic(err)
 	}
-	return append(b, '\n')
+	return b.Bytes()
 }
 
 // latency is how long this answer takes: Latency ±Jitter.
