@@ -3,6 +3,7 @@ package sendertest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -347,5 +348,47 @@ func TestReadsShareTheLimitWithSends(t *testing.T) {
 	}
 	if len(counted) == len(reqs) {
 		t.Errorf("every request was counted: the machine took over a second for %d requests, so the test proves nothing", len(reqs))
+	}
+}
+
+// RespondRead fails or cuts reads and leaves sends alone; Respond leaves
+// reads alone.
+func TestRespondRead(t *testing.T) {
+	s := NewServer(t, Config{
+		Respond: func(r *Request) (int, string) { return http.StatusInternalServerError, "" },
+		RespondRead: func(r *Request) (int, string) {
+			switch {
+			case strings.HasSuffix(r.Path, "/list"):
+				return -1, ""
+			case strings.HasSuffix(r.Path, "/template"):
+				return http.StatusServiceUnavailable, "Service Unavailable"
+			}
+			return 0, ""
+		},
+	})
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // no retry on a reused connection
+	do := func(method, path string) (int, string, error) {
+		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer t")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, err = io.Copy(&b, resp.Body)
+		return resp.StatusCode, b.String(), err
+	}
+	if code, _, _ := do("POST", "/v2/contact/phone:+593991000001/message"); code != 500 {
+		t.Errorf("send: %d, want Respond's 500", code)
+	}
+	if code, body, _ := do("GET", "/v2/contact/phone:+593991000001/message/1000"); code != 404 || !strings.Contains(body, "Message not found") {
+		t.Errorf("read: %d %s, want a read (the send was refused: 404)", code, body)
+	}
+	if code, body, err := do("GET", "/v2/contact/phone:+593991000001/message/list"); err == nil {
+		t.Errorf("list: %d %s, want the connection cut", code, body)
+	}
+	if code, body, _ := do("GET", "/v2/space/channel/4242/template"); code != 503 || body != `{"code":503,"message":"Service Unavailable"}`+"\n" {
+		t.Errorf("templates: %d %s, want RespondRead's 503 in v2's shape", code, body)
 	}
 }

@@ -12,7 +12,7 @@
 // given contacts, to enforce a rate limit with 429s, to spend part of that
 // limit on another integration's requests, to close connections every few
 // answers as a load balancer does, to cut the connection after reading a
-// request, to reset the first connections before any answer, to answer v1
+// request or after taking its message, to reset the first connections before any answer, to answer v1
 // sends with 201 as some brands do, or to be a web site rather than the
 // API. It does not resolve names or refuse connections: tests use an
 // .invalid host or a closed port for those.
@@ -450,7 +450,7 @@ func (s *Server) reply(req *Request, r *http.Request, ep endpoint, q *quota) rep
 		default:
 			return reply{status: status, body: []byte(`{"status":"Success","message":"Message Sent","data":[]}`)}
 		}
-	case taken:
+	case taken && status > 0:
 		return s.read(r, ep, status)
 	case status < 0:
 		s.untaken(req, ep)
