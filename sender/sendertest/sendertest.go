@@ -490,13 +490,10 @@ func (s *Server) untaken(req *Request, ep endpoint) {
 	s.around(s.touch(ep.contact, req.At, channel, msg), ep.contact, req.At, channel, msg)
 }
 
-// jsonLine is v as JSON and a newline, as json.Encoder writes it, with
-// "&" in a page's link left as it is, readable in a log.
+// jsonLine is v as JSON and a newline, as json.Encoder writes it.
 func jsonLine(v any) []byte {
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := json.NewEncoder(&b).Encode(v); err != nil {
 		panic(err)
 	}
 	return b.Bytes()
