@@ -12,10 +12,10 @@
 // given contacts, to enforce a rate limit with 429s, to spend part of that
 // limit on another integration's requests, to close connections every few
 // answers as a load balancer does, to cut the connection after reading a
-// request or after taking its message, to reset the first connections before any answer, to answer v1
-// sends with 201 as some brands do, or to be a web site rather than the
-// API. It does not resolve names or refuse connections: tests use an
-// .invalid host or a closed port for those.
+// request or after taking its message, to reset the first connections
+// before any answer, to answer v1 sends with 201 as some brands do, or to
+// be a web site rather than the API. It does not resolve names or refuse
+// connections: tests use an .invalid host or a closed port for those.
 //
 // Like the platform, it keeps each v2 message it took (a dropped answer's
 // too, see Respond) and answers v2's reads of them: one message with its
@@ -591,7 +591,7 @@ func bearer(h http.Header) string {
 }
 
 // decide picks the answer the way the platform would, then lets the test's
-// Respond override it. The limit comes first: a request it refuses (q not
+// Respond (RespondRead for a read) override it. The limit comes first: a request it refuses (q not
 // admitted) reaches nothing else.
 func (s *Server) decide(req *Request, r *http.Request, ep endpoint, q *quota) (int, string) {
 	if q != nil && !q.admitted {
