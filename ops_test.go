@@ -314,10 +314,70 @@ func TestSandboxFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-window", "rolling"},
 		{"-background", "10", "-limit", "0"},
+		{"-read-after", "-1s"},
 	} {
 		if code, _, errOut := pregon(t, append([]string{"sandbox", "-addr", "127.0.0.1:0"}, args...)...); code != 2 {
 			t.Errorf("sandbox %v: exit %d, want 2 (usage): %s", args, code, errOut)
 		}
+	}
+}
+
+// The sandbox keeps what it took and answers v2's reads as the platform
+// does, marked as a rehearsal: the message with its status, the contact's
+// list, the templates where -templates-at-mtm puts them. Its statuses
+// advance at -delivered-after.
+func TestSandboxAnswersReads(t *testing.T) {
+	base := startSandbox(t, "-latency", "1ms", "-delivered-after", "0", "-templates-at-mtm", "-other-traffic")
+	const contact = "phone:+593991000001"
+	if resp, err := sandboxPost(context.Background(), http.DefaultClient, base, contact); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("send: %v %v", resp, err)
+	}
+	read := func(path string, v any) {
+		t.Helper()
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer sandbox")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get(sendertest.SandboxHeader) != "1" || resp.Header.Get("X-RateLimit-Remaining") == "" {
+			t.Fatalf("GET %s: %d, %s %q, X-RateLimit-Remaining %q", path, resp.StatusCode, sendertest.SandboxHeader,
+				resp.Header.Get(sendertest.SandboxHeader), resp.Header.Get("X-RateLimit-Remaining"))
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	type message struct {
+		MessageID int64
+		Message   json.RawMessage
+		Status    []struct{ Value string }
+		Sender    *struct{ Source string }
+	}
+	var list struct{ Items []message }
+	read("/v2/contact/"+contact+"/message/list?limit=100", &list)
+	var ours []message
+	for _, m := range list.Items {
+		if m.Sender != nil && m.Sender.Source == "api" {
+			ours = append(ours, m)
+		}
+	}
+	if len(ours) != 1 || len(list.Items) < 2 || !strings.Contains(string(ours[0].Message), "hola") {
+		t.Fatalf("the contact's list: %+v, want the message sent, once, among others'", list.Items)
+	}
+	var one message
+	read(fmt.Sprintf("/v2/contact/%s/message/%d", contact, ours[0].MessageID), &one)
+	if last := one.Status[len(one.Status)-1].Value; last != "delivered" && last != "read" && last != "failed" {
+		t.Errorf("delivered at once, the message is %s", last)
+	}
+	var templates struct{ Items []struct{ Name string } }
+	read("/v2/space/channel/4242/mtm", &templates)
+	if len(templates.Items) != 4 {
+		t.Errorf("templates: %+v, want the four defaults", templates.Items)
 	}
 }
 

@@ -6,7 +6,7 @@ package sendertest
 func (s *Server) Messages() []Request {
 	var out []Request
 	for _, r := range s.Requests() {
-		if r.Method == "POST" && r.Contact != "" {
+		if r.Method == "POST" && (r.endpoint == sendV1 || r.endpoint == sendV2) {
 			out = append(out, r)
 		}
 	}

@@ -98,8 +98,8 @@ func (l *resettingListener) reset(c net.Conn) {
 func partialRequest(b []byte) Request {
 	if r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b))); err == nil {
 		body, _ := io.ReadAll(r.Body) // what arrived of it
-		_, contact, _ := route(r.URL.Path)
-		return Request{Method: r.Method, Path: r.URL.EscapedPath(), Contact: contact, Body: body, Token: bearer(r.Header)}
+		ep := route(r.URL.Path, false)
+		return Request{Method: r.Method, Path: r.URL.EscapedPath(), Contact: ep.contact, Body: body, Token: bearer(r.Header), endpoint: ep.kind}
 	}
 	line, _, complete := bytes.Cut(b, []byte("\r\n"))
 	method, rest, ok := strings.Cut(string(line), " ")
@@ -111,6 +111,6 @@ func partialRequest(b []byte) Request {
 	if err != nil {
 		return Request{Method: method}
 	}
-	_, contact, _ := route(u.Path)
-	return Request{Method: method, Path: u.EscapedPath(), Contact: contact}
+	ep := route(u.Path, false)
+	return Request{Method: method, Path: u.EscapedPath(), Contact: ep.contact, endpoint: ep.kind}
 }

@@ -12,13 +12,23 @@
 // given contacts, to enforce a rate limit with 429s, to spend part of that
 // limit on another integration's requests, to close connections every few
 // answers as a load balancer does, to cut the connection after reading a
-// request, to reset the first connections before any answer, to answer v1
-// sends with 201 as some brands do, or to be a web site rather than the
-// API. It does not resolve names or refuse connections: tests use an
-// .invalid host or a closed port for those.
+// request or after taking its message, to reset the first connections
+// before any answer, to answer v1 sends with 201 as some brands do, or to
+// be a web site rather than the API. It does not resolve names or refuse
+// connections: tests use an .invalid host or a closed port for those.
+//
+// Like the platform, it keeps each v2 message it took (a dropped answer's
+// too, see Respond) and answers v2's reads of them: one message with its
+// status history, which advances with the message's age (Delivery), and a
+// contact's messages in pages (with OtherTraffic, among what others sent
+// it and what it wrote), in an order that follows neither time nor id,
+// since the documentation gives none; and a channel's WhatsApp
+// templates, in the shapes brands differ by. Reads need the token and
+// spend the same rate limit as sends. v1 has no reads.
 package sendertest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +38,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +56,12 @@ type Request struct {
 	Contact string // the path's contact segment, unescaped
 	Body    []byte
 	Token   string // the bearer token presented
-	Status  int    // what the fake answered; 0 when it cut the connection
+	// Status is what the fake answered: 0 for a connection reset before
+	// it was read (ResetFirst), and what Respond returned (-1 or -2) for a
+	// connection cut after.
+	Status int
+
+	endpoint kind // what the path asked of the API
 }
 
 // Config tells the fake how to behave. The zero value accepts everything
@@ -89,11 +105,19 @@ type Config struct {
 	// balancers do: the client must open a new connection. Through
 	// Handler, which sees no connections, it counts all answers instead.
 	CloseEvery int
-	// Respond, when set, can decide the answer for a request: return a
+	// Respond, when set, can decide the answer for a send: return a
 	// status (and a message for error answers), or 0 for the default.
 	// Return -1 to cut the connection without answering, after the
-	// request was read.
+	// request was read: the platform took nothing. Return -2 for a
+	// dropped answer: the platform takes the message (a v2 one is kept,
+	// an id given, as for a 2xx), then the connection is cut before the
+	// answer leaves.
 	Respond func(r *Request) (status int, message string)
+	// RespondRead is Respond for the reads (GETs of messages and
+	// templates), once the token was checked: a status and message for
+	// an error answer, 0 (or a 2xx) for the read, -1 or -2 to cut the
+	// connection.
+	RespondRead func(r *Request) (status int, message string)
 	// Log, when set, receives one line per request.
 	Log io.Writer
 	// Sandbox marks every answer with SandboxHeader, so a client can tell
@@ -117,6 +141,34 @@ type Config struct {
 	// counts connections, not requests, and applies to New and NewServer
 	// only: Handler never sees a connection.
 	ResetFirst int
+
+	// Delivery is how the statuses of the v2 messages the platform keeps
+	// advance with their age; zero fields take DefaultDelivery's.
+	Delivery Delivery
+	// TimestampMillis gives the timestamps of statuses in Unix
+	// milliseconds instead of seconds: the documentation says either.
+	TimestampMillis bool
+	// ClockSkew is how far the platform's clock is ahead of this
+	// machine's (negative: behind), in every timestamp it gives.
+	ClockSkew time.Duration
+	// OtherTraffic gives each contact's list what else the platform
+	// holds for it: what the customer wrote, and what agents ("user"),
+	// workflows and broadcasts sent, some of it pregon's template with
+	// other parameters, some sent moments after pregon's message. It is
+	// the same for the same identifiers and requests.
+	OtherTraffic bool
+	// Templates are the WhatsApp templates the platform lists, by their
+	// channel; a channel none of them is on is unknown (404). Nil means
+	// DefaultTemplates; an empty slice, none. As brands differ, one
+	// answer mixes shapes: the i-th template's status is in upper case
+	// for an even i and in lower case for an odd one; its components
+	// are an array for i%4 of 0 or 3, a JSON string holding the array
+	// for 1 or 2.
+	Templates []Template
+	// TemplatesAtMTM lists templates at
+	// /v2/space/channel/{channelId}/mtm, as one official client reads
+	// them, and leaves /template to the web server's HTML 404.
+	TemplatesAtMTM bool
 }
 
 // SandboxHeader is set to "1" on every answer of a fake with Config.Sandbox.
@@ -134,11 +186,17 @@ type Server struct {
 	inFlight int // requests being handled
 	requests []Request
 	limit    *limiter // nil without PerSecond
-	nextID   int64
+	kept     platform
+
+	templates []templateJSON // as listed; never changes
 }
 
 func newServer(cfg Config) *Server {
-	s := &Server{cfg: cfg, nextID: 1000}
+	ts := cfg.Templates
+	if ts == nil {
+		ts = DefaultTemplates()
+	}
+	s := &Server{cfg: cfg, kept: newPlatform(), templates: listed(ts)}
 	if cfg.PerSecond > 0 {
 		s.limit = newLimiter(cfg, time.Now())
 	}
@@ -257,14 +315,14 @@ func (s *Server) InFlight() int {
 	return s.inFlight
 }
 
-// ByContact counts the requests the fake accepted (2xx) per contact. A
+// ByContact counts the sends the fake accepted (2xx) per contact. A
 // WebSite's 200s accept nothing.
 func (s *Server) ByContact() map[string]int {
 	out := map[string]int{}
 	if s.cfg.WebSite {
 		return out
 	}
-	for _, r := range s.Requests() {
+	for _, r := range s.Messages() {
 		if r.Status >= 200 && r.Status < 300 {
 			out[r.Contact]++
 		}
@@ -293,11 +351,12 @@ func MaxInWindow(reqs []Request, window time.Duration) int {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := arrival(r.Context())
-	v1, contact, routed := route(r.URL.Path)
+	ep := route(r.URL.Path, s.cfg.TemplatesAtMTM)
+	api := ep.kind != notAPI && !s.cfg.WebSite
 	var q *quota // the request's place in the limit, for the API's answers
 	s.mu.Lock()
 	s.inFlight++
-	if routed && !s.cfg.WebSite && s.limit != nil {
+	if api && s.limit != nil {
 		q = s.limit.register(at)
 	}
 	s.mu.Unlock()
@@ -312,12 +371,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	req := Request{
-		At:      at,
-		Method:  r.Method,
-		Path:    r.URL.EscapedPath(),
-		Contact: contact,
-		Body:    body,
-		Token:   bearer(r.Header),
+		At:       at,
+		Method:   r.Method,
+		Path:     r.URL.EscapedPath(),
+		Contact:  ep.contact,
+		Body:     body,
+		Token:    bearer(r.Header),
+		endpoint: ep.kind,
 	}
 	if q != nil {
 		if settled := q.at.Add(reorderWait); settled.After(answerAt) {
@@ -330,49 +390,113 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.limit.settle(q.at)
 		s.mu.Unlock()
 	}
-	var status int
-	var msg, page string
+	var a reply
 	switch {
 	case s.cfg.WebSite:
-		status, page = http.StatusOK, homePage
-	case routed:
-		status, msg = s.decide(&req, r, v1, q)
+		a = reply{status: http.StatusOK, page: homePage}
+	case api:
+		a = s.reply(&req, r, ep, q)
 	default:
-		status, page = http.StatusNotFound, notFoundPage
+		a = reply{status: http.StatusNotFound, page: notFoundPage}
 	}
 	if s.cfg.Log != nil {
-		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), req.Path, status, summarize(body))
+		fmt.Fprintf(s.cfg.Log, "sandbox: %s %s %d %s\n", req.At.Format("15:04:05.000"), r.URL.EscapedPath()+query(r.URL), a.status, summarize(body))
 	}
-	req.Status = status
-	id := s.record(req)
-	if status < 0 {
+	req.Status = a.status
+	s.record(req)
+	if a.status < 0 {
 		cut(w)
 		return
 	}
 	if s.closes(r.Context()) {
 		w.Header().Set("Connection", "close")
 	}
-	if page != "" {
+	if a.page != "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		io.WriteString(w, page)
+		w.WriteHeader(a.status)
+		io.WriteString(w, a.page)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	s.quotaHeaders(w.Header(), status, q)
-	w.WriteHeader(status)
+	s.quotaHeaders(w.Header(), a.status, q)
+	w.WriteHeader(a.status)
+	w.Write(a.body)
+}
+
+// reply is an answer of the fake: a status (negative to cut the
+// connection) and an HTML page or a JSON body.
+type reply struct {
+	status int
+	page   string
+	body   []byte
+}
+
+// reply answers a request to the API: decide says how, then a send the
+// platform took is kept, and a read let through is answered.
+func (s *Server) reply(req *Request, r *http.Request, ep endpoint, q *quota) reply {
+	status, msg := s.decide(req, r, ep, q)
+	taken := status == -2 || status >= 200 && status < 300
 	switch {
-	case status >= 200 && status < 300 && v1 && s.cfg.V1Created:
-		fmt.Fprintf(w, `{"status":"success","message":"Message Sent","data":{"id":%d}}`, id)
-	case status >= 200 && status < 300 && v1:
-		io.WriteString(w, `{"status":"Success","message":"Message Sent","data":[]}`)
-	case status >= 200 && status < 300:
-		fmt.Fprintf(w, `{"messageId":%d}`, id)
-	case v1:
-		json.NewEncoder(w).Encode(v1Error{Status: "error", Message: msg, Data: []any{}})
+	case taken && ep.send():
+		id := s.take(req, ep)
+		if status < 0 {
+			return reply{status: status}
+		}
+		switch {
+		case ep.kind == sendV2:
+			return reply{status: status, body: fmt.Appendf(nil, `{"messageId":%d}`, id)}
+		case s.cfg.V1Created:
+			return reply{status: status, body: fmt.Appendf(nil, `{"status":"success","message":"Message Sent","data":{"id":%d}}`, id)}
+		default:
+			return reply{status: status, body: []byte(`{"status":"Success","message":"Message Sent","data":[]}`)}
+		}
+	case taken && status > 0:
+		return s.read(r, ep, status)
+	case status < 0:
+		s.untaken(req, ep)
+		return reply{status: status}
+	case ep.kind == sendV1:
+		return reply{status: status, body: jsonLine(v1Error{Status: "error", Message: msg, Data: []any{}})}
 	default:
-		json.NewEncoder(w).Encode(v2Error{Code: status, Message: msg})
+		return reply{status: status, body: jsonLine(v2Error{Code: status, Message: msg})}
 	}
+}
+
+// take gives a send the platform took its message id and, for v2, keeps
+// the message.
+func (s *Server) take(req *Request, ep endpoint) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.kept.id()
+	if ep.kind == sendV2 {
+		channel, msg := sent(req.Body)
+		c := s.touch(ep.contact, req.At, channel, msg)
+		s.kept.keep(&message{id: id, contact: c, identifier: ep.contact, channel: channel,
+			traffic: "outgoing", source: "api", body: msg, at: req.At})
+		s.around(c, ep.contact, req.At, channel, msg)
+	}
+	return id
+}
+
+// untaken is what follows a v2 send the platform read but did not take
+// (-1): with OtherTraffic, others may still write to the contact.
+func (s *Server) untaken(req *Request, ep endpoint) {
+	if ep.kind != sendV2 || !s.cfg.OtherTraffic {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	channel, msg := sent(req.Body)
+	s.around(s.touch(ep.contact, req.At, channel, msg), ep.contact, req.At, channel, msg)
+}
+
+// jsonLine is v as JSON and a newline, as json.Encoder writes it.
+func jsonLine(v any) []byte {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(v); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
 }
 
 // latency is how long this answer takes: Latency ±Jitter.
@@ -454,15 +578,11 @@ const homePage = `<!DOCTYPE html>
 </html>
 `
 
-// record adds a request to those received and returns the id the
-// platform would give its message.
-func (s *Server) record(req Request) int64 {
+// record adds a request to those received.
+func (s *Server) record(req Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, req)
-	id := s.nextID
-	s.nextID++
-	return id
 }
 
 // bearer is the token presented in the Authorization header.
@@ -471,51 +591,94 @@ func bearer(h http.Header) string {
 }
 
 // decide picks the answer the way the platform would, then lets the test's
-// Respond override it. The limit comes first: a request it refuses (q not
+// Respond (RespondRead for a read) override it. The limit comes first: a request it refuses (q not
 // admitted) reaches nothing else.
-func (s *Server) decide(req *Request, r *http.Request, v1 bool, q *quota) (int, string) {
+func (s *Server) decide(req *Request, r *http.Request, ep endpoint, q *quota) (int, string) {
 	if q != nil && !q.admitted {
 		return http.StatusTooManyRequests, "Too many requests"
 	}
+	method, respond := http.MethodGet, s.cfg.RespondRead
+	if ep.send() {
+		method, respond = http.MethodPost, s.cfg.Respond
+	}
 	switch {
-	case r.Method != http.MethodPost:
+	case r.Method != method:
 		return http.StatusMethodNotAllowed, "405 Method Not Allowed."
 	case req.Token == "" || (s.cfg.Token != "" && req.Token != s.cfg.Token):
 		return http.StatusUnauthorized, "API Token is invalid."
-	case !json.Valid(req.Body):
+	case ep.send() && !json.Valid(req.Body):
 		return http.StatusBadRequest, "the body is not valid JSON"
 	}
-	if s.cfg.Respond != nil {
-		if status, msg := s.cfg.Respond(req); status != 0 {
+	if respond != nil {
+		if status, msg := respond(req); status != 0 {
 			if msg == "" {
 				msg = http.StatusText(status)
 			}
 			return status, msg
 		}
 	}
-	if v1 && s.cfg.V1Created {
+	if ep.kind == sendV1 && s.cfg.V1Created {
 		return http.StatusCreated, ""
 	}
 	return http.StatusOK, ""
 }
 
-// route recognises the two send endpoints and returns the contact segment.
-func route(p string) (v1 bool, contact string, ok bool) {
-	if rest, found := strings.CutPrefix(p, "/v1/message/sendContent/"); found && rest != "" {
-		return true, rest, true
-	}
-	// The base URL may carry a path ("https://app.brand/api"): match the tail.
+// kind is what a path asks of the API.
+type kind int
+
+const (
+	notAPI        kind = iota // a path the web server in front of the API answers
+	sendV1                    // POST /v1/message/sendContent/{contactId}
+	sendV2                    // POST /v2/contact/{identifier}/message
+	readMessage               // GET /v2/contact/{identifier}/message/{messageId}
+	listMessages              // GET /v2/contact/{identifier}/message/list
+	listTemplates             // GET /v2/space/channel/{channelId}/template, or /mtm
+)
+
+// endpoint is a path the API answers, with its segments unescaped.
+type endpoint struct {
+	kind    kind
+	contact string // sends and a contact's messages
+	id      string // readMessage: the message id
+	channel string // listTemplates
+}
+
+func (e endpoint) send() bool { return e.kind == sendV1 || e.kind == sendV2 }
+
+// route recognises the API's endpoints in a path. The base URL may carry a
+// path ("https://app.brand/api"), so it matches the tail. mtm says the
+// brand lists templates at /mtm rather than /template.
+func route(p string, mtm bool) endpoint {
 	if i := strings.Index(p, "/v1/message/sendContent/"); i >= 0 {
-		rest := p[i+len("/v1/message/sendContent/"):]
-		return true, rest, rest != ""
+		if rest := p[i+len("/v1/message/sendContent/"):]; rest != "" {
+			return endpoint{kind: sendV1, contact: rest}
+		}
+		return endpoint{}
 	}
 	if i := strings.Index(p, "/v2/contact/"); i >= 0 {
-		rest := p[i+len("/v2/contact/"):]
-		if c, found := strings.CutSuffix(rest, "/message"); found && c != "" && !strings.Contains(c, "/") {
-			return false, c, true
+		c, tail, _ := strings.Cut(p[i+len("/v2/contact/"):], "/")
+		id, _ := strings.CutPrefix(tail, "message/")
+		switch {
+		case c == "":
+		case tail == "message":
+			return endpoint{kind: sendV2, contact: c}
+		case tail == "message/list":
+			return endpoint{kind: listMessages, contact: c}
+		case id != tail && id != "" && !strings.Contains(id, "/"):
+			return endpoint{kind: readMessage, contact: c, id: id}
+		}
+		return endpoint{}
+	}
+	if i := strings.Index(p, "/v2/space/channel/"); i >= 0 {
+		want := "template"
+		if mtm {
+			want = "mtm"
+		}
+		if ch, tail, _ := strings.Cut(p[i+len("/v2/space/channel/"):], "/"); ch != "" && tail == want {
+			return endpoint{kind: listTemplates, channel: ch}
 		}
 	}
-	return false, "", false
+	return endpoint{}
 }
 
 func cut(w http.ResponseWriter) {
@@ -530,6 +693,14 @@ func cut(w http.ResponseWriter) {
 		}
 		conn.Close()
 	}
+}
+
+// query is the URL's query with its "?", for a log line.
+func query(u *url.URL) string {
+	if u.RawQuery == "" {
+		return ""
+	}
+	return "?" + u.RawQuery
 }
 
 func summarize(body []byte) string {

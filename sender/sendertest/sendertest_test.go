@@ -50,6 +50,10 @@ func TestSandboxHeaderOnEveryAnswer(t *testing.T) {
 		{"wrong method", "GET", "/v1/message/sendContent/3001", "t", ``, 405},
 		{"rate limit", "POST", "/v2/contact/phone:+593990000429/message", "t", `{}`, 429},
 		{"unknown path", "POST", "/v3/contact/phone:+593990000001/message", "t", `{}`, 404},
+		{"v2 read", "GET", "/v2/contact/phone:+593990000001/message/1000", "t", ``, 200},
+		{"v2 list", "GET", "/v2/contact/phone:+593990000001/message/list?limit=5", "t", ``, 200},
+		{"v2 read of another's", "GET", "/v2/contact/phone:+593990000002/message/1000", "t", ``, 404},
+		{"v2 read without token", "GET", "/v2/contact/phone:+593990000001/message/list", "", ``, 401},
 	}
 	for _, sandbox := range []bool{true, false} {
 		cfg.Sandbox = sandbox
@@ -86,7 +90,11 @@ func TestUnknownPathIsAWebServersNotFound(t *testing.T) {
 	}{
 		{"root", "GET", "/", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
 		{"no version", "POST", "/contact/phone:+593990000001/message", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
-		{"v2 read", "GET", "/v2/contact/phone:+593990000001/message/1001", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
+		{"v2 read of a message the platform lacks", "GET", "/v2/contact/phone:+593990000001/message/1001", 404, "application/json",
+			`{"code":404,"message":"Message not found"}`},
+		{"v2 read beyond a message", "GET", "/v2/contact/phone:+593990000001/message/1001/status", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
+		{"v2 list wrong method", "POST", "/v2/contact/phone:+593990000001/message/list", 405, "application/json",
+			`{"code":405,"message":"405 Method Not Allowed."}`},
 		{"v1 without contact", "POST", "/v1/message/sendContent/", 404, "text/html; charset=utf-8", "<title>404 Not Found</title>"},
 		{"v1 wrong method", "GET", "/v1/message/sendContent/3001", 405, "application/json",
 			`{"status":"error","message":"405 Method Not Allowed.","data":[]}`},
