@@ -450,3 +450,42 @@ func TestDryRunKnowsWhatTheLedgerHas(t *testing.T) {
 		t.Errorf("dry run with -retry-failed:\n%s", out)
 	}
 }
+
+// Rows of bare separators (what Excel saves for an empty row) and of
+// blanks are no one's row: skipped and counted, never invalid, so a file
+// whose every contact is sent ends with exit 0, and a dry run agrees.
+func TestEmptyRowsAreSkippedNotInvalid(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	csv := writeTemp(t, dir, "clientes.csv", "\uFEFFphone;nombre;ciudad\r\n"+
+		"+593991000001;Ana;Quito\r\n"+
+		";;\r\n"+ // in the middle
+		"   ; ;\r\n"+ // blanks
+		"+593991000002;Eva;Cuenca\r\n"+
+		";;\r\n"+ // at the end
+		";;;;\r\n") // longer than the header, still empty
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	args := []string{"-campaign", camp, "-contacts", csv, "-ledger", ledger}
+
+	code, out, _ := pregon(t, append([]string{"send", "-dry-run"}, args...)...)
+	if code != 0 || !strings.Contains(out, "would send: 2   invalid: 0") || !strings.Contains(out, "4 empty rows skipped") {
+		t.Errorf("dry run: exit %d\n%s", code, out)
+	}
+	code, out, errOut := pregon(t, append([]string{"send", "-base-url", fake.URL}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, `msg="empty rows skipped" rows=4`) || !strings.Contains(errOut, "rows=6 new=2") {
+		t.Errorf("the empty rows are not counted:\n%s", errOut)
+	}
+	st := status(t, ledger)[0]
+	if st.Sent != 2 || st.Invalid != 0 || st.Total != 2 || len(fake.Requests()) != 2 {
+		t.Errorf("status = %+v, requests %d", st, len(fake.Requests()))
+	}
+	// The nightly re-run of the same file stays complete.
+	if code, _, errOut := pregon(t, append([]string{"send", "-base-url", fake.URL}, args...)...); code != 0 {
+		t.Errorf("re-run: exit %d\n%s", code, errOut)
+	}
+}

@@ -106,6 +106,7 @@ type Contacts struct {
 	wg      sync.WaitGroup
 	cur     *chunk
 	pos     int
+	empty   int // empty rows skipped in the chunks Next has taken
 }
 
 // Synthetic header names, which a real (normalized) header cannot have:
@@ -261,6 +262,7 @@ func (r *Contacts) Next() (Message, error) {
 		}
 		<-c.done
 		r.cur, r.pos = c, 0
+		r.empty += c.empty
 	}
 	m := r.cur.msgs[r.pos]
 	r.cur.msgs[r.pos] = Message{}
@@ -268,12 +270,19 @@ func (r *Contacts) Next() (Message, error) {
 	return m, nil
 }
 
+// EmptyRows is how many rows Next has skipped so far because every cell
+// was empty or blank: what Excel saves for an empty row (";;;"). They are
+// no one's row, so they are neither contacts nor invalid; after io.EOF it
+// is the file's count.
+func (r *Contacts) EmptyRows() int { return r.empty }
+
 // chunk is a run of consecutive rows, rendered by one worker.
 type chunk struct {
-	rows []rawRow
-	msgs []Message
-	err  error // what ended the file after these rows: io.EOF or a file error
-	done chan struct{}
+	rows  []rawRow
+	msgs  []Message
+	empty int   // empty rows skipped among these rows
+	err   error // what ended the file after these rows: io.EOF or a file error
+	done  chan struct{}
 }
 
 type rawRow struct {
@@ -357,9 +366,23 @@ func (r *Contacts) readChunk() *chunk {
 				cells[kc.col] = kc.v
 			}
 		}
+		if blank(cells) {
+			c.empty++
+			continue
+		}
 		c.rows = append(c.rows, rawRow{line: line, cells: cells})
 	}
 	return c
+}
+
+// blank reports whether every cell of a row is empty or white space.
+func blank(cells map[string]string) bool {
+	for _, v := range cells {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // read is gocsv's ReadUnmatched, made safe for rows with more cells than
@@ -597,6 +620,15 @@ func sniffDelimiter(br *bufio.Reader) (rune, error) {
 	return rune(best), nil
 }
 
+func blankRecord(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // Neutralize guards a cell against spreadsheet formula injection: a value
 // that Excel would run as a formula (=, @, a tab or carriage return first,
 // or + or - followed by anything but a plain number) gets a leading
@@ -672,9 +704,10 @@ func Sample(path string, n int) (header []string, rows [][]string, err error) {
 }
 
 // CheckSyntax reads the whole file as CSV, without rendering anything, and
-// returns how many rows it has, or the first place where the file itself
-// is broken (as Next would report it). It lets sending start before the
-// import ends without ever sending part of a broken file.
+// returns how many rows it has (empty rows, which Next skips, left out), or
+// the first place where the file itself is broken (as Next would report
+// it). It lets sending start before the import ends without ever sending
+// part of a broken file.
 func CheckSyntax(path string) (rows int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -687,12 +720,15 @@ func CheckSyntax(path string) (rows int, err error) {
 	}
 	cr.ReuseRecord = true
 	for {
-		_, err := cr.Read()
+		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return max(0, rows-1), nil // the header is not a contact
 		}
 		if err != nil {
 			return 0, fmt.Errorf("%s:%w", filepath.Base(path), csvError(err))
+		}
+		if rows > 0 && blankRecord(rec) {
+			continue
 		}
 		rows++
 	}

@@ -117,6 +117,7 @@ func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts,
 			return store.ImportResult{}, err
 		}
 	}
+	imp.AddEmpty(contacts.EmptyRows())
 	return imp.Finish(ctx)
 }
 

@@ -18,15 +18,20 @@ const importBatch = 2000
 // maxListed bounds how many duplicates an ImportResult describes.
 const maxListed = 10
 
-// ImportResult counts what an import found in the CSV.
+// ImportResult counts what an import found in the CSV. Every row is
+// counted once: Rows is the sum of the other counts.
 type ImportResult struct {
-	Rows      int // rows read
+	Rows      int // rows read, empty ones included
 	New       int // contacts seen for the first time, now pending
 	Updated   int // pending contacts whose message was rendered again
 	Revived   int // refused contacts whose row changed, pending again
 	Done      int // contacts already sent, unknown or refused: left as they are
 	Invalid   int
 	Duplicate int
+	// Empty counts rows whose cells are all empty (what Excel saves for an
+	// empty row): skipped, neither contacts nor invalid. The reader skips
+	// them; the caller adds them (AddEmpty).
+	Empty int
 	// Duplicates describes the first maxListed duplicate rows.
 	Duplicates []string
 	// Absent counts pending or failed contacts of earlier imports that this
@@ -79,6 +84,12 @@ func (l *Ledger) Import(ctx context.Context, id CampaignID, source string, heade
 		return nil, fmt.Errorf("start import: %w", err)
 	}
 	return im, nil
+}
+
+// AddEmpty counts n rows the reader skipped because they were empty.
+func (im *Importer) AddEmpty(n int) {
+	im.res.Rows += n
+	im.res.Empty += n
 }
 
 // Generation identifies this import: a run sends only the contacts it saw.
