@@ -21,9 +21,6 @@ import (
 	"github.com/pregon/pregon/store"
 )
 
-// exportColumns are the columns an export adds after the row's own.
-var exportColumns = []string{"line", "state", "error", "attempts", "message_id", "sent_at"}
-
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -87,8 +84,10 @@ func outputError(command string, err error) error {
 }
 
 // writeExport writes the CSV: UTF-8 with a byte order mark and CRLF, as
-// Excel expects, every cell guarded against formula injection. It returns
-// how many contacts it wrote.
+// Excel expects, every cell guarded against formula injection.
+// campaign.ExportColumns follow the row's own, the last naming each row's
+// record, so that the file fed back to send replaces exactly the rows it
+// came from. It returns how many contacts it wrote.
 func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, states []campaign.State, comma rune, w io.Writer) (int, error) {
 	header, err := ledger.Header(ctx, id)
 	if err != nil {
@@ -96,8 +95,9 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 	}
 	// Columns of an earlier export fed back to send are replaced, not repeated.
 	keep := make([]int, 0, len(header))
+	export := campaign.IsExport(header)
 	for i, h := range header {
-		if h != "" && !slices.Contains(exportColumns, campaign.NormalizeHeader(h)) {
+		if h != "" && !(export && slices.Contains(campaign.ExportColumns, campaign.NormalizeHeader(h))) {
 			keep = append(keep, i)
 		}
 	}
@@ -109,11 +109,11 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 	cw.Comma = comma
 	cw.UseCRLF = true
 	out := gocsv.NewSafeCSVWriter(cw)
-	row := make([]string, 0, len(keep)+len(exportColumns))
+	row := make([]string, 0, len(keep)+len(campaign.ExportColumns))
 	for _, i := range keep {
 		row = append(row, campaign.Neutralize(header[i]))
 	}
-	if err := out.Write(append(row, exportColumns...)); err != nil {
+	if err := out.Write(append(row, campaign.ExportColumns...)); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -130,8 +130,8 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 		if !r.SentAt.IsZero() {
 			sent = r.SentAt.Local().Format("2006-01-02 15:04:05")
 		}
-		row = append(row, strconv.Itoa(r.Line), string(r.State), campaign.Neutralize(r.Error),
-			strconv.Itoa(r.Attempts), campaign.Neutralize(r.MessageID), sent)
+		row = append(row, campaign.Neutralize(r.Source), strconv.Itoa(r.Line), string(r.State), campaign.Neutralize(r.Error),
+			strconv.Itoa(r.Attempts), campaign.Neutralize(r.MessageID), sent, strconv.FormatInt(r.ID, 10))
 		n++
 		return out.Write(row)
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -311,9 +312,9 @@ func TestExportFixAndResend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\uFEFFphone;nombre;line;state;error;attempts;message_id;sent_at\r\n" +
-		"12;Luis;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;\r\n" +
-		"+593991000004;Eva;5;failed;403 Contact has opted out;1;;\r\n"
+	want := "\uFEFFphone;nombre;pregon_file;pregon_line;pregon_state;pregon_error;pregon_attempts;pregon_message_id;pregon_sent_at;pregon_row\r\n" +
+		"12;Luis;clientes.csv;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;;2\r\n" +
+		"+593991000004;Eva;clientes.csv;5;failed;403 Contact has opted out;1;;;4\r\n"
 	if string(data) != want {
 		t.Errorf("export:\n got %q\nwant %q", data, want)
 	}
@@ -327,7 +328,7 @@ func TestExportFixAndResend(t *testing.T) {
 	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-o", all); code != 0 {
 		t.Fatalf("export all: %s", errOut)
 	}
-	if data, _ := os.ReadFile(all); !strings.Contains(string(data), "\r\n+593991000003;\"'=HYPERLINK(\"\"http://x\"\")\";4;sent;") {
+	if data, _ := os.ReadFile(all); !strings.Contains(string(data), "\r\n+593991000003;\"'=HYPERLINK(\"\"http://x\"\")\";clientes.csv;4;sent;") {
 		t.Errorf("formula not guarded:\n%s", data)
 	}
 
@@ -346,6 +347,60 @@ func TestExportFixAndResend(t *testing.T) {
 	if st.Sent != 3 || st.Failed != 1 || st.Invalid != 0 {
 		t.Errorf("status after the fix = %+v", st)
 	}
+}
+
+// A customer list may have columns named "line" and "state": it is a list
+// like any other, not an export. Its rows replace nothing, its columns are
+// exported as the user's, and that export reads back.
+func TestUserColumnsLineAndStateAreData(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	a := writeTemp(t, dir, "a.csv", "phone;nombre\n+593991000001;Ana\n12;Luis\n")
+	b := writeTemp(t, dir, "b.csv", "phone;nombre;line;state\n+593991000003;Eva;3;invalid\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	for _, csv := range []string{a, b} {
+		code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL)
+		if code != exitIncomplete {
+			t.Fatalf("%s: exit %d: %s", csv, code, errOut)
+		}
+	}
+	if st := status(t, ledger)[0]; st.Sent != 2 || st.Invalid != 1 || st.Total != 3 {
+		t.Errorf("status = %+v: a.csv:3, invalid, is still to fix", st)
+	}
+	all := filepath.Join(dir, "todo.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-o", all); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	rows := readExport(t, all)
+	if got := strings.Join(rows[0][:4], ";"); got != "phone;nombre;line;state" {
+		t.Errorf("export columns = %q", rows[0])
+	}
+	for _, r := range rows[1:] {
+		if r[1] == "Eva" && (r[2] != "3" || r[3] != "invalid" || r[6] != "sent") {
+			t.Errorf("Eva's row = %q: her own line and state, then pregon's", r)
+		}
+	}
+	code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", all, "-ledger", ledger, "-base-url", fake.URL)
+	if code != exitIncomplete || len(fake.Requests()) != 2 {
+		t.Errorf("the export fed back: exit %d, %d requests\n%s%s", code, len(fake.Requests()), out, errOut)
+	}
+	if st := status(t, ledger)[0]; st.Sent != 2 || st.Invalid != 1 || st.Total != 3 {
+		t.Errorf("status after the export fed back = %+v", st)
+	}
+}
+
+// readExport reads an export as Excel opens it.
+func readExport(t *testing.T, path string) [][]string {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(mustRead(t, path)), "\uFEFF")))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 func mustRead(t *testing.T, path string) []byte {

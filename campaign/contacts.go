@@ -33,10 +33,14 @@ type Message struct {
 	// Cells are the row's values in header order, as the file has them
 	// (after undoing an export's formula guard): what an export writes back.
 	Cells []string
-	// ExportedLine is the row's line in the CSV it was exported from, when
-	// the file is a pregon export fed back to send (it has the export's
-	// "line" and "state" columns); 0 otherwise.
-	ExportedLine int
+	// Key is what a row with a Problem is known by, line aside: a hash of
+	// its cells by column name (blank cells and an export's own columns
+	// left out). With the file's name it identifies a row that has no
+	// contact. "" when Problem is nil.
+	Key string
+	// Exported is where the row came from when the file is a pregon export
+	// fed back to send (it has RowColumn); zero otherwise.
+	Exported Exported
 }
 
 // RowError says what is wrong with one CSV row, and where.
@@ -97,7 +101,7 @@ type Contacts struct {
 	display  map[string]string // normalized → as written
 	column   string            // normalized contact column
 	identify identify
-	// fromExport: the file is a pregon export (see Message.ExportedLine).
+	// fromExport: the file is a pregon export (see Message.Exported).
 	fromExport bool
 
 	// The reading pipeline (see Next), started by the first Next.
@@ -215,9 +219,7 @@ func (r *Contacts) readHeader() error {
 	}
 	r.column = col
 	r.identify = r.c.identifier(kind)
-	_, hasLine := r.display["line"]
-	_, hasState := r.display["state"]
-	r.fromExport = hasLine && hasState
+	r.fromExport = has(RowColumn)
 	return nil
 }
 
@@ -402,7 +404,10 @@ func (r *Contacts) read() (known any, cells map[string]string, err error) {
 func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 	line, cells := row.line, row.cells
 	if row.err != nil {
-		return Message{Line: line, Problem: &RowError{File: r.name, Line: line, Err: row.err}}
+		// gocsv kept none of the row's cells: its line is all that tells
+		// it from another such row.
+		return Message{Line: line, Problem: &RowError{File: r.name, Line: line, Err: row.err},
+			Key: rowKey(map[string]string{"\x00line": strconv.Itoa(line)}, false)}
 	}
 	for key, v := range cells {
 		cells[key] = unneutralize(v)
@@ -412,14 +417,16 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 		m.Cells[i] = cells[key]
 	}
 	if r.fromExport {
-		m.ExportedLine, _ = strconv.Atoi(strings.TrimSpace(cells["line"]))
+		m.Exported = exported(cells)
 	}
 	problem := func(col string, err error) Message {
 		m.Problem = &RowError{File: r.name, Line: line, Column: r.display[col], Value: cells[col], Err: err}
+		m.Key = rowKey(cells, r.fromExport)
 		return m
 	}
 	if err := r.beyondHeader(cells); err != nil {
 		m.Problem = &RowError{File: r.name, Line: line, Err: err}
+		m.Key = rowKey(cells, r.fromExport)
 		return m
 	}
 	if strings.TrimSpace(cells[r.column]) == "" {

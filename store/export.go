@@ -14,6 +14,8 @@ import (
 // Row is one contact's record as an export writes it: the CSV row it came
 // from and what became of it.
 type Row struct {
+	ID        int64  // the record's id: what an export row fed back names
+	Source    string // the file the row was read from
 	Line      int
 	State     campaign.State
 	Error     string
@@ -37,9 +39,10 @@ func (l *Ledger) Header(ctx context.Context, id CampaignID) ([]string, error) {
 }
 
 // Export calls fn for every contact of the campaign in one of the states
-// (all when none are given), in CSV order, reading one row at a time.
+// (all when none are given), file by file in CSV order, reading one row
+// at a time.
 func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.State, fn func(Row) error) error {
-	q := `SELECT line, state, coalesce(error, ''), attempts, coalesce(message_id, ''), sent_at, cells
+	q := `SELECT id, source, line, state, coalesce(error, ''), attempts, coalesce(message_id, ''), sent_at, cells
 		FROM contacts WHERE campaign_id = ?`
 	args := []any{id}
 	if len(states) > 0 {
@@ -48,7 +51,7 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 			args = append(args, s)
 		}
 	}
-	rows, err := l.db.QueryContext(ctx, q+` ORDER BY line, id`, args...)
+	rows, err := l.db.QueryContext(ctx, q+` ORDER BY source, line, id`, args...)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -57,12 +60,12 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 		var r Row
 		var sent sql.NullString
 		var cells string
-		if err := rows.Scan(&r.Line, &r.State, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells); err != nil {
+		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.State, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		r.SentAt = parseStamp(sent)
 		if err := json.Unmarshal([]byte(cells), &r.Cells); err != nil {
-			return fmt.Errorf("export line %d: %w", r.Line, err)
+			return fmt.Errorf("export %s line %d: %w", r.Source, r.Line, err)
 		}
 		if err := fn(r); err != nil {
 			return err

@@ -251,7 +251,8 @@ type rowWriter struct {
 	refresh   *sql.Stmt
 	keep      *sql.Stmt
 	// replace drops the invalid record a row of an export was exported
-	// from: the fixed (or still broken) row takes its place.
+	// from (the record and file the export names): the fixed (or still
+	// broken) row takes its place.
 	replace *sql.Stmt
 }
 
@@ -282,7 +283,7 @@ func newRowWriter(ctx context.Context, tx *sql.Tx, im *Importer) (*rowWriter, er
 	// A contact whose message is on record as it was (maybe) sent: its
 	// payload stays; only where the CSV has it now changes.
 	w.keep = prep(`UPDATE contacts SET line = ?, cells = ?, source = ?, seen_gen = ? WHERE id = ?`)
-	w.replace = prep(`DELETE FROM contacts WHERE campaign_id = ? AND state = 'invalid' AND line = ? AND source <> ?`)
+	w.replace = prep(`DELETE FROM contacts WHERE id = ? AND campaign_id = ? AND state = 'invalid' AND source = ?`)
 	if err != nil {
 		w.close()
 		return nil, fmt.Errorf("prepare import: %w", err)
@@ -305,8 +306,8 @@ func (w *rowWriter) add(ctx context.Context, m campaign.Message, res *ImportResu
 		return err
 	}
 	im := w.im
-	if m.ExportedLine > 0 {
-		if _, err := w.replace.ExecContext(ctx, im.id, m.ExportedLine, im.source); err != nil {
+	if m.Exported.Record > 0 {
+		if _, err := w.replace.ExecContext(ctx, m.Exported.Record, im.id, m.Exported.File); err != nil {
 			return err
 		}
 	}

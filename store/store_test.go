@@ -370,3 +370,70 @@ func TestOutcomeReachesTheDiskWithTheNextAttempt(t *testing.T) {
 		t.Errorf("close (syncing the last outcome): %v", err)
 	}
 }
+
+// broken is a row with a problem, as the campaign reader makes it: key is
+// its content's, contact its identity when its contact cell is good.
+func broken(line int, contact, key string) campaign.Message {
+	return campaign.Message{Line: line, Contact: contact, Key: key,
+		Problem: &campaign.RowError{File: "c.csv", Line: line, Column: "nombre", Err: errors.New("is empty")}}
+}
+
+// exported marks m as a row of an export, exported from record id of file.
+func exported(m campaign.Message, id int64, file string) campaign.Message {
+	m.Exported = campaign.Exported{Record: id, File: file}
+	return m
+}
+
+// records returns the campaign's records by file and line.
+func records(t *testing.T, l *Ledger, id CampaignID) map[string]Row {
+	t.Helper()
+	out := map[string]Row{}
+	err := l.Export(context.Background(), id, nil, func(r Row) error {
+		out[r.Source+":"+itoa(r.Line)] = r
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func record(t *testing.T, l *Ledger, id CampaignID, at string) Row {
+	t.Helper()
+	r, ok := records(t, l, id)[at]
+	if !ok {
+		t.Fatalf("no record at %s: %v", at, records(t, l, id))
+	}
+	return r
+}
+
+// A row of an export replaces the record it names, of the file it names,
+// and nothing else: not the invalid rows other files have at that line.
+func TestExportedRowReplacesOnlyItsRecord(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
+	importFile(t, l, id, "a.csv", msg(2, "phone:+1", "a"), broken(3, "", "luis"))
+	importFile(t, l, id, "b.csv", msg(2, "phone:+2", "b"), broken(3, "", "eva"))
+	a, b := record(t, l, id, "a.csv:03"), record(t, l, id, "b.csv:03")
+
+	// A row naming b's record but a's file replaces nothing.
+	res, _ := importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+3", "c"), b.ID, "a.csv"))
+	if res.New != 1 {
+		t.Fatalf("import = %+v", res)
+	}
+	if got := records(t, l, id); got["a.csv:03"].ID != a.ID || got["b.csv:03"].ID != b.ID {
+		t.Fatalf("a row naming another file's record replaced something: %v", got)
+	}
+	res, _ = importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+3", "c"), a.ID, "a.csv"))
+	if res.Updated != 1 || res.Invalid != 0 {
+		t.Errorf("import = %+v", res)
+	}
+	got := records(t, l, id)
+	if _, ok := got["a.csv:03"]; ok {
+		t.Error("the exported row did not replace its record")
+	}
+	if got["b.csv:03"].ID != b.ID || got["b.csv:03"].State != campaign.Invalid {
+		t.Errorf("b.csv's invalid row at the same line = %+v, want it untouched", got["b.csv:03"])
+	}
+}
