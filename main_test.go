@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/sender/sendertest"
+	"github.com/pregon/pregon/store"
 )
 
 // pregon runs the command in-process, as main does, and returns its exit
@@ -349,6 +354,150 @@ func TestExportFixAndResend(t *testing.T) {
 	}
 }
 
+// The fix-up cycle as users run it: the nightly send of the original file,
+// an export of its broken rows fixed in Excel and sent, then the nightly
+// run of the unchanged original again. The campaign keeps one record per
+// person through it all: the rows fixed through the export are those
+// contacts, sent once, and the row still broken is invalid once.
+func TestFixThroughTheExportThenTheOriginalAgain(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "promo.json", `{"name":"promo","api":"v2","defaultCountry":"EC","contact":{"column":"Teléfono","type":"phone"},`+
+		`"message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	original := writeTemp(t, dir, "clientes.csv", "\uFEFFTeléfono;nombre;ciudad\r\n"+
+		"0991000001;Ana;Quito\r\n"+
+		"12;Luis;Quito\r\n"+ // no contact: fixed in the export
+		"0991000003;José;Cuenca\r\n"+
+		"0991000005;;Loja\r\n"+ // a contact, but no name: fixed in the export
+		"0991000006;Eva;Quito\r\n"+
+		"abc;Pedro;Ambato\r\n"+ // no contact: still broken after the fix
+		"0991000008;Marta;Quito\r\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "pregon.db")
+	send := func(csv string) (string, string) {
+		t.Helper()
+		code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "100")
+		if code != exitIncomplete { // Pedro's row stays invalid throughout
+			t.Fatalf("send %s: exit %d, want 1\n%s%s", filepath.Base(csv), code, out, errOut)
+		}
+		return out, errOut
+	}
+	const people = 7 // Pedro's row is someone too, though not reachable yet
+	checkLedger := func(when string, sent int) {
+		t.Helper()
+		st := status(t, ledger)[0]
+		if st.Total != people || st.Sent != sent || st.Invalid != people-sent || st.Duplicate != 0 || st.Pending != 0 {
+			t.Errorf("%s: status = total %d, sent %d, invalid %d, duplicate %d, pending %d; want %d people, %d sent, %d invalid",
+				when, st.Total, st.Sent, st.Invalid, st.Duplicate, st.Pending, people, sent, people-sent)
+		}
+		l, err := store.OpenReadOnly(context.Background(), ledger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		id, _, err := l.Lookup(context.Background(), "promo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := l.Contacts(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records := map[string][]campaign.State{}
+		for _, c := range cs {
+			records[c.Contact] = append(records[c.Contact], c.State)
+		}
+		for contact, sts := range records {
+			if contact != "" && len(sts) != 1 {
+				t.Errorf("%s: %s has %d records: %v", when, contact, len(sts), sts)
+			}
+		}
+		for _, fixed := range []string{"phone:+593991000002", "phone:+593991000005"} {
+			if got := records[fixed]; sent == people-1 && (len(got) != 1 || got[0] != campaign.Sent) {
+				t.Errorf("%s: %s is %v, want sent only", when, fixed, got)
+			}
+		}
+	}
+
+	send(original)
+	checkLedger("after the first send", 4)
+
+	export := filepath.Join(dir, "revisar.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "promo", "-outcome", "invalid", "-o", export); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	rows := readExport(t, export)
+	if len(rows) != 4 {
+		t.Fatalf("export has %d rows, want a header and 3: %q", len(rows), rows)
+	}
+	wantHeader := []string{"Teléfono", "nombre", "ciudad", "pregon_file", "pregon_line", "pregon_state", "pregon_error",
+		"pregon_attempts", "pregon_message_id", "pregon_sent_at", "pregon_row"}
+	if strings.Join(rows[0], ";") != strings.Join(wantHeader, ";") {
+		t.Errorf("export header = %q", rows[0])
+	}
+	// Fixed in Excel: Luis's phone and the missing name; Pedro's row left.
+	// Excel saves "CSV" in Windows-1252, without the byte order mark, and
+	// writes empty rows as bare separators.
+	for _, r := range rows[1:] {
+		switch r[4] {
+		case "3":
+			r[0] = "0991000002"
+		case "5":
+			r[1] = "Rosa"
+		}
+	}
+	writeAsExcel(t, export, append(rows, make([]string, len(wantHeader))))
+
+	before := len(fake.Requests())
+	send(export)
+	var resent []string
+	for _, r := range fake.Requests()[before:] {
+		resent = append(resent, r.Contact)
+	}
+	slices.Sort(resent)
+	if strings.Join(resent, " ") != "phone:+593991000002 phone:+593991000005" {
+		t.Errorf("sending the fixed export reached %v, want the two fixed contacts", resent)
+	}
+	checkLedger("after sending the export", 6)
+
+	// Tonight's cron line sends the original, unchanged, again. Twice, for
+	// good measure: nothing moves.
+	for _, night := range []string{"first night", "second night"} {
+		before := len(fake.Requests())
+		_, errOut := send(original)
+		if n := len(fake.Requests()) - before; n != 0 {
+			t.Errorf("%s: %d requests, want none", night, n)
+		}
+		for _, want := range []string{"clientes.csv:3: already sent (fixed through revisar.csv): phone:+593991000002",
+			"clientes.csv:5: already sent (fixed through revisar.csv): phone:+593991000005", "fixed_elsewhere=2 invalid=1"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s: the log does not say %q:\n%s", night, want, errOut)
+			}
+		}
+		if strings.Contains(errOut, `clientes.csv:3: column`) || strings.Contains(errOut, `clientes.csv:5: column`) {
+			t.Errorf("%s: a row fixed through the export is reported invalid:\n%s", night, errOut)
+		}
+		checkLedger(night, 6)
+	}
+	for c, n := range fake.ByContact() {
+		if n != 1 {
+			t.Errorf("%s received %d messages", c, n)
+		}
+	}
+	if n := len(fake.ByContact()); n != 6 {
+		t.Errorf("%d people received the message, want 6", n)
+	}
+
+	// What is left to fix is Pedro's row, where it is in the original.
+	again := filepath.Join(dir, "revisar2.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "promo", "-outcome", "invalid", "-o", again); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	if rows := readExport(t, again); len(rows) != 2 || rows[1][0] != "abc" || rows[1][3] != "clientes.csv" || rows[1][4] != "7" {
+		t.Errorf("second export = %q, want Pedro's row at clientes.csv:7", rows)
+	}
+}
+
 // A customer list may have columns named "line" and "state": it is a list
 // like any other, not an export. Its rows replace nothing, its columns are
 // exported as the user's, and that export reads back.
@@ -401,6 +550,26 @@ func readExport(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// writeAsExcel writes rows as Excel's "CSV (delimitado por comas)" does in a
+// Spanish locale: semicolons, CRLF, Windows-1252.
+func writeAsExcel(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Comma = ';'
+	w.UseCRLF = true
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	data, err := charmap.Windows1252.NewEncoder().String(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {

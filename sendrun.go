@@ -134,12 +134,15 @@ func (e *logEvents) InvalidRow(problem error) {
 
 func (e *logEvents) Imported(res store.ImportResult) {
 	e.log.Info("contacts read", "rows", res.Rows, "new", res.New, "already_done", res.Done,
-		"invalid", res.Invalid, "duplicate", res.Duplicate, "empty", res.Empty)
+		"fixed_elsewhere", res.Fixed, "invalid", res.Invalid, "duplicate", res.Duplicate, "empty", res.Empty)
 	if res.Empty > 0 {
 		e.log.Info("empty rows skipped", "rows", res.Empty)
 	}
 	for _, d := range res.Duplicates {
 		e.log.Info("duplicate row, not sent again", "row", d)
+	}
+	for _, f := range res.FixedRows {
+		e.log.Info("broken row whose contact was fixed in another file, not counted again", "row", f)
 	}
 	if res.Absent > 0 {
 		e.log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
