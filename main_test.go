@@ -540,6 +540,41 @@ func TestUserColumnsLineAndStateAreData(t *testing.T) {
 	}
 }
 
+// Rows of files whose columns differ (another order, one more column) are
+// each exported under their own columns, matched by name.
+func TestExportAlignsEachFilesColumns(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	a := writeTemp(t, dir, "a.csv", "phone;nombre;ciudad\n12;Luis;Quito\n+593991000001;Ana;Quito\n")
+	b := writeTemp(t, dir, "b.csv", "ciudad,Nombre,notas,phone\nCuenca,Eva,VIP,13\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	for _, csv := range []string{a, b} {
+		if code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL); code != exitIncomplete {
+			t.Fatalf("%s: exit %d: %s", csv, code, errOut)
+		}
+	}
+	export := filepath.Join(dir, "revisar.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-outcome", "invalid", "-o", export); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	rows := readExport(t, export)
+	want := [][]string{
+		{"phone", "nombre", "ciudad", "notas", "pregon_file", "pregon_line"},
+		{"12", "Luis", "Quito", "", "a.csv", "2"},
+		{"13", "Eva", "Cuenca", "VIP", "b.csv", "2"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("export = %q", rows)
+	}
+	for i, w := range want {
+		if got := rows[i][:len(w)]; !slices.Equal(got, w) {
+			t.Errorf("export row %d = %q, want %q", i, got, w)
+		}
+	}
+}
+
 // readExport reads an export as Excel opens it.
 func readExport(t *testing.T, path string) [][]string {
 	t.Helper()
