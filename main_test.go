@@ -748,3 +748,21 @@ func TestEmptyRowsAreSkippedNotInvalid(t *testing.T) {
 		t.Errorf("re-run: exit %d\n%s", code, errOut)
 	}
 }
+
+// An export's columns are the users' own: pregon's columns of an export
+// fed back (and of an export made before the pregon_row marker) are not
+// repeated, while a list's own "line" or "state" column is kept.
+func TestExportColumnsAreTheFilesOwn(t *testing.T) {
+	cols := newColumns([][]string{
+		{"phone", "nombre", "line", "state", "error", "attempts", "message_id", "sent_at"}, // an old export
+		{"Nombre", "phone", "pregon_file", "pregon_line", "pregon_state", "pregon_error", "pregon_attempts",
+			"pregon_message_id", "pregon_sent_at", "pregon_row"}, // an export
+		{"phone", "", "state", "ciudad"}, // a list with a state column and an unnamed one
+	})
+	if want := []string{"phone", "nombre", "state", "ciudad"}; !slices.Equal(cols.names, want) {
+		t.Errorf("columns = %q, want %q", cols.names, want)
+	}
+	if got := cols.of(3, []string{"phone", "", "state", "ciudad"}); !slices.Equal(got, []int{0, -1, 2, 3}) {
+		t.Errorf("a list's cells go to %v", got)
+	}
+}

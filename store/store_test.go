@@ -707,3 +707,30 @@ func TestRecordsKeepTheirFilesHeader(t *testing.T) {
 		t.Errorf("headers of the invalid rows = %q, %v", hs, err)
 	}
 }
+
+// Records of a ledger from before format 4 keep being exported under the
+// header they were exported under then, whatever files are read since.
+func TestRecordsOfBeforeFormat4KeepTheirHeader(t *testing.T) {
+	ctx := context.Background()
+	old, path := ledgerAt(t, 2)
+	id := registerFormat1(t, old, "promo", false)
+	importAll(t, old, id, msg(2, "phone:+1", "a"))
+	old.Close()
+	l, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	importHeader(t, l, id, "otro.csv", []string{"nombre", "ciudad", "phone"}, msg(2, "phone:+2", "b"))
+	got := records(t, l, id)
+	if h := got["c.csv:02"].Header; !slices.Equal(h, []string{"phone", "nombre"}) {
+		t.Errorf("the old record's header = %q", h)
+	}
+	if h := got["otro.csv:02"].Header; !slices.Equal(h, []string{"nombre", "ciudad", "phone"}) {
+		t.Errorf("the new record's header = %q", h)
+	}
+	hs, err := l.Headers(ctx, id, nil)
+	if err != nil || len(hs) != 2 || !slices.Equal(hs[0], []string{"phone", "nombre"}) {
+		t.Errorf("headers = %q, %v; the old one first", hs, err)
+	}
+}
