@@ -568,7 +568,7 @@ func (w *rowWriter) addGood(ctx context.Context, r row, res *ImportResult) (int6
 		return 0, err
 	}
 	if seenGen == im.gen {
-		return id, w.duplicate(ctx, r, campaign.DuplicateReason(line), campaign.DuplicateNote(im.source, r.Line, line, r.Contact), res)
+		return id, w.duplicateOf(ctx, r, found{id: id, line: line, contact: r.Contact, source: source}, res)
 	}
 	changed := !bytes.Equal(payload, r.Payload) || path != r.Path
 	switch {

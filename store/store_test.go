@@ -734,3 +734,35 @@ func TestRecordsOfBeforeFormat4KeepTheirHeader(t *testing.T) {
 		t.Errorf("headers = %q, %v; the old one first", hs, err)
 	}
 }
+
+// A file that lists a contact in its own row and in a broken row fixed
+// into that contact through an export lists it twice: the second row is
+// the duplicate of the first, by this file's lines, in either order.
+func TestFixedRowAndTheContactsOwnRow(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		original  []campaign.Message
+		duplicate string
+	}{
+		{"own row first", []campaign.Message{msg(2, "phone:+1", "a"), broken(3, "", "row3")}, "c.csv:3: same contact as line 2 (phone:+1): sent once"},
+		{"broken row first", []campaign.Message{broken(2, "", "row3"), msg(3, "phone:+1", "a")}, "c.csv:3: same contact as line 2 (phone:+1): sent once"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			ctx := context.Background()
+			id, _ := l.Register(ctx, "c", "fp", platform, false)
+			importAll(t, l, id, tc.original...)
+			var bad Row
+			for _, r := range records(t, l, id) {
+				if r.State == campaign.Invalid {
+					bad = r
+				}
+			}
+			importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+1", "a"), bad.ID, "c.csv"))
+			res, _ := importAll(t, l, id, tc.original...)
+			if res.Duplicate != 1 || res.Invalid != 0 || len(res.Duplicates) != 1 || res.Duplicates[0] != tc.duplicate {
+				t.Errorf("import = %+v", res)
+			}
+		})
+	}
+}
