@@ -21,9 +21,6 @@ import (
 	"github.com/pregon/pregon/store"
 )
 
-// exportColumns are the columns an export adds after the row's own.
-var exportColumns = []string{"line", "state", "error", "attempts", "message_id", "sent_at"}
-
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -87,20 +84,18 @@ func outputError(command string, err error) error {
 }
 
 // writeExport writes the CSV: UTF-8 with a byte order mark and CRLF, as
-// Excel expects, every cell guarded against formula injection. It returns
-// how many contacts it wrote.
+// Excel expects, every cell guarded against formula injection. Each row
+// is written under its own file's columns, matched by name: the export's
+// columns are those of every file its rows came from, and a column one
+// file lacks is empty in its rows. campaign.ExportColumns follow, the last
+// naming each row's record, so that the file fed back to send replaces
+// exactly the rows it came from. It returns how many contacts it wrote.
 func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, states []campaign.State, comma rune, w io.Writer) (int, error) {
-	header, err := ledger.Header(ctx, id)
+	headers, err := ledger.Headers(ctx, id, states)
 	if err != nil {
 		return 0, err
 	}
-	// Columns of an earlier export fed back to send are replaced, not repeated.
-	keep := make([]int, 0, len(header))
-	for i, h := range header {
-		if h != "" && !slices.Contains(exportColumns, campaign.NormalizeHeader(h)) {
-			keep = append(keep, i)
-		}
-	}
+	cols := newColumns(headers)
 	bw := bufio.NewWriter(w)
 	if _, err := bw.WriteString("\uFEFF"); err != nil {
 		return 0, err
@@ -109,29 +104,28 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 	cw.Comma = comma
 	cw.UseCRLF = true
 	out := gocsv.NewSafeCSVWriter(cw)
-	row := make([]string, 0, len(keep)+len(exportColumns))
-	for _, i := range keep {
-		row = append(row, campaign.Neutralize(header[i]))
+	row := make([]string, 0, len(cols.names)+len(campaign.ExportColumns))
+	for _, name := range cols.names {
+		row = append(row, campaign.Neutralize(name))
 	}
-	if err := out.Write(append(row, exportColumns...)); err != nil {
+	if err := out.Write(append(row, campaign.ExportColumns...)); err != nil {
 		return 0, err
 	}
 	n := 0
 	err = ledger.Export(ctx, id, states, func(r store.Row) error {
-		row = row[:0]
-		for _, i := range keep {
-			cell := ""
-			if i < len(r.Cells) {
-				cell = r.Cells[i]
+		row = row[:len(cols.names)]
+		clear(row)
+		for i, at := range cols.of(r.HeaderID, r.Header) {
+			if at >= 0 && i < len(r.Cells) {
+				row[at] = campaign.Neutralize(r.Cells[i])
 			}
-			row = append(row, campaign.Neutralize(cell))
 		}
 		sent := ""
 		if !r.SentAt.IsZero() {
 			sent = r.SentAt.Local().Format("2006-01-02 15:04:05")
 		}
-		row = append(row, strconv.Itoa(r.Line), string(r.State), campaign.Neutralize(r.Error),
-			strconv.Itoa(r.Attempts), campaign.Neutralize(r.MessageID), sent)
+		row = append(row, campaign.Neutralize(r.Source), strconv.Itoa(r.Line), string(r.State), campaign.Neutralize(r.Error),
+			strconv.Itoa(r.Attempts), campaign.Neutralize(r.MessageID), sent, strconv.FormatInt(r.ID, 10))
 		n++
 		return out.Write(row)
 	})
@@ -143,6 +137,70 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 		return n, fmt.Errorf("export: %w", err)
 	}
 	return n, bw.Flush()
+}
+
+// columns are an export's own columns: the union, by name, of the headers
+// its rows follow, in the order first met.
+type columns struct {
+	names []string       // as first written
+	at    map[string]int // normalized name → position
+	// placed caches, per header, where each of its cells goes.
+	placed map[int64][]int
+}
+
+// oldExportColumns are the columns pregon wrote after a row's own before
+// exports had a marker; a header with all of them is such an export's.
+var oldExportColumns = []string{"line", "state", "error", "attempts", "message_id", "sent_at"}
+
+func newColumns(headers [][]string) *columns {
+	c := &columns{at: map[string]int{}, placed: map[int64][]int{}}
+	for _, h := range headers {
+		for _, name := range h {
+			if n := campaign.NormalizeHeader(name); exportable(h, n) {
+				if _, ok := c.at[n]; !ok {
+					c.at[n] = len(c.names)
+					c.names = append(c.names, strings.TrimSpace(name))
+				}
+			}
+		}
+	}
+	return c
+}
+
+// exportable reports whether a column (its normalized name) of a header
+// is the user's: not unnamed, and not one an export of pregon wrote.
+func exportable(header []string, name string) bool {
+	switch {
+	case name == "":
+		return false
+	case campaign.IsExport(header):
+		return !slices.Contains(campaign.ExportColumns, name)
+	case slices.Contains(oldExportColumns, name):
+		// Unless the header lacks one of them: then it is the user's.
+		return slices.ContainsFunc(oldExportColumns, func(c string) bool {
+			return !slices.ContainsFunc(header, func(h string) bool { return campaign.NormalizeHeader(h) == c })
+		})
+	}
+	return true
+}
+
+// of returns, for each cell of a row that follows header (identified by
+// id), its position in the export; -1 for a cell not exported.
+func (c *columns) of(id int64, header []string) []int {
+	if p, ok := c.placed[id]; ok {
+		return p
+	}
+	p := make([]int, len(header))
+	for i, name := range header {
+		p[i] = -1
+		if n := campaign.NormalizeHeader(name); exportable(header, n) {
+			if at, ok := c.at[n]; ok {
+				p[i] = at
+			}
+		}
+	}
+	c.placed[id] = p
+	return p
 }
 
 func parseStates(list string) ([]campaign.State, error) {

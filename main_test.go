@@ -3,15 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/sender/sendertest"
+	"github.com/pregon/pregon/store"
 )
 
 // pregon runs the command in-process, as main does, and returns its exit
@@ -311,9 +317,9 @@ func TestExportFixAndResend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\uFEFFphone;nombre;line;state;error;attempts;message_id;sent_at\r\n" +
-		"12;Luis;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;\r\n" +
-		"+593991000004;Eva;5;failed;403 Contact has opted out;1;;\r\n"
+	want := "\uFEFFphone;nombre;pregon_file;pregon_line;pregon_state;pregon_error;pregon_attempts;pregon_message_id;pregon_sent_at;pregon_row\r\n" +
+		"12;Luis;clientes.csv;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;;2\r\n" +
+		"+593991000004;Eva;clientes.csv;5;failed;403 Contact has opted out;1;;;4\r\n"
 	if string(data) != want {
 		t.Errorf("export:\n got %q\nwant %q", data, want)
 	}
@@ -327,7 +333,7 @@ func TestExportFixAndResend(t *testing.T) {
 	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-o", all); code != 0 {
 		t.Fatalf("export all: %s", errOut)
 	}
-	if data, _ := os.ReadFile(all); !strings.Contains(string(data), "\r\n+593991000003;\"'=HYPERLINK(\"\"http://x\"\")\";4;sent;") {
+	if data, _ := os.ReadFile(all); !strings.Contains(string(data), "\r\n+593991000003;\"'=HYPERLINK(\"\"http://x\"\")\";clientes.csv;4;sent;") {
 		t.Errorf("formula not guarded:\n%s", data)
 	}
 
@@ -345,6 +351,259 @@ func TestExportFixAndResend(t *testing.T) {
 	st := status(t, ledger)[0]
 	if st.Sent != 3 || st.Failed != 1 || st.Invalid != 0 {
 		t.Errorf("status after the fix = %+v", st)
+	}
+}
+
+// The fix-up cycle as users run it: the nightly send of the original file,
+// an export of its broken rows fixed in Excel and sent, then the nightly
+// run of the unchanged original again. The campaign keeps one record per
+// person through it all: the rows fixed through the export are those
+// contacts, sent once, and the row still broken is invalid once.
+func TestFixThroughTheExportThenTheOriginalAgain(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "promo.json", `{"name":"promo","api":"v2","defaultCountry":"EC","contact":{"column":"Teléfono","type":"phone"},`+
+		`"message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	original := writeTemp(t, dir, "clientes.csv", "\uFEFFTeléfono;nombre;ciudad\r\n"+
+		"0991000001;Ana;Quito\r\n"+
+		"12;Luis;Quito\r\n"+ // no contact: fixed in the export
+		"0991000003;José;Cuenca\r\n"+
+		"0991000005;;Loja\r\n"+ // a contact, but no name: fixed in the export
+		"0991000006;Eva;Quito\r\n"+
+		"abc;Pedro;Ambato\r\n"+ // no contact: still broken after the fix
+		"0991000008;Marta;Quito\r\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "pregon.db")
+	send := func(csv string) (string, string) {
+		t.Helper()
+		code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "100")
+		if code != exitIncomplete { // Pedro's row stays invalid throughout
+			t.Fatalf("send %s: exit %d, want 1\n%s%s", filepath.Base(csv), code, out, errOut)
+		}
+		return out, errOut
+	}
+	const people = 7 // Pedro's row is someone too, though not reachable yet
+	checkLedger := func(when string, sent int) {
+		t.Helper()
+		st := status(t, ledger)[0]
+		if st.Total != people || st.Sent != sent || st.Invalid != people-sent || st.Duplicate != 0 || st.Pending != 0 {
+			t.Errorf("%s: status = total %d, sent %d, invalid %d, duplicate %d, pending %d; want %d people, %d sent, %d invalid",
+				when, st.Total, st.Sent, st.Invalid, st.Duplicate, st.Pending, people, sent, people-sent)
+		}
+		l, err := store.OpenReadOnly(context.Background(), ledger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		id, _, err := l.Lookup(context.Background(), "promo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := l.Contacts(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records := map[string][]campaign.State{}
+		for _, c := range cs {
+			records[c.Contact] = append(records[c.Contact], c.State)
+		}
+		for contact, sts := range records {
+			if contact != "" && len(sts) != 1 {
+				t.Errorf("%s: %s has %d records: %v", when, contact, len(sts), sts)
+			}
+		}
+		for _, fixed := range []string{"phone:+593991000002", "phone:+593991000005"} {
+			if got := records[fixed]; sent == people-1 && (len(got) != 1 || got[0] != campaign.Sent) {
+				t.Errorf("%s: %s is %v, want sent only", when, fixed, got)
+			}
+		}
+	}
+
+	send(original)
+	checkLedger("after the first send", 4)
+
+	export := filepath.Join(dir, "revisar.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "promo", "-outcome", "invalid", "-o", export); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	rows := readExport(t, export)
+	if len(rows) != 4 {
+		t.Fatalf("export has %d rows, want a header and 3: %q", len(rows), rows)
+	}
+	wantHeader := []string{"Teléfono", "nombre", "ciudad", "pregon_file", "pregon_line", "pregon_state", "pregon_error",
+		"pregon_attempts", "pregon_message_id", "pregon_sent_at", "pregon_row"}
+	if strings.Join(rows[0], ";") != strings.Join(wantHeader, ";") {
+		t.Errorf("export header = %q", rows[0])
+	}
+	// Fixed in Excel: Luis's phone and the missing name; Pedro's row left.
+	// Excel saves "CSV" in Windows-1252, without the byte order mark, and
+	// writes empty rows as bare separators.
+	for _, r := range rows[1:] {
+		switch r[4] {
+		case "3":
+			r[0] = "0991000002"
+		case "5":
+			r[1] = "Rosa"
+		}
+	}
+	writeAsExcel(t, export, append(rows, make([]string, len(wantHeader))))
+
+	before := len(fake.Requests())
+	send(export)
+	var resent []string
+	for _, r := range fake.Requests()[before:] {
+		resent = append(resent, r.Contact)
+	}
+	slices.Sort(resent)
+	if strings.Join(resent, " ") != "phone:+593991000002 phone:+593991000005" {
+		t.Errorf("sending the fixed export reached %v, want the two fixed contacts", resent)
+	}
+	checkLedger("after sending the export", 6)
+
+	// Tonight's cron line sends the original, unchanged, again. Twice, for
+	// good measure: nothing moves.
+	for _, night := range []string{"first night", "second night"} {
+		before := len(fake.Requests())
+		_, errOut := send(original)
+		if n := len(fake.Requests()) - before; n != 0 {
+			t.Errorf("%s: %d requests, want none", night, n)
+		}
+		for _, want := range []string{"clientes.csv:3: already sent (fixed through revisar.csv): phone:+593991000002",
+			"clientes.csv:5: already sent (fixed through revisar.csv): phone:+593991000005", "fixed_elsewhere=2 invalid=1"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s: the log does not say %q:\n%s", night, want, errOut)
+			}
+		}
+		if strings.Contains(errOut, `clientes.csv:3: column`) || strings.Contains(errOut, `clientes.csv:5: column`) {
+			t.Errorf("%s: a row fixed through the export is reported invalid:\n%s", night, errOut)
+		}
+		checkLedger(night, 6)
+	}
+	for c, n := range fake.ByContact() {
+		if n != 1 {
+			t.Errorf("%s received %d messages", c, n)
+		}
+	}
+	if n := len(fake.ByContact()); n != 6 {
+		t.Errorf("%d people received the message, want 6", n)
+	}
+
+	// What is left to fix is Pedro's row, where it is in the original.
+	again := filepath.Join(dir, "revisar2.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "promo", "-outcome", "invalid", "-o", again); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	if rows := readExport(t, again); len(rows) != 2 || rows[1][0] != "abc" || rows[1][3] != "clientes.csv" || rows[1][4] != "7" {
+		t.Errorf("second export = %q, want Pedro's row at clientes.csv:7", rows)
+	}
+}
+
+// A customer list may have columns named "line" and "state": it is a list
+// like any other, not an export. Its rows replace nothing, its columns are
+// exported as the user's, and that export reads back.
+func TestUserColumnsLineAndStateAreData(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	a := writeTemp(t, dir, "a.csv", "phone;nombre\n+593991000001;Ana\n12;Luis\n")
+	b := writeTemp(t, dir, "b.csv", "phone;nombre;line;state\n+593991000003;Eva;3;invalid\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	for _, csv := range []string{a, b} {
+		code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL)
+		if code != exitIncomplete {
+			t.Fatalf("%s: exit %d: %s", csv, code, errOut)
+		}
+	}
+	if st := status(t, ledger)[0]; st.Sent != 2 || st.Invalid != 1 || st.Total != 3 {
+		t.Errorf("status = %+v: a.csv:3, invalid, is still to fix", st)
+	}
+	all := filepath.Join(dir, "todo.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-o", all); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	rows := readExport(t, all)
+	if got := strings.Join(rows[0][:4], ";"); got != "phone;nombre;line;state" {
+		t.Errorf("export columns = %q", rows[0])
+	}
+	for _, r := range rows[1:] {
+		if r[1] == "Eva" && (r[2] != "3" || r[3] != "invalid" || r[6] != "sent") {
+			t.Errorf("Eva's row = %q: her own line and state, then pregon's", r)
+		}
+	}
+	code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", all, "-ledger", ledger, "-base-url", fake.URL)
+	if code != exitIncomplete || len(fake.Requests()) != 2 {
+		t.Errorf("the export fed back: exit %d, %d requests\n%s%s", code, len(fake.Requests()), out, errOut)
+	}
+	if st := status(t, ledger)[0]; st.Sent != 2 || st.Invalid != 1 || st.Total != 3 {
+		t.Errorf("status after the export fed back = %+v", st)
+	}
+}
+
+// Rows of files whose columns differ (another order, one more column) are
+// each exported under their own columns, matched by name.
+func TestExportAlignsEachFilesColumns(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	a := writeTemp(t, dir, "a.csv", "phone;nombre;ciudad\n12;Luis;Quito\n+593991000001;Ana;Quito\n")
+	b := writeTemp(t, dir, "b.csv", "ciudad,Nombre,notas,phone\nCuenca,Eva,VIP,13\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	for _, csv := range []string{a, b} {
+		if code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL); code != exitIncomplete {
+			t.Fatalf("%s: exit %d: %s", csv, code, errOut)
+		}
+	}
+	export := filepath.Join(dir, "revisar.csv")
+	if code, _, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "x", "-outcome", "invalid", "-o", export); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	rows := readExport(t, export)
+	want := [][]string{
+		{"phone", "nombre", "ciudad", "notas", "pregon_file", "pregon_line"},
+		{"12", "Luis", "Quito", "", "a.csv", "2"},
+		{"13", "Eva", "Cuenca", "VIP", "b.csv", "2"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("export = %q", rows)
+	}
+	for i, w := range want {
+		if got := rows[i][:len(w)]; !slices.Equal(got, w) {
+			t.Errorf("export row %d = %q, want %q", i, got, w)
+		}
+	}
+}
+
+// readExport reads an export as Excel opens it.
+func readExport(t *testing.T, path string) [][]string {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(mustRead(t, path)), "\uFEFF")))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// writeAsExcel writes rows as Excel's "CSV (delimitado por comas)" does in a
+// Spanish locale: semicolons, CRLF, Windows-1252.
+func writeAsExcel(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Comma = ';'
+	w.UseCRLF = true
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	data, err := charmap.Windows1252.NewEncoder().String(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -448,5 +707,62 @@ func TestDryRunKnowsWhatTheLedgerHas(t *testing.T) {
 	_, out, _ = pregon(t, append([]string{"send", "-dry-run", "-retry-failed"}, args...)...)
 	if !strings.Contains(out, "would send: 1 ") || !strings.Contains(out, "not sent again: 5 ") {
 		t.Errorf("dry run with -retry-failed:\n%s", out)
+	}
+}
+
+// Rows of bare separators (what Excel saves for an empty row) and of
+// blanks are no one's row: skipped and counted, never invalid, so a file
+// whose every contact is sent ends with exit 0, and a dry run agrees.
+func TestEmptyRowsAreSkippedNotInvalid(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	csv := writeTemp(t, dir, "clientes.csv", "\uFEFFphone;nombre;ciudad\r\n"+
+		"+593991000001;Ana;Quito\r\n"+
+		";;\r\n"+ // in the middle
+		"   ; ;\r\n"+ // blanks
+		"+593991000002;Eva;Cuenca\r\n"+
+		";;\r\n"+ // at the end
+		";;;;\r\n") // longer than the header, still empty
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	args := []string{"-campaign", camp, "-contacts", csv, "-ledger", ledger}
+
+	code, out, _ := pregon(t, append([]string{"send", "-dry-run"}, args...)...)
+	if code != 0 || !strings.Contains(out, "would send: 2   invalid: 0") || !strings.Contains(out, "4 empty rows skipped") {
+		t.Errorf("dry run: exit %d\n%s", code, out)
+	}
+	code, out, errOut := pregon(t, append([]string{"send", "-base-url", fake.URL}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, `msg="empty rows skipped" rows=4`) || !strings.Contains(errOut, "rows=6 new=2") {
+		t.Errorf("the empty rows are not counted:\n%s", errOut)
+	}
+	st := status(t, ledger)[0]
+	if st.Sent != 2 || st.Invalid != 0 || st.Total != 2 || len(fake.Requests()) != 2 {
+		t.Errorf("status = %+v, requests %d", st, len(fake.Requests()))
+	}
+	// The nightly re-run of the same file stays complete.
+	if code, _, errOut := pregon(t, append([]string{"send", "-base-url", fake.URL}, args...)...); code != 0 {
+		t.Errorf("re-run: exit %d\n%s", code, errOut)
+	}
+}
+
+// An export's columns are the users' own: pregon's columns of an export
+// fed back (and of an export made before the pregon_row marker) are not
+// repeated, while a list's own "line" or "state" column is kept.
+func TestExportColumnsAreTheFilesOwn(t *testing.T) {
+	cols := newColumns([][]string{
+		{"phone", "nombre", "line", "state", "error", "attempts", "message_id", "sent_at"}, // an old export
+		{"Nombre", "phone", "pregon_file", "pregon_line", "pregon_state", "pregon_error", "pregon_attempts",
+			"pregon_message_id", "pregon_sent_at", "pregon_row"}, // an export
+		{"phone", "", "state", "ciudad"}, // a list with a state column and an unnamed one
+	})
+	if want := []string{"phone", "nombre", "state", "ciudad"}; !slices.Equal(cols.names, want) {
+		t.Errorf("columns = %q, want %q", cols.names, want)
+	}
+	if got := cols.of(3, []string{"phone", "", "state", "ciudad"}); !slices.Equal(got, []int{0, -1, 2, 3}) {
+		t.Errorf("a list's cells go to %v", got)
 	}
 }

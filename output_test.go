@@ -155,7 +155,7 @@ func TestExportAndReportRefuseAnExistingFileUnlessForced(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ command, file, starts string }{
-		{"export", "revisar.csv", "\uFEFFphone;nombre;line;state"},
+		{"export", "revisar.csv", "\uFEFFphone;nombre;pregon_file;pregon_line"},
 		{"report", "informe.html", "<!DOCTYPE html>"},
 	} {
 		out := filepath.Join(dir, tc.file)

@@ -148,9 +148,15 @@ func (e *logEvents) InvalidRow(problem error) {
 
 func (e *logEvents) Imported(res store.ImportResult) {
 	e.log.Info("contacts read", "rows", res.Rows, "new", res.New, "already_done", res.Done,
-		"invalid", res.Invalid, "duplicate", res.Duplicate)
+		"fixed_elsewhere", res.Fixed, "invalid", res.Invalid, "duplicate", res.Duplicate, "empty", res.Empty)
+	if res.Empty > 0 {
+		e.log.Info("empty rows skipped", "rows", res.Empty)
+	}
 	for _, d := range res.Duplicates {
 		e.log.Info("duplicate row, not sent again", "row", d)
+	}
+	for _, f := range res.FixedRows {
+		e.log.Info("broken row whose contact was fixed in another file, not counted again", "row", f)
 	}
 	if res.Absent > 0 {
 		e.log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
@@ -274,6 +280,9 @@ func printSummary(w io.Writer, s summary, elapsed time.Duration) {
 func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
 	fmt.Fprintf(stdout, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, d.Encoding)
 	fmt.Fprintf(stdout, "  would send: %d   invalid: %d   duplicate: %d\n", d.Valid, d.Invalid, d.Duplicate)
+	if d.Empty > 0 {
+		fmt.Fprintf(stdout, "  %d empty rows skipped\n", d.Empty)
+	}
 	if d.Done > 0 {
 		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see %s)\n", d.Done, f.ledger, statusCommand(f.ledger, c.Name))
 	}

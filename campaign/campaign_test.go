@@ -330,6 +330,9 @@ func describeFile(c *Campaign, path string) string {
 	for {
 		m, err := r.Next()
 		if errors.Is(err, io.EOF) {
+			if n := r.EmptyRows(); n > 0 {
+				fmt.Fprintf(&b, "empty rows skipped: %d\n", n)
+			}
 			return b.String()
 		}
 		if err != nil {
@@ -355,5 +358,14 @@ func TestNeutralizeRoundTrip(t *testing.T) {
 	}
 	if Neutralize("+593991000001") != "+593991000001" {
 		t.Error("a phone number was changed")
+	}
+}
+
+// The row count that sizes a run's progress leaves out the empty rows the
+// reader skips.
+func TestCheckSyntaxLeavesOutEmptyRows(t *testing.T) {
+	n, err := CheckSyntax(filepath.Join("testdata", "csv", "excel-empty-rows.csv"))
+	if err != nil || n != 2 {
+		t.Errorf("rows = %d, %v; want 2", n, err)
 	}
 }

@@ -33,10 +33,14 @@ type Message struct {
 	// Cells are the row's values in header order, as the file has them
 	// (after undoing an export's formula guard): what an export writes back.
 	Cells []string
-	// ExportedLine is the row's line in the CSV it was exported from, when
-	// the file is a pregon export fed back to send (it has the export's
-	// "line" and "state" columns); 0 otherwise.
-	ExportedLine int
+	// Key is what a row with a Problem is known by, line aside: a hash of
+	// its cells by column name (blank cells and an export's own columns
+	// left out). With the file's name it identifies a row that has no
+	// contact. "" when Problem is nil.
+	Key string
+	// Exported is where the row came from when the file is a pregon export
+	// fed back to send (it has RowColumn); zero otherwise.
+	Exported Exported
 }
 
 // RowError says what is wrong with one CSV row, and where.
@@ -97,7 +101,7 @@ type Contacts struct {
 	display  map[string]string // normalized → as written
 	column   string            // normalized contact column
 	identify identify
-	// fromExport: the file is a pregon export (see Message.ExportedLine).
+	// fromExport: the file is a pregon export (see Message.Exported).
 	fromExport bool
 
 	// The reading pipeline (see Next), started by the first Next.
@@ -106,6 +110,7 @@ type Contacts struct {
 	wg      sync.WaitGroup
 	cur     *chunk
 	pos     int
+	empty   int // empty rows skipped in the chunks Next has taken
 }
 
 // Synthetic header names, which a real (normalized) header cannot have:
@@ -214,9 +219,7 @@ func (r *Contacts) readHeader() error {
 	}
 	r.column = col
 	r.identify = r.c.identifier(kind)
-	_, hasLine := r.display["line"]
-	_, hasState := r.display["state"]
-	r.fromExport = hasLine && hasState
+	r.fromExport = has(RowColumn)
 	return nil
 }
 
@@ -261,6 +264,7 @@ func (r *Contacts) Next() (Message, error) {
 		}
 		<-c.done
 		r.cur, r.pos = c, 0
+		r.empty += c.empty
 	}
 	m := r.cur.msgs[r.pos]
 	r.cur.msgs[r.pos] = Message{}
@@ -268,12 +272,19 @@ func (r *Contacts) Next() (Message, error) {
 	return m, nil
 }
 
+// EmptyRows is how many rows Next has skipped so far because every cell
+// was empty or blank: what Excel saves for an empty row (";;;"). They are
+// no one's row, so they are neither contacts nor invalid; after io.EOF it
+// is the file's count.
+func (r *Contacts) EmptyRows() int { return r.empty }
+
 // chunk is a run of consecutive rows, rendered by one worker.
 type chunk struct {
-	rows []rawRow
-	msgs []Message
-	err  error // what ended the file after these rows: io.EOF or a file error
-	done chan struct{}
+	rows  []rawRow
+	msgs  []Message
+	empty int   // empty rows skipped among these rows
+	err   error // what ended the file after these rows: io.EOF or a file error
+	done  chan struct{}
 }
 
 type rawRow struct {
@@ -357,9 +368,23 @@ func (r *Contacts) readChunk() *chunk {
 				cells[kc.col] = kc.v
 			}
 		}
+		if blank(cells) {
+			c.empty++
+			continue
+		}
 		c.rows = append(c.rows, rawRow{line: line, cells: cells})
 	}
 	return c
+}
+
+// blank reports whether every cell of a row is empty or white space.
+func blank(cells map[string]string) bool {
+	for _, v := range cells {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // read is gocsv's ReadUnmatched, made safe for rows with more cells than
@@ -379,7 +404,10 @@ func (r *Contacts) read() (known any, cells map[string]string, err error) {
 func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 	line, cells := row.line, row.cells
 	if row.err != nil {
-		return Message{Line: line, Problem: &RowError{File: r.name, Line: line, Err: row.err}}
+		// gocsv kept none of the row's cells: its line is all that tells
+		// it from another such row.
+		return Message{Line: line, Problem: &RowError{File: r.name, Line: line, Err: row.err},
+			Key: rowKey(map[string]string{"\x00line": strconv.Itoa(line)}, false)}
 	}
 	for key, v := range cells {
 		cells[key] = unneutralize(v)
@@ -389,14 +417,16 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 		m.Cells[i] = cells[key]
 	}
 	if r.fromExport {
-		m.ExportedLine, _ = strconv.Atoi(strings.TrimSpace(cells["line"]))
+		m.Exported = exported(cells)
 	}
 	problem := func(col string, err error) Message {
 		m.Problem = &RowError{File: r.name, Line: line, Column: r.display[col], Value: cells[col], Err: err}
+		m.Key = rowKey(cells, r.fromExport)
 		return m
 	}
 	if err := r.beyondHeader(cells); err != nil {
 		m.Problem = &RowError{File: r.name, Line: line, Err: err}
+		m.Key = rowKey(cells, r.fromExport)
 		return m
 	}
 	if strings.TrimSpace(cells[r.column]) == "" {
@@ -597,6 +627,15 @@ func sniffDelimiter(br *bufio.Reader) (rune, error) {
 	return rune(best), nil
 }
 
+func blankRecord(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // Neutralize guards a cell against spreadsheet formula injection: a value
 // that Excel would run as a formula (=, @, a tab or carriage return first,
 // or + or - followed by anything but a plain number) gets a leading
@@ -672,9 +711,10 @@ func Sample(path string, n int) (header []string, rows [][]string, err error) {
 }
 
 // CheckSyntax reads the whole file as CSV, without rendering anything, and
-// returns how many rows it has, or the first place where the file itself
-// is broken (as Next would report it). It lets sending start before the
-// import ends without ever sending part of a broken file.
+// returns how many rows it has (empty rows, which Next skips, left out), or
+// the first place where the file itself is broken (as Next would report
+// it). It lets sending start before the import ends without ever sending
+// part of a broken file.
 func CheckSyntax(path string) (rows int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -687,12 +727,15 @@ func CheckSyntax(path string) (rows int, err error) {
 	}
 	cr.ReuseRecord = true
 	for {
-		_, err := cr.Read()
+		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return max(0, rows-1), nil // the header is not a contact
 		}
 		if err != nil {
 			return 0, fmt.Errorf("%s:%w", filepath.Base(path), csvError(err))
+		}
+		if rows > 0 && blankRecord(rec) {
+			continue
 		}
 		rows++
 	}

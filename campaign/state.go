@@ -55,3 +55,20 @@ func DuplicateReason(firstLine int) string {
 func DuplicateNote(file string, line, firstLine int, contact string) string {
 	return fmt.Sprintf("%s:%d: %s (%s): sent once", file, line, DuplicateReason(firstLine), contact)
 }
+
+// FixedNote describes a broken row whose contact has a good row in another
+// file, via (the export it was fixed in), which stands for it.
+func FixedNote(file string, line int, contact string, state State, via string) string {
+	var what string
+	switch state {
+	case Sent:
+		what = "already sent"
+	case Pending:
+		what = "to be sent"
+	case Failed:
+		what = "already tried: failed"
+	default:
+		what = "already tried: " + string(state)
+	}
+	return fmt.Sprintf("%s:%d: %s (fixed through %s): %s", file, line, what, via, contact)
+}

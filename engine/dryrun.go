@@ -28,6 +28,7 @@ type DryRun struct {
 	Invalid   int
 	Duplicate int
 	Done      int // not sent again: the ledger has them sent, in doubt or refused
+	Empty     int // rows whose cells are all empty: skipped
 	// Problems lists the first MaxShownProblems invalid and duplicate rows.
 	Problems []string
 	// Sample is the first message that would be sent; nil when none.
@@ -107,6 +108,7 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 			}
 		}
 	}
+	d.Empty = contacts.EmptyRows()
 	if err := recordDryRun(ctx, c.Name, o, d.Code()); err != nil {
 		return nil, err
 	}

@@ -95,9 +95,10 @@ func prepareImport(ctx context.Context, ledger *store.Ledger, id store.CampaignI
 	return w, nil
 }
 
-// fill reads every row of the CSV into the import and finishes it.
+// fill reads every row of the CSV into the import and finishes it. The
+// invalid rows it reports are those the import counted invalid: a broken
+// row whose contact was fixed in another file is not one.
 func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts, ev Events) (store.ImportResult, error) {
-	shown := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return store.ImportResult{}, err
@@ -109,15 +110,22 @@ func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts,
 		if err != nil {
 			return store.ImportResult{}, brokenFile(err)
 		}
-		if m.Problem != nil && shown < MaxShownProblems {
-			shown++
-			ev.InvalidRow(m.Problem)
-		}
 		if err := imp.Add(ctx, m); err != nil {
 			return store.ImportResult{}, err
 		}
 	}
-	return imp.Finish(ctx)
+	imp.AddEmpty(contacts.EmptyRows())
+	res, err := imp.Finish(ctx)
+	if err != nil {
+		return res, err
+	}
+	for i, p := range res.Problems {
+		if i == MaxShownProblems {
+			break
+		}
+		ev.InvalidRow(p)
+	}
+	return res, nil
 }
 
 // brokenFile reports a contacts file that cannot be read to its end.

@@ -14,13 +14,19 @@ import (
 // Row is one contact's record as an export writes it: the CSV row it came
 // from and what became of it.
 type Row struct {
+	ID        int64  // the record's id: what an export row fed back names
+	Source    string // the file the row was read from
 	Line      int
 	State     campaign.State
 	Error     string
 	Attempts  int
 	MessageID string
 	SentAt    time.Time
-	Cells     []string // the CSV row's values, in Header order
+	// Cells are the row's values, in the order of Header: the columns of
+	// the file the row was read from, as written.
+	Cells    []string
+	Header   []string
+	HeaderID int64 // identifies Header among the campaign's; 0 for records of before format 4
 }
 
 // Header returns the column names of the campaign's last imported CSV.
@@ -36,11 +42,10 @@ func (l *Ledger) Header(ctx context.Context, id CampaignID) ([]string, error) {
 	return h, nil
 }
 
-// Export calls fn for every contact of the campaign in one of the states
-// (all when none are given), in CSV order, reading one row at a time.
-func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.State, fn func(Row) error) error {
-	q := `SELECT line, state, coalesce(error, ''), attempts, coalesce(message_id, ''), sent_at, cells
-		FROM contacts WHERE campaign_id = ?`
+// stateFilter is the SQL condition and arguments for records of the
+// campaign in one of the states (any, when none are given).
+func stateFilter(id CampaignID, states []campaign.State) (string, []any) {
+	q := `campaign_id = ?`
 	args := []any{id}
 	if len(states) > 0 {
 		q += ` AND state IN (?` + strings.Repeat(`, ?`, len(states)-1) + `)`
@@ -48,7 +53,80 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 			args = append(args, s)
 		}
 	}
-	rows, err := l.db.QueryContext(ctx, q+` ORDER BY line, id`, args...)
+	return q, args
+}
+
+// Headers returns the headers (column names as written) that the
+// campaign's records in the states follow, in the order the ledger first
+// met them: what an export's columns are made of.
+func (l *Ledger) Headers(ctx context.Context, id CampaignID, states []campaign.State) ([][]string, error) {
+	headers, err := l.headers(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	where, args := stateFilter(id, states)
+	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT coalesce(header_id, 0) AS h FROM contacts WHERE `+where+` ORDER BY h`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read headers: %w", err)
+	}
+	defer rows.Close()
+	var out [][]string
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("read headers: %w", err)
+		}
+		out = append(out, headers[h])
+	}
+	return out, rows.Err()
+}
+
+// headers returns every header the campaign's records may follow, by id;
+// 0 is the one records of before format 4 follow.
+func (l *Ledger) headers(ctx context.Context, id CampaignID) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	var legacy string
+	if err := l.db.QueryRowContext(ctx, `SELECT coalesce(legacy_header, header) FROM campaigns WHERE id = ?`, id).Scan(&legacy); err != nil {
+		return nil, fmt.Errorf("read headers: %w", err)
+	}
+	var h []string
+	if err := json.Unmarshal([]byte(legacy), &h); err != nil {
+		return nil, fmt.Errorf("read headers: %w", err)
+	}
+	out[0] = h
+	// Headers are few (one per distinct header ever imported), and shared
+	// by campaigns: read them all rather than scan the contacts for theirs.
+	rows, err := l.db.QueryContext(ctx, `SELECT id, columns FROM headers`)
+	if err != nil {
+		return nil, fmt.Errorf("read headers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hid int64
+		var cols string
+		if err := rows.Scan(&hid, &cols); err != nil {
+			return nil, fmt.Errorf("read headers: %w", err)
+		}
+		var h []string
+		if err := json.Unmarshal([]byte(cols), &h); err != nil {
+			return nil, fmt.Errorf("read header %d: %w", hid, err)
+		}
+		out[hid] = h
+	}
+	return out, rows.Err()
+}
+
+// Export calls fn for every contact of the campaign in one of the states
+// (all when none are given), file by file in CSV order, reading one row
+// at a time.
+func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.State, fn func(Row) error) error {
+	headers, err := l.headers(ctx, id)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	where, args := stateFilter(id, states)
+	rows, err := l.db.QueryContext(ctx, `SELECT id, source, line, state, coalesce(error, ''), attempts, coalesce(message_id, ''),
+		sent_at, cells, coalesce(header_id, 0) FROM contacts WHERE `+where+` ORDER BY source, line, id`, args...)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -57,12 +135,13 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 		var r Row
 		var sent sql.NullString
 		var cells string
-		if err := rows.Scan(&r.Line, &r.State, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells); err != nil {
+		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.State, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells, &r.HeaderID); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		r.SentAt = parseStamp(sent)
+		r.Header = headers[r.HeaderID]
 		if err := json.Unmarshal([]byte(cells), &r.Cells); err != nil {
-			return fmt.Errorf("export line %d: %w", r.Line, err)
+			return fmt.Errorf("export %s line %d: %w", r.Source, r.Line, err)
 		}
 		if err := fn(r); err != nil {
 			return err

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -38,8 +41,16 @@ func importAll(t *testing.T, l *Ledger, id CampaignID, msgs ...campaign.Message)
 
 func importFile(t *testing.T, l *Ledger, id CampaignID, source string, msgs ...campaign.Message) (ImportResult, int64) {
 	t.Helper()
+	return importHeader(t, l, id, source, []string{"phone", "nombre"}, msgs...)
+}
+
+func importHeader(t *testing.T, l *Ledger, id CampaignID, source string, header []string, msgs ...campaign.Message) (ImportResult, int64) {
+	t.Helper()
+	if userVersion(t, l) < 4 {
+		return importFormat1(t, l, id, source, msgs...)
+	}
 	ctx := context.Background()
-	im, err := l.Import(ctx, id, source, []string{"phone", "nombre"})
+	im, err := l.Import(ctx, id, source, header)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +64,33 @@ func importFile(t *testing.T, l *Ledger, id CampaignID, source string, msgs ...c
 		t.Fatal(err)
 	}
 	return res, im.Generation()
+}
+
+// importFormat1 imports distinct contacts into a ledger of a format before
+// 4 as the pregon of formats 1 to 3 did, which had no headers table.
+func importFormat1(t *testing.T, l *Ledger, id CampaignID, source string, msgs ...campaign.Message) (ImportResult, int64) {
+	t.Helper()
+	var gen int64
+	if err := l.db.QueryRow(`UPDATE campaigns SET import_gen = import_gen + 1, header = '["phone","nombre"]'
+		WHERE id = ? RETURNING import_gen`, id).Scan(&gen); err != nil {
+		t.Fatal(err)
+	}
+	res := ImportResult{Rows: len(msgs)}
+	for _, m := range msgs {
+		state, reason, payload := campaign.Pending, sql.NullString{}, m.Payload
+		if m.Problem != nil {
+			state, reason, payload = campaign.Invalid, sql.NullString{String: m.Problem.Reason(), Valid: true}, []byte{}
+			res.Invalid++
+		} else {
+			res.New++
+		}
+		if _, err := l.db.Exec(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, error,
+			seen_gen, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, '2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z')`,
+			id, m.Line, m.Contact, m.Path, payload, source, state, reason, gen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res, gen
 }
 
 func states(t *testing.T, l *Ledger, id CampaignID) map[string]campaign.State {
@@ -368,5 +406,363 @@ func TestOutcomeReachesTheDiskWithTheNextAttempt(t *testing.T) {
 	}
 	if err := l.Close(); err != nil {
 		t.Errorf("close (syncing the last outcome): %v", err)
+	}
+}
+
+// broken is a row with a problem, as the campaign reader makes it: key is
+// its content's, contact its identity when its contact cell is good.
+func broken(line int, contact, key string) campaign.Message {
+	return campaign.Message{Line: line, Contact: contact, Key: key,
+		Problem: &campaign.RowError{File: "c.csv", Line: line, Column: "nombre", Err: errors.New("is empty")}}
+}
+
+// exported marks m as a row of an export, exported from record id of file.
+func exported(m campaign.Message, id int64, file string) campaign.Message {
+	m.Exported = campaign.Exported{Record: id, File: file}
+	return m
+}
+
+// records returns the campaign's records by file and line.
+func records(t *testing.T, l *Ledger, id CampaignID) map[string]Row {
+	t.Helper()
+	out := map[string]Row{}
+	err := l.Export(context.Background(), id, nil, func(r Row) error {
+		out[r.Source+":"+itoa(r.Line)] = r
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func record(t *testing.T, l *Ledger, id CampaignID, at string) Row {
+	t.Helper()
+	r, ok := records(t, l, id)[at]
+	if !ok {
+		t.Fatalf("no record at %s: %v", at, records(t, l, id))
+	}
+	return r
+}
+
+// sendPending sends every contact the import gen lists.
+func sendPending(t *testing.T, l *Ledger, id CampaignID, gen int64) {
+	t.Helper()
+	jobs, err := l.Queue(id, gen, Eligible{}).Next(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendAll(t, l, id, gen, slices.Repeat([]campaign.Outcome{{State: campaign.Sent, HTTPStatus: 200}}, len(jobs))...)
+}
+
+// A row of an export replaces the record it names, of the file it names,
+// and nothing else: not the invalid rows other files have at that line.
+func TestExportedRowReplacesOnlyItsRecord(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
+	importFile(t, l, id, "a.csv", msg(2, "phone:+1", "a"), broken(3, "", "luis"))
+	importFile(t, l, id, "b.csv", msg(2, "phone:+2", "b"), broken(3, "", "eva"))
+	a, b := record(t, l, id, "a.csv:03"), record(t, l, id, "b.csv:03")
+
+	// A row naming b's record but a's file replaces nothing.
+	res, _ := importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+3", "c"), b.ID, "a.csv"))
+	if res.New != 1 {
+		t.Fatalf("import = %+v", res)
+	}
+	if got := records(t, l, id); got["a.csv:03"].ID != a.ID || got["b.csv:03"].ID != b.ID {
+		t.Fatalf("a row naming another file's record replaced something: %v", got)
+	}
+	res, _ = importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+3", "c"), a.ID, "a.csv"))
+	if res.Updated != 1 || res.Invalid != 0 {
+		t.Errorf("import = %+v", res)
+	}
+	got := records(t, l, id)
+	if _, ok := got["a.csv:03"]; ok {
+		t.Error("the exported row did not replace its record")
+	}
+	if got["b.csv:03"].ID != b.ID || got["b.csv:03"].State != campaign.Invalid {
+		t.Errorf("b.csv's invalid row at the same line = %+v, want it untouched", got["b.csv:03"])
+	}
+}
+
+// The nightly run of the original file after a fix through the export:
+// each broken row is the contact it was fixed into, whether the row had a
+// contact or not, and is not counted again.
+func TestBrokenRowFixedThroughTheExport(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		contact string // of the broken row
+	}{
+		{"no contact (bad phone)", ""},
+		{"a contact (empty name)", "phone:+2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			ctx := context.Background()
+			id, _ := l.Register(ctx, "c", "fp", platform, false)
+			original := []campaign.Message{msg(2, "phone:+1", "a"), broken(3, tc.contact, "row3")}
+			_, gen := importFile(t, l, id, "clientes.csv", original...)
+			sendPending(t, l, id, gen)
+			bad := record(t, l, id, "clientes.csv:03")
+
+			res, gen := importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+2", "b"), bad.ID, "clientes.csv"))
+			if res.New != 1 {
+				t.Fatalf("export import = %+v", res)
+			}
+			sendPending(t, l, id, gen)
+
+			for night := range 2 {
+				res, gen = importFile(t, l, id, "clientes.csv", original...)
+				if res.Rows != 2 || res.Done != 1 || res.Fixed != 1 || res.Invalid != 0 || res.Duplicate != 0 {
+					t.Errorf("night %d: import = %+v", night, res)
+				}
+				if len(res.FixedRows) != 1 || res.FixedRows[0] != "clientes.csv:3: already sent (fixed through revisar.csv): phone:+2" {
+					t.Errorf("night %d: fixed rows = %q", night, res.FixedRows)
+				}
+				want := map[string]campaign.State{"phone:+1": campaign.Sent, "phone:+2": campaign.Sent}
+				if got := states(t, l, id); !equal(got, want) {
+					t.Errorf("night %d: states = %v, want %v", night, got, want)
+				}
+				if n, _ := l.Queue(id, gen, Eligible{}).Remaining(ctx); n != 0 {
+					t.Errorf("night %d: %d to send", night, n)
+				}
+			}
+		})
+	}
+}
+
+// A row fixed in the export but not sent yet is sent by the original's
+// run, with the fixed message.
+func TestOriginalRunSendsTheFixNotYetSent(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
+	original := []campaign.Message{msg(2, "phone:+1", "a"), broken(3, "", "row3")}
+	importFile(t, l, id, "clientes.csv", original...)
+	bad := record(t, l, id, "clientes.csv:03")
+	importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+2", "fixed"), bad.ID, "clientes.csv"))
+
+	res, gen := importFile(t, l, id, "clientes.csv", original...)
+	if res.Fixed != 1 || res.Invalid != 0 || len(res.FixedRows) != 1 || !strings.Contains(res.FixedRows[0], "to be sent (fixed through revisar.csv)") {
+		t.Errorf("import = %+v", res)
+	}
+	jobs, _ := l.Queue(id, gen, Eligible{}).Next(ctx, 10)
+	if len(jobs) != 2 || jobs[1].Contact != "phone:+2" || string(jobs[1].Payload) != "fixed" {
+		t.Errorf("jobs = %+v", jobs)
+	}
+}
+
+// A row still broken in the export stays one invalid record: unchanged,
+// the original's; edited, the export's, which the original's row is then.
+func TestRowStillBrokenInTheExportIsInvalidOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name, exportKey, wantAt string
+	}{
+		{"unchanged", "row3", "clientes.csv:03"},
+		{"edited", "row3 edited", "revisar.csv:02"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			ctx := context.Background()
+			id, _ := l.Register(ctx, "c", "fp", platform, false)
+			original := []campaign.Message{msg(2, "phone:+1", "a"), broken(3, "", "row3")}
+			importFile(t, l, id, "clientes.csv", original...)
+			bad := record(t, l, id, "clientes.csv:03")
+			res, _ := importFile(t, l, id, "revisar.csv", exported(broken(2, "", tc.exportKey), bad.ID, "clientes.csv"))
+			if res.Invalid != 1 {
+				t.Errorf("export import = %+v", res)
+			}
+			for _, file := range []string{"clientes.csv", "revisar.csv", "clientes.csv"} {
+				msgs := original
+				if file == "revisar.csv" {
+					msgs = []campaign.Message{exported(broken(2, "", tc.exportKey), bad.ID, "clientes.csv")}
+				}
+				res, _ := importFile(t, l, id, file, msgs...)
+				if res.Invalid != 1 || res.Fixed != 0 || res.Duplicate != 0 {
+					t.Errorf("%s: import = %+v", file, res)
+				}
+				var invalid []string
+				for at, r := range records(t, l, id) {
+					if r.State == campaign.Invalid {
+						invalid = append(invalid, at)
+					}
+				}
+				if len(invalid) != 1 || invalid[0] != tc.wantAt {
+					t.Errorf("after %s: invalid records at %v, want one at %s", file, invalid, tc.wantAt)
+				}
+			}
+		})
+	}
+}
+
+// Re-reading a file keeps an unchanged broken row's record (an export of
+// it stays valid across nightly runs, lines moving or not), and rows with
+// the same cells stay as many rows.
+func TestBrokenRowsKeepTheirRecords(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
+	res, _ := importAll(t, l, id, broken(2, "", "same"), msg(3, "phone:+1", "a"), broken(4, "", "same"))
+	if res.Invalid != 2 || res.Duplicate != 0 {
+		t.Fatalf("import = %+v", res)
+	}
+	first, second := record(t, l, id, "c.csv:02"), record(t, l, id, "c.csv:04")
+	// A row added at the top moves the others down.
+	res, _ = importAll(t, l, id, msg(2, "phone:+0", "z"), broken(3, "", "same"), msg(4, "phone:+1", "a"), broken(5, "", "same"))
+	if res.Invalid != 2 {
+		t.Fatalf("import = %+v", res)
+	}
+	got := records(t, l, id)
+	if got["c.csv:03"].ID != first.ID || got["c.csv:05"].ID != second.ID {
+		t.Errorf("records = %+v, want the rows' records of before (%d, %d), moved", got, first.ID, second.ID)
+	}
+	// Fixing the second through an export leaves the first invalid.
+	importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+5", "e"), second.ID, "c.csv"))
+	res, _ = importAll(t, l, id, msg(2, "phone:+0", "z"), broken(3, "", "same"), msg(4, "phone:+1", "a"), broken(5, "", "same"))
+	if res.Invalid != 1 || res.Fixed != 1 {
+		t.Errorf("import after the fix = %+v", res)
+	}
+}
+
+// One contact, one row: a broken row for a contact the file lists again,
+// before or after, is a duplicate of that row, not an invalid one.
+func TestBrokenRowOfAContactListedTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msgs []campaign.Message
+	}{
+		{"good row first", []campaign.Message{msg(2, "phone:+1", "a"), broken(3, "phone:+1", "x")}},
+		{"broken row first", []campaign.Message{broken(2, "phone:+1", "x"), msg(3, "phone:+1", "a")}},
+		{"both broken", []campaign.Message{broken(2, "phone:+1", "x"), broken(3, "phone:+1", "y")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			id, _ := l.Register(context.Background(), "c", "fp", platform, false)
+			res, _ := importAll(t, l, id, tc.msgs...)
+			if res.Duplicate != 1 || res.New+res.Invalid != 1 || res.Rows != 2 {
+				t.Errorf("import = %+v", res)
+			}
+			sum := summary(t, l, "c")
+			if sum.Counts[campaign.Duplicate] != 1 || sum.Total != 2 {
+				t.Errorf("counts = %v", sum.Counts)
+			}
+		})
+	}
+}
+
+// A row that broke since its contact's message was imported from the same
+// file: not sent yet, the contact is invalid (its message was the old
+// row's); sent, it stays sent and is not counted invalid.
+func TestRowThatBrokeSince(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
+	_, gen := importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+	q := l.Queue(id, gen, Eligible{})
+	jobs, _ := q.Next(ctx, 1)
+	if err := q.Attempt(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Record(ctx, jobs[0].ID, campaign.Outcome{State: campaign.Sent}); err != nil {
+		t.Fatal(err)
+	}
+	res, gen := importAll(t, l, id, broken(2, "phone:+1", "a!"), broken(3, "phone:+2", "b!"))
+	if res.Done != 1 || res.Invalid != 1 {
+		t.Errorf("import = %+v", res)
+	}
+	if got := states(t, l, id); !equal(got, map[string]campaign.State{"phone:+1": campaign.Sent, "invalid@03": campaign.Invalid}) {
+		t.Errorf("states = %v", got)
+	}
+	if n, _ := l.Queue(id, gen, Eligible{}).Remaining(ctx); n != 0 {
+		t.Errorf("%d to send: a broken row's old message would go", n)
+	}
+	// Fixed in the file: pending again.
+	res, _ = importAll(t, l, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"))
+	if got := states(t, l, id); !equal(got, map[string]campaign.State{"phone:+1": campaign.Sent, "phone:+2": campaign.Pending}) {
+		t.Errorf("states after the fix = %v (%+v)", got, res)
+	}
+}
+
+// Each record is exported with the header of the file it came from.
+func TestRecordsKeepTheirFilesHeader(t *testing.T) {
+	l, _ := openTemp(t)
+	ctx := context.Background()
+	id, _ := l.Register(ctx, "c", "fp", platform, false)
+	a := msg(2, "phone:+1", "a")
+	a.Cells = []string{"+1", "Ana"}
+	b := broken(2, "", "b")
+	b.Cells = []string{"Quito", "13", "Eva"}
+	importHeader(t, l, id, "a.csv", []string{"phone", "nombre"}, a)
+	importHeader(t, l, id, "b.csv", []string{"ciudad", "phone", "nombre"}, b)
+	got := records(t, l, id)
+	if h := got["a.csv:02"].Header; !slices.Equal(h, []string{"phone", "nombre"}) {
+		t.Errorf("a.csv's row header = %q", h)
+	}
+	if h := got["b.csv:02"].Header; !slices.Equal(h, []string{"ciudad", "phone", "nombre"}) {
+		t.Errorf("b.csv's row header = %q", h)
+	}
+	hs, err := l.Headers(ctx, id, []campaign.State{campaign.Invalid})
+	if err != nil || len(hs) != 1 || !slices.Equal(hs[0], []string{"ciudad", "phone", "nombre"}) {
+		t.Errorf("headers of the invalid rows = %q, %v", hs, err)
+	}
+}
+
+// Records of a ledger from before format 4 keep being exported under the
+// header they were exported under then, whatever files are read since.
+func TestRecordsOfBeforeFormat4KeepTheirHeader(t *testing.T) {
+	ctx := context.Background()
+	old, path := ledgerAt(t, 2)
+	id := registerFormat1(t, old, "promo", false)
+	importAll(t, old, id, msg(2, "phone:+1", "a"))
+	old.Close()
+	l, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	importHeader(t, l, id, "otro.csv", []string{"nombre", "ciudad", "phone"}, msg(2, "phone:+2", "b"))
+	got := records(t, l, id)
+	if h := got["c.csv:02"].Header; !slices.Equal(h, []string{"phone", "nombre"}) {
+		t.Errorf("the old record's header = %q", h)
+	}
+	if h := got["otro.csv:02"].Header; !slices.Equal(h, []string{"nombre", "ciudad", "phone"}) {
+		t.Errorf("the new record's header = %q", h)
+	}
+	hs, err := l.Headers(ctx, id, nil)
+	if err != nil || len(hs) != 2 || !slices.Equal(hs[0], []string{"phone", "nombre"}) {
+		t.Errorf("headers = %q, %v; the old one first", hs, err)
+	}
+}
+
+// A file that lists a contact in its own row and in a broken row fixed
+// into that contact through an export lists it twice: the second row is
+// the duplicate of the first, by this file's lines, in either order.
+func TestFixedRowAndTheContactsOwnRow(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		original  []campaign.Message
+		duplicate string
+	}{
+		{"own row first", []campaign.Message{msg(2, "phone:+1", "a"), broken(3, "", "row3")}, "c.csv:3: same contact as line 2 (phone:+1): sent once"},
+		{"broken row first", []campaign.Message{broken(2, "", "row3"), msg(3, "phone:+1", "a")}, "c.csv:3: same contact as line 2 (phone:+1): sent once"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, _ := openTemp(t)
+			ctx := context.Background()
+			id, _ := l.Register(ctx, "c", "fp", platform, false)
+			importAll(t, l, id, tc.original...)
+			var bad Row
+			for _, r := range records(t, l, id) {
+				if r.State == campaign.Invalid {
+					bad = r
+				}
+			}
+			importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+1", "a"), bad.ID, "c.csv"))
+			res, _ := importAll(t, l, id, tc.original...)
+			if res.Duplicate != 1 || res.Invalid != 0 || len(res.Duplicates) != 1 || res.Duplicates[0] != tc.duplicate {
+				t.Errorf("import = %+v", res)
+			}
+		})
 	}
 }
