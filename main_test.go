@@ -448,10 +448,10 @@ func TestFixThroughTheExportThenTheOriginalAgain(t *testing.T) {
 	}
 	writeAsExcel(t, export, append(rows, make([]string, len(wantHeader))))
 
-	before := len(fake.Requests())
+	before := len(fake.Messages())
 	send(export)
 	var resent []string
-	for _, r := range fake.Requests()[before:] {
+	for _, r := range fake.Messages()[before:] {
 		resent = append(resent, r.Contact)
 	}
 	slices.Sort(resent)
@@ -463,9 +463,9 @@ func TestFixThroughTheExportThenTheOriginalAgain(t *testing.T) {
 	// Tonight's cron line sends the original, unchanged, again. Twice, for
 	// good measure: nothing moves.
 	for _, night := range []string{"first night", "second night"} {
-		before := len(fake.Requests())
+		before := len(fake.Messages())
 		_, errOut := send(original)
-		if n := len(fake.Requests()) - before; n != 0 {
+		if n := len(fake.Messages()) - before; n != 0 {
 			t.Errorf("%s: %d requests, want none", night, n)
 		}
 		for _, want := range []string{"clientes.csv:3: already sent (fixed through revisar.csv): phone:+593991000002",
@@ -532,8 +532,8 @@ func TestUserColumnsLineAndStateAreData(t *testing.T) {
 		}
 	}
 	code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", all, "-ledger", ledger, "-base-url", fake.URL)
-	if code != exitIncomplete || len(fake.Requests()) != 2 {
-		t.Errorf("the export fed back: exit %d, %d requests\n%s%s", code, len(fake.Requests()), out, errOut)
+	if code != exitIncomplete || len(fake.Messages()) != 2 {
+		t.Errorf("the export fed back: exit %d, %d requests\n%s%s", code, len(fake.Messages()), out, errOut)
 	}
 	if st := status(t, ledger)[0]; st.Sent != 2 || st.Invalid != 1 || st.Total != 3 {
 		t.Errorf("status after the export fed back = %+v", st)
@@ -740,8 +740,8 @@ func TestEmptyRowsAreSkippedNotInvalid(t *testing.T) {
 		t.Errorf("the empty rows are not counted:\n%s", errOut)
 	}
 	st := status(t, ledger)[0]
-	if st.Sent != 2 || st.Invalid != 0 || st.Total != 2 || len(fake.Requests()) != 2 {
-		t.Errorf("status = %+v, requests %d", st, len(fake.Requests()))
+	if st.Sent != 2 || st.Invalid != 0 || st.Total != 2 || len(fake.Messages()) != 2 {
+		t.Errorf("status = %+v, requests %d", st, len(fake.Messages()))
 	}
 	// The nightly re-run of the same file stays complete.
 	if code, _, errOut := pregon(t, append([]string{"send", "-base-url", fake.URL}, args...)...); code != 0 {

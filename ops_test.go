@@ -389,7 +389,7 @@ func TestRunHistoryAcrossInterruptAndResume(t *testing.T) {
 	camp, csv, ledger := campaignFiles(t, n)
 	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "30"}
 	p := startPregon(t, args...)
-	waitFor(t, "10 requests", func() bool { return len(fake.Requests()) >= 10 })
+	waitFor(t, "10 requests", func() bool { return len(fake.Messages()) >= 10 })
 	p.cmd.Process.Signal(syscall.SIGINT)
 	if code := p.wait(t); code != exitStopped {
 		t.Fatalf("interrupted run: exit %d", code)

@@ -26,7 +26,7 @@ type Row struct {
 	// the file the row was read from, as written.
 	Cells    []string
 	Header   []string
-	HeaderID int64 // identifies Header among the campaign's; 0 for records of before format 4
+	HeaderID int64 // identifies Header among the campaign's; 0 for records of before format 3
 }
 
 // Header returns the column names of the campaign's last imported CSV.
@@ -82,7 +82,7 @@ func (l *Ledger) Headers(ctx context.Context, id CampaignID, states []campaign.S
 }
 
 // headers returns every header the campaign's records may follow, by id;
-// 0 is the one records of before format 4 follow.
+// 0 is the one records of before format 3 follow.
 func (l *Ledger) headers(ctx context.Context, id CampaignID) (map[int64][]string, error) {
 	out := map[int64][]string{}
 	var legacy string

@@ -473,7 +473,7 @@ type row struct {
 type origin struct {
 	id     int64
 	source string
-	key    string // its row_key; "" for a record written before format 4
+	key    string // its row_key; "" for a record written before format 3
 }
 
 func (w *rowWriter) add(ctx context.Context, m campaign.Message, res *ImportResult) error {

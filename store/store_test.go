@@ -46,7 +46,7 @@ func importFile(t *testing.T, l *Ledger, id CampaignID, source string, msgs ...c
 
 func importHeader(t *testing.T, l *Ledger, id CampaignID, source string, header []string, msgs ...campaign.Message) (ImportResult, int64) {
 	t.Helper()
-	if userVersion(t, l) < 4 {
+	if userVersion(t, l) < 3 {
 		return importFormat1(t, l, id, source, msgs...)
 	}
 	ctx := context.Background()
@@ -708,7 +708,7 @@ func TestRecordsKeepTheirFilesHeader(t *testing.T) {
 	}
 }
 
-// Records of a ledger from before format 4 keep being exported under the
+// Records of a ledger from before format 3 keep being exported under the
 // header they were exported under then, whatever files are read since.
 func TestRecordsOfBeforeFormat4KeepTheirHeader(t *testing.T) {
 	ctx := context.Background()
