@@ -76,6 +76,8 @@ Usage:
   pregon status [-ledger pregon.db] [-campaign NAME] [-json]
   pregon export -campaign NAME [-ledger pregon.db] [-outcome failed,unknown,invalid] [-o FILE]
   pregon report -campaign NAME [-ledger pregon.db] -o report.html
+  pregon track  -campaign NAME [-ledger pregon.db]   ask the platform what became of each sent message (v2)
+  pregon reconcile -campaign NAME [-ledger pregon.db] ask the platform about the unknown contacts (v2)
   pregon init -contacts FILE [-type whatsapp_template|text|image|quick_reply] [-api v2]
   pregon sandbox [-addr 127.0.0.1:8025]     a fake Messages API to rehearse against
 
@@ -93,6 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSend(ctx, args[1:], stdout, stderr)
 	case "status":
 		return runStatus(ctx, args[1:], stdout, stderr)
+	case "track":
+		return runTrack(ctx, args[1:], stdout, stderr)
+	case "reconcile":
+		return runReconcile(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], stdout, stderr)
 	case "init":

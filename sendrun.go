@@ -137,6 +137,11 @@ func (e *logEvents) Note(n engine.Note) {
 		} else {
 			e.log.Info(fmt.Sprintf("sharing %g/s with %d other %s: %s", e.rate, n.Count, plural(n.Count, "run", "runs"), n.Text))
 		}
+	case engine.NoteTemplateUnchecked:
+		e.log.Warn("the platform does not list this channel's templates: the template was not checked before sending")
+	case engine.NoteReconciled:
+		r := n.Reconciled
+		e.log.Info("asked the platform about the unknown contacts", "found_sent", r.Found, "absent_sent_again", r.Absent, "still_unknown", r.Still)
 	case engine.NoteSandbox:
 		fmt.Fprintf(e.stderr, "pregon: sandbox: sending to a fake Messages API at %s; nothing leaves this machine\n", n.Text)
 	}

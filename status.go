@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,11 +31,22 @@ type statusJSON struct {
 	InFlight int `json:"in_flight"`
 	// Destination is where the campaign's messages went ("" before any
 	// send recorded it); Rehearsal, that it went to a pregon sandbox.
-	Destination string    `json:"destination"`
-	API         string    `json:"api,omitempty"`
-	BaseURL     string    `json:"base_url,omitempty"`
-	Rehearsal   bool      `json:"rehearsal"`
-	Runs        []runJSON `json:"runs"`
+	Destination string `json:"destination"`
+	API         string `json:"api,omitempty"`
+	BaseURL     string `json:"base_url,omitempty"`
+	Rehearsal   bool   `json:"rehearsal"`
+	// Delivery is what became of the sent messages, as far as
+	// `pregon track` has asked the platform (v2).
+	Delivery deliveryJSON `json:"delivery"`
+	Runs     []runJSON    `json:"runs"`
+}
+
+type deliveryJSON struct {
+	Tracked     int            `json:"tracked"` // sent messages asked about at least once
+	Delivered   int            `json:"delivered"`
+	Read        int            `json:"read"`
+	FailedAfter int            `json:"failed_after_sent"`
+	Reasons     map[string]int `json:"failure_reasons,omitempty"`
 }
 
 type runJSON struct {
@@ -57,6 +69,7 @@ type campaignStatus struct {
 	Runs    []store.Run
 	Running *store.Holder // the run holding the campaign now, if any
 	Ledger  string
+	Funnel  store.Funnel
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -113,7 +126,11 @@ func loadStatus(ctx context.Context, ledger *store.Ledger, path, name string) ([
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, campaignStatus{Summary: s, Runs: runs, Running: running, Ledger: path})
+		funnel, err := ledger.Funnel(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, campaignStatus{Summary: s, Runs: runs, Running: running, Ledger: path, Funnel: funnel})
 	}
 	return out, nil
 }
@@ -125,7 +142,9 @@ func printStatusJSON(w io.Writer, list []campaignStatus) error {
 			Pending: s.Counts[campaign.Pending], Sent: s.Counts[campaign.Sent], Failed: s.Counts[campaign.Failed],
 			Unknown: s.Counts[campaign.Unknown], Invalid: s.Counts[campaign.Invalid],
 			Duplicate: s.Counts[campaign.Duplicate], InFlight: s.Counts[campaign.Sending], Runs: []runJSON{},
-			API: s.Destination.API, BaseURL: s.Destination.BaseURL, Rehearsal: s.Rehearsal}
+			API: s.Destination.API, BaseURL: s.Destination.BaseURL, Rehearsal: s.Rehearsal,
+			Delivery: deliveryJSON{Tracked: s.Funnel.Tracked, Delivered: s.Funnel.Delivered, Read: s.Funnel.Read,
+				FailedAfter: s.Funnel.Failed, Reasons: s.Funnel.Reasons}}
 		if s.Destination != (store.Destination{}) {
 			j.Destination = s.Destination.String()
 		}
@@ -177,6 +196,16 @@ func printStatus(w io.Writer, s campaignStatus) {
 	if len(s.Runs) > 1 {
 		fmt.Fprintf(w, "  runs: %d (pregon report -ledger %s -campaign %s -o informe.html lists them all)\n",
 			len(s.Runs), shellQuote(s.Ledger), shellQuote(s.Name))
+	}
+	if f := s.Funnel; f.Tracked > 0 {
+		fmt.Fprintf(w, "  after sending: %d delivered (%d read), %d failed", f.Delivered, f.Read, f.Failed)
+		if f.Sent > f.Tracked {
+			fmt.Fprintf(w, ", %d not asked about yet", f.Sent-f.Tracked)
+		}
+		fmt.Fprintln(w)
+		for _, reason := range byCount(f.Reasons) {
+			fmt.Fprintf(w, "    failed after sending: %s: %d\n", reason, f.Reasons[reason])
+		}
 	}
 	if len(s.Reasons) > 0 {
 		fmt.Fprintln(w, "  why not sent:")
@@ -247,10 +276,33 @@ func nextSteps(s campaignStatus) []string {
 	if n := s.Counts[campaign.Failed]; n > 0 {
 		out = append(out, fmt.Sprintf("to retry the %d failed (refused ones too): %s -retry-failed", n, cmd))
 	}
+	if n := s.Counts[campaign.Unknown]; n > 0 && s.Destination.API == "v2" && !s.Destination.Sandbox {
+		out = append(out, fmt.Sprintf("to ask the platform about the %d unknown (no duplicate): pregon reconcile -ledger %s -campaign %s",
+			n, shellQuote(ledger), shellQuote(s.Name)))
+	}
+	if s.Destination.API == "v2" && !s.Destination.Sandbox && s.Funnel.Sent > 0 {
+		out = append(out, fmt.Sprintf("to see what became of the %d sent: pregon track -ledger %s -campaign %s",
+			s.Funnel.Sent, shellQuote(ledger), shellQuote(s.Name)))
+	}
 	if n := s.Counts[campaign.Unknown]; n > 0 {
 		out = append(out, fmt.Sprintf("to send again to the %d unknown (each may get it twice): %s -resend-unknown", n, cmd))
 	}
 	return out
+}
+
+// byCount is the keys of counts, the largest count first.
+func byCount(counts map[string]int) []string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := counts[b] - counts[a]; c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
 }
 
 // absPath is path made absolute, so that a suggested command works from

@@ -40,19 +40,22 @@ type NoteKind int
 
 // The kinds of Note.
 const (
-	NoteEncoding  NoteKind = iota // the contacts file is not UTF-8: Text is the encoding read
-	NoteWarning                   // a campaign warning: Text
-	NoteRecovered                 // Count contacts an earlier run left in flight are now unknown
-	NoteRehearsal                 // the address (Text) answered as a pregon sandbox: the campaign is a rehearsal
-	NoteSandbox                   // sending to the built-in sandbox at Text
-	NoteSharing                   // the rate is shared with Count other runs (Text names them; 0: alone again)
+	NoteEncoding          NoteKind = iota // the contacts file is not UTF-8: Text is the encoding read
+	NoteWarning                           // a campaign warning: Text
+	NoteRecovered                         // Count contacts an earlier run left in flight are now unknown
+	NoteRehearsal                         // the address (Text) answered as a pregon sandbox: the campaign is a rehearsal
+	NoteSandbox                           // sending to the built-in sandbox at Text
+	NoteSharing                           // the rate is shared with Count other runs (Text names them; 0: alone again)
+	NoteTemplateUnchecked                 // the platform does not list the channel's templates: not checked
+	NoteReconciled                        // unknown contacts asked about: see Reconciled
 )
 
 // Note is one thing worth telling before or while sending.
 type Note struct {
-	Kind  NoteKind
-	Text  string
-	Count int
+	Kind       NoteKind
+	Text       string
+	Count      int
+	Reconciled *ReconcileResult
 }
 
 // MaxShownProblems bounds the invalid rows a run reports one by one.

@@ -130,6 +130,16 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 			ev.Note(Note{Kind: NoteRehearsal, Text: l.dest.BaseURL})
 		}
 	}
+	switch err := checkTemplate(ctx, l.sender, c); {
+	case errors.Is(err, ErrTemplatesUnlisted):
+		ev.Note(Note{Kind: NoteTemplateUnchecked})
+	case err != nil:
+		var te *TemplateError
+		if errors.As(err, &te) {
+			return nil, inputError(err)
+		}
+		return nil, err
+	}
 	id, err := ledger.Register(ctx, c.Name, c.Fingerprint(), l.dest, o.AllowChanged)
 	if err != nil {
 		return nil, err
@@ -138,6 +148,18 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 		return nil, err
 	} else if n > 0 {
 		ev.Note(Note{Kind: NoteRecovered, Count: n})
+	}
+	// Before any new message: ask the platform about the contacts in
+	// doubt (v2 can list a contact's messages; the built-in sandbox
+	// forgets everything between runs).
+	if c.API == "v2" && !o.Sandbox {
+		r, err := reconcile(ctx, ledger, id, l.sender, nil)
+		if err != nil {
+			return nil, err
+		}
+		if r.Found+r.Absent+r.Still > 0 {
+			ev.Note(Note{Kind: NoteReconciled, Reconciled: r})
+		}
 	}
 	if contacts.Encoding() != "UTF-8" {
 		ev.Note(Note{Kind: NoteEncoding, Text: contacts.Encoding()})

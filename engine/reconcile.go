@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/pregon/pregon/sender"
+	"github.com/pregon/pregon/store"
+)
+
+// Resolving unknown contacts: the request left and its answer was lost, so
+// pregon cannot know whether the message arrived — but the platform can
+// say. Its list of the contact's messages either holds ours (sent, with
+// its id), or, read to its end, proves it absent (pending: the next run
+// sends it once); anything in between stays unknown for the operator.
+
+// Reconciliation's limits.
+const (
+	// clockSkew is how far the platform's clock may be from this
+	// machine's: a message of ours counts if the platform dated it no
+	// earlier than our attempt less this.
+	clockSkew = 10 * time.Minute
+	// maxPages bounds how much of a contact's history is read (100
+	// messages a page): a contact with more stays unknown.
+	maxPages = 50
+)
+
+// ReconcileResult says what reconciliation settled.
+type ReconcileResult struct {
+	Found  int // on the platform: now sent
+	Absent int // proved absent: now pending, sent again once by the next run
+	Still  int // still unknown: the platform's list could not tell
+}
+
+// Reconcile settles the campaign's unknown contacts by asking the
+// platform (v2), before any new message is sent.
+func Reconcile(ctx context.Context, o ReadOptions) (*ReconcileResult, error) {
+	ledger, id, s, done, err := openReads(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return reconcile(ctx, ledger, id, s, o.Progress)
+}
+
+func reconcile(ctx context.Context, ledger *store.Ledger, id store.CampaignID, s *sender.Sender, progress func(int)) (*ReconcileResult, error) {
+	unknowns, err := ledger.Unknowns(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	res := &ReconcileResult{}
+	for i, u := range unknowns {
+		verdict, messageID, err := lookFor(ctx, s, u)
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			res.Still++ // the platform could not be asked: it stays as it was
+			continue
+		}
+		switch verdict {
+		case found:
+			if err := ledger.FoundOnPlatform(context.WithoutCancel(ctx), u.ID, messageID, time.Now()); err != nil {
+				return res, err
+			}
+			res.Found++
+		case absent:
+			if err := ledger.AbsentFromPlatform(context.WithoutCancel(ctx), u.ID); err != nil {
+				return res, err
+			}
+			res.Absent++
+		default:
+			res.Still++
+		}
+		if progress != nil {
+			progress(i + 1)
+		}
+	}
+	return res, nil
+}
+
+type lookVerdict int
+
+const (
+	ambiguous lookVerdict = iota
+	found
+	absent
+)
+
+// lookFor reads the contact's messages for the one the lost request
+// carried: outgoing, from the API, with the same message, dated no earlier
+// than the attempt (less clockSkew). The order of the list is not
+// documented, so absence needs the whole list.
+func lookFor(ctx context.Context, s *sender.Sender, u store.Unknown) (lookVerdict, string, error) {
+	ours, err := messageOf(u.Payload)
+	if err != nil || u.AttemptedAt.IsZero() {
+		return ambiguous, "", nil
+	}
+	since := u.AttemptedAt.Add(-clockSkew)
+	cursor, undated := "", false
+	for page := 0; page < maxPages; page++ {
+		items, next, err := s.ListMessages(ctx, u.Contact, cursor, 100)
+		if err != nil {
+			return ambiguous, "", err
+		}
+		for _, m := range items {
+			if !m.Outgoing || (m.Source != "" && m.Source != "api") || !sameMessage(ours, m.Body) {
+				continue
+			}
+			switch created := m.Created(); {
+			case created.IsZero():
+				undated = true // the same message, but when?
+			case !created.Before(since):
+				return found, m.ID, nil
+			}
+		}
+		if next == "" {
+			if undated {
+				return ambiguous, "", nil
+			}
+			return absent, "", nil
+		}
+		cursor = next
+	}
+	return ambiguous, "", nil
+}
+
+// messageOf is the message object of a v2 payload.
+func messageOf(payload []byte) (json.RawMessage, error) {
+	var p struct {
+		Message json.RawMessage `json:"message"`
+	}
+	err := json.Unmarshal(payload, &p)
+	return p.Message, err
+}
+
+// sameMessage reports whether the platform's copy of a message is the one
+// pregon sent: the same JSON once both are in one canonical form, or, for
+// a template, the same name, language and parameter values, and for a
+// text, the same text (the platform may add fields of its own).
+func sameMessage(ours, theirs json.RawMessage) bool {
+	if len(theirs) == 0 {
+		return false
+	}
+	if bytes.Equal(canonical(ours), canonical(theirs)) {
+		return true
+	}
+	a, b := essence(ours), essence(theirs)
+	return a != "" && a == b
+}
+
+func canonical(raw json.RawMessage) []byte {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	out, _ := json.Marshal(v) // maps marshal with sorted keys
+	return out
+}
+
+// essence is what identifies a message's content: a template's name,
+// language and parameter values; a text's text; "" otherwise.
+func essence(raw json.RawMessage) string {
+	var m struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		Template struct {
+			Name         string `json:"name"`
+			LanguageCode string `json:"languageCode"`
+			Components   []struct {
+				Type       string            `json:"type"`
+				Parameters []json.RawMessage `json:"parameters"`
+			} `json:"components"`
+		} `json:"template"`
+	}
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	switch m.Type {
+	case "text":
+		if m.Text == "" {
+			return ""
+		}
+		return "text\x00" + m.Text
+	case "whatsapp_template":
+		var b bytes.Buffer
+		b.WriteString("template\x00" + m.Template.Name + "\x00" + m.Template.LanguageCode)
+		for _, c := range m.Template.Components {
+			for _, p := range c.Parameters {
+				b.WriteString("\x00" + strings.ToLower(c.Type) + "=")
+				b.Write(canonical(p))
+			}
+		}
+		return b.String()
+	}
+	return ""
+}
