@@ -145,11 +145,13 @@ func TestWrongAddressStopsWithoutBurningTheList(t *testing.T) {
 			if tc.unknown {
 				args = append(args, "-allow-changed") // it may have acted on the unknown ones
 			}
+			// The contacts the wrong address left unknown are asked about
+			// first: the platform never got them, so they are sent now, once.
 			code, _, errOut = pregon(t, args...)
-			if want := map[bool]int{false: 0, true: exitIncomplete}[tc.unknown]; code != want {
-				t.Fatalf("right address: exit %d, want %d\n%s", code, want, errOut)
+			if code != 0 {
+				t.Fatalf("right address: exit %d\n%s", code, errOut)
 			}
-			acceptedOnce(t, platform, 30-st.Unknown)
+			acceptedOnce(t, platform, 30)
 		})
 	}
 	t.Run("token with a carriage return", func(t *testing.T) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,7 +36,15 @@ func checkTemplate(ctx context.Context, s *sender.Sender, c *campaign.Campaign) 
 		return nil
 	}
 	list, err := s.Templates(ctx, c.ChannelID.String())
-	if err != nil {
+	var re *sender.ReadError
+	switch {
+	case errors.As(err, &re) && re.Status == 401:
+		return &sender.StopError{Problem: sender.TokenRejected, Status: 401, Reason: fmt.Sprintf("401 %s", re.Reason)}
+	case errors.As(err, &re) && ctx.Err() == nil:
+		// The list is a courtesy of the platform: when it fails, the
+		// sends say what is wrong, one by one.
+		return fmt.Errorf("%w (%v)", ErrTemplatesUnlisted, err)
+	case err != nil:
 		return err
 	}
 	return matchTemplate(ref, list)

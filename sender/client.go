@@ -119,6 +119,7 @@ func (c *Client) do(ctx context.Context, method, path string, payload []byte, au
 		r.API = "v1"
 	}
 	u := *c.base
+	path, u.RawQuery, _ = strings.Cut(path, "?")
 	// path arrives escaped (a Viber id's Base64 may hold '/', sent as %2F).
 	unescaped, err := url.PathUnescape(path)
 	if err != nil {

@@ -20,12 +20,12 @@ type Template struct {
 }
 
 // DefaultTemplates are DefaultChannel's templates when Config.Templates is
-// nil: the samples' pedido_en_camino (an image header, a body with {{1}}
+// nil: the samples' delivery_order (an image header, a body with {{1}}
 // and {{2}}, a footer) and a text-only one, both approved; one pending and
 // one rejected.
 func DefaultTemplates() []Template {
 	return []Template{
-		{ID: 7001, ChannelID: DefaultChannel, Name: "pedido_en_camino", LanguageCode: "es", Category: "UTILITY", Status: "APPROVED",
+		{ID: 7001, ChannelID: DefaultChannel, Name: "delivery_order", LanguageCode: "es", Category: "UTILITY", Status: "APPROVED",
 			Components: json.RawMessage(`[{"type":"HEADER","format":"IMAGE","example":{"header_handle":["https://scontent.whatsapp.net/pedido.jpg"]}},` +
 				`{"type":"BODY","text":"Hola, {{1}} tu pedido {{2}} está en camino.","example":{"body_text":[["José","PED-10231"]]}},` +
 				`{"type":"FOOTER","text":"Gracias por tu compra"}]`)},

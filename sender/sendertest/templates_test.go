@@ -64,7 +64,7 @@ func TestTemplatesInBothPathsAndShapes(t *testing.T) {
 			asString       bool
 			first, bodyHas string
 		}{
-			{"pedido_en_camino", "APPROVED", false, "HEADER/IMAGE", "Hola, {{1}} tu pedido {{2}} está en camino."},
+			{"delivery_order", "APPROVED", false, "HEADER/IMAGE", "Hola, {{1}} tu pedido {{2}} está en camino."},
 			{"aviso_horario", "approved", true, "BODY/", "{{1}}"},
 			{"promo_fin_de_semana", "PENDING", true, "HEADER/TEXT", "{{2}}"},
 			{"encuesta_satisfaccion", "rejected", false, "BODY/", "{{1}}"},

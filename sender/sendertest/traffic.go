@@ -67,7 +67,7 @@ func (s *Server) touch(identifier string, at time.Time, channel int64, first jso
 	s.other(c, identifier, channel, "outgoing", "user", text(agentTexts[(h>>8)%uint64(len(agentTexts))]), wrote.Add(7*time.Minute))
 	broadcast, ok := lookAlike(first, h)
 	if !ok {
-		broadcast, _ = lookAlike(json.RawMessage(`{"type":"whatsapp_template","template":{"name":"pedido_en_camino","languageCode":"es",`+
+		broadcast, _ = lookAlike(json.RawMessage(`{"type":"whatsapp_template","template":{"name":"delivery_order","languageCode":"es",`+
 			`"components":[{"type":"body","parameters":[{"type":"text","text":"José"},{"type":"text","text":"PED-10231"}]}]}}`), h)
 	}
 	s.other(c, identifier, channel, "outgoing", "broadcast", broadcast, at.Add(-48*time.Hour-time.Duration(h>>16%5)*24*time.Hour))

@@ -38,7 +38,7 @@ func TestOtherTrafficSurroundsOurMessages(t *testing.T) {
 	ours := map[string]string{}
 	for i := 1; i <= 8; i++ {
 		contact := fmt.Sprintf("phone:+59399100000%d", i)
-		ours[contact] = fmt.Sprintf(`{"type":"whatsapp_template","template":{"name":"pedido_en_camino","languageCode":"es",`+
+		ours[contact] = fmt.Sprintf(`{"type":"whatsapp_template","template":{"name":"delivery_order","languageCode":"es",`+
 			`"components":[{"type":"body","parameters":[{"type":"text","text":"Cliente %d"},{"type":"text","text":"PED-1023%d"}]}]}}`, i, i)
 		post(t, s, contact, `{"channelId":4242,"message":`+ours[contact]+`}`)
 	}
@@ -70,7 +70,7 @@ func TestOtherTrafficSurroundsOurMessages(t *testing.T) {
 				found++
 			case sameJSON(m.Message, []byte(msg)):
 				t.Errorf("%s: %s sent pregon's very message: %s", contact, source, m.Message)
-			case m.Traffic == "outgoing" && templateName(m.Message) == "pedido_en_camino" &&
+			case m.Traffic == "outgoing" && templateName(m.Message) == "delivery_order" &&
 				m.Status[0].Timestamp >= arrived[contact].Unix():
 				lookAlikesAfter++
 			}
@@ -92,7 +92,7 @@ func TestOtherTrafficSurroundsOurMessages(t *testing.T) {
 		}
 	}
 	if lookAlikesAfter == 0 {
-		t.Errorf("no other source sent pedido_en_camino after pregon did: %v", sources)
+		t.Errorf("no other source sent delivery_order after pregon did: %v", sources)
 	}
 	api := 0
 	for _, m := range s.Stored() {

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pregon/pregon/sender/sendertest"
+)
+
+// A template the platform cannot send is refused before the first message:
+// the platform's log shows only reads.
+func TestTemplateCheckedBeforeTheFirstMessage(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	sampleCampaign := string(mustRead(t, sample("pedido-en-camino.json")))
+	for _, tc := range []struct {
+		name, from, to, says string
+	}{
+		{"misspelt", `"delivery_order"`, `"delivery_ordr"`, `the closest: "delivery_order"`},
+		{"another language", `"languageCode": "es"`, `"languageCode": "en_US"`, `it exists in es, not in "en_US"`},
+		{"pending", `"delivery_order"`, `"promo_fin_de_semana"`, "PENDING"},
+		{"a parameter short", `"Hola, {{1}} tu pedido {{2}} está en camino.",
+         "parameters": [{"type": "text", "text": "{{nombre}}"}, {"type": "text", "text": "{{pedido}}"}]`, `"Hola, {{1}}, su pedido está en camino.",
+         "parameters": [{"type": "text", "text": "{{nombre}}"}]`, "its body takes 2 parameters on the platform, the campaign gives 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			broken := strings.Replace(sampleCampaign, tc.from, tc.to, 1)
+			if broken == sampleCampaign {
+				t.Fatalf("the sample has no %s", tc.from)
+			}
+			camp := writeTemp(t, dir, "c.json", broken)
+			fake := sendertest.NewServer(t, sendertest.Config{})
+			code, _, errOut := pregon(t, "send", "-campaign", camp, "-contacts", sample("pedido-en-camino.csv"),
+				"-ledger", filepath.Join(dir, "l.db"), "-base-url", fake.URL)
+			if code != exitUsage || !strings.Contains(errOut, tc.says) {
+				t.Errorf("exit %d, want 2 saying %q:\n%s", code, tc.says, errOut)
+			}
+			for _, r := range fake.Requests() {
+				if r.Method != "GET" {
+					t.Errorf("%s %s reached the platform before the template was checked", r.Method, r.Path)
+				}
+			}
+		})
+	}
+	// The sample itself passes the check and is sent.
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	if code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", filepath.Join(t.TempDir(), "l.db"), "-base-url", fake.URL, "-rate", "0"); code != 0 {
+		t.Errorf("the sample: exit %d\n%s", code, errOut)
+	}
+}
+
+// Lost answers become unknown; the next run asks the platform first: a
+// message it holds makes the contact sent with its id, one it never got is
+// sent once more; nobody gets it twice and nobody is skipped.
+func TestUnknownResolvedByAskingThePlatform(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	var mu sync.Mutex
+	cut := map[string]bool{}
+	fake := sendertest.NewServer(t, sendertest.Config{OtherTraffic: true, Respond: func(r *sendertest.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if cut[r.Contact] {
+			return 0, ""
+		}
+		switch r.Contact {
+		case "phone:+593991000003", "phone:+593991000007", "phone:+593991000011":
+			cut[r.Contact] = true
+			return -2, "" // taken, then the answer is lost
+		case "phone:+593991000005", "phone:+593991000009":
+			cut[r.Contact] = true
+			return -1, "" // lost before the platform took it
+		}
+		return 0, ""
+	}})
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	args := []string{"send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"}
+	code, _, errOut := pregon(t, args...)
+	if st := status(t, ledger)[0]; code != exitIncomplete || st.Unknown != 5 {
+		t.Fatalf("first run: exit %d, %d unknown\n%s", code, st.Unknown, errOut)
+	}
+	code, _, errOut = pregon(t, args...)
+	if code != 0 || !strings.Contains(errOut, "found_sent=3 absent_sent_again=2 still_unknown=0") {
+		t.Fatalf("second run: exit %d\n%s", code, errOut)
+	}
+	stored := map[string]int{}
+	for _, m := range fake.Stored() {
+		if m.Traffic == "outgoing" && m.Source == "api" {
+			stored[m.Contact]++
+		}
+	}
+	if len(stored) != 30 {
+		t.Errorf("the platform holds messages for %d contacts, want 30", len(stored))
+	}
+	for c, n := range stored {
+		if n != 1 {
+			t.Errorf("%s got the message %d times", c, n)
+		}
+	}
+	if st := status(t, ledger)[0]; st.Sent != 30 || st.Unknown != 0 {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+// When the platform's list cannot tell, the contact stays unknown: no
+// guess, no duplicate.
+func TestUnknownStaysWhenThePlatformCannotTell(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	var mu sync.Mutex
+	lost := false
+	fake := sendertest.NewServer(t, sendertest.Config{
+		Respond: func(r *sendertest.Request) (int, string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Contact == "phone:+593991000004" && !lost {
+				lost = true
+				return -2, ""
+			}
+			return 0, ""
+		},
+		RespondRead: func(r *sendertest.Request) (int, string) {
+			if strings.Contains(r.Path, "/message/list") {
+				return 500, "list unavailable"
+			}
+			return 0, ""
+		}})
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	args := []string{"send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"}
+	pregon(t, args...)
+	code, _, errOut := pregon(t, args...)
+	if st := status(t, ledger)[0]; code != exitIncomplete || st.Unknown != 1 || !strings.Contains(errOut, "still_unknown=1") {
+		t.Errorf("exit %d, status %+v\n%s", code, st, errOut)
+	}
+	if n := len(fake.Stored()); n != 30 {
+		t.Errorf("the platform holds %d messages, want 30", n)
+	}
+}
+
+// pregon track asks about each sent message until it is final, and status
+// shows the funnel the platform reported.
+func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	fake := sendertest.NewServer(t, sendertest.Config{Delivery: sendertest.Delivery{After: -1, ReadAfter: -1, ReadEvery: 2, FailEvery: 5}})
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	if code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"); code != 0 {
+		t.Fatalf("send: exit %d\n%s", code, errOut)
+	}
+	before := len(fake.Requests())
+	code, out, errOut := pregon(t, "track", "-ledger", ledger, "-campaign", "pedido-en-camino", "-rate", "100")
+	if code != 0 {
+		t.Fatalf("track: exit %d\n%s%s", code, out, errOut)
+	}
+	reads := len(fake.Requests()) - before
+	if reads != 30 {
+		t.Errorf("track made %d requests for 30 messages", reads)
+	}
+	want := map[string]int{}
+	for _, m := range fake.Stored() {
+		want[m.Status[len(m.Status)-1].Value]++
+	}
+	var st []statusJSON
+	_, js, _ := pregon(t, "status", "-ledger", ledger, "-json")
+	if err := json.Unmarshal([]byte(js), &st); err != nil {
+		t.Fatal(err)
+	}
+	d := st[0].Delivery
+	if d.Tracked != 30 || d.Read != want["read"] || d.Delivered != want["read"]+want["delivered"] || d.FailedAfter != want["failed"] || want["failed"] == 0 {
+		t.Errorf("delivery = %+v, the platform says %v", d, want)
+	}
+	// Final ones are not asked again.
+	before = len(fake.Requests())
+	pregon(t, "track", "-ledger", ledger, "-campaign", "pedido-en-camino", "-rate", "100")
+	if again := len(fake.Requests()) - before; again != 0 {
+		t.Errorf("a second track asked %d more times about final messages", again)
+	}
+	_, text, _ := pregon(t, "status", "-ledger", ledger)
+	if !strings.Contains(text, fmt.Sprintf("after sending: %d delivered (%d read), %d failed", d.Delivered, d.Read, d.FailedAfter)) {
+		t.Errorf("status does not show the funnel:\n%s", text)
+	}
+}
