@@ -133,12 +133,13 @@ func (c child) cpuShare() string {
 	return fmt.Sprintf("%.2f%% (%.2f s CPU in %.1f s)", 100*c.cpu.Seconds()/c.wall.Seconds(), c.cpu.Seconds(), c.wall.Seconds())
 }
 
-// received returns the fake's requests in arrival order, checking that
-// all n of a measured run arrived.
+// received returns the messages the fake received, in arrival order,
+// checking that all n of a measured run arrived. The GET a send makes of
+// the base URL before its first message (Client.Probe) is not one.
 func received(fake *sendertest.Server, n int) ([]sendertest.Request, error) {
-	reqs := fake.Requests()
+	reqs := fake.Messages()
 	if len(reqs) != n {
-		return nil, fmt.Errorf("the fake received %d requests, want %d", len(reqs), n)
+		return nil, fmt.Errorf("the fake received %d messages, want %d", len(reqs), n)
 	}
 	return reqs, nil
 }
@@ -277,7 +278,7 @@ func floorLoop(ctx context.Context, url string, n int) error {
 }
 
 func floorPost(ctx context.Context, client *http.Client, url, body string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v2/contact/phone:+593990000001/messages", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v2/contact/phone:+593990000001/message", strings.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -308,16 +309,16 @@ func (b *bencher) ceiling(n int) (benchResult, error) {
 }
 
 func (b *bencher) firstRequest(n int) (benchResult, error) {
-	r := benchResult{what: fmt.Sprintf("time from start to first request, %d-row campaign", n), target: "≤ 2 s"}
+	r := benchResult{what: fmt.Sprintf("time from start to first message, %d-row campaign", n), target: "≤ 2 s"}
 	fake := sendertest.New(sendertest.Config{})
 	defer fake.Close()
 	c, err := b.send("first", n, fake, "-max-duration", "1s")
 	if err != nil {
 		return r, err
 	}
-	reqs := fake.Requests()
+	reqs := fake.Messages()
 	if len(reqs) == 0 {
-		return r, errors.New("no request arrived")
+		return r, errors.New("no message arrived")
 	}
 	r.got = fmt.Sprintf("%.2f s", reqs[0].At.Sub(c.started).Seconds())
 	return r, nil
@@ -393,6 +394,7 @@ func (b *bencher) runUntil(marker string, args ...string) (child, time.Duration,
 	}
 	err = cmd.Wait()
 	c.wall, c.stderr = time.Since(c.started), errb.String()
+	c.code = cmd.ProcessState.ExitCode()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		return c, seen, err
