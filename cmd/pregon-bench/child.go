@@ -1,0 +1,191 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"debug/buildinfo"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pregon/pregon/sender/sendertest"
+)
+
+// What the bench relies on of the pregon command, as its README documents
+// it: the token's variable, where runs share the rate, the exit codes.
+const (
+	tokenEnv    = "PREGON_TOKEN"
+	stateDirEnv = "PREGON_STATE_DIR"
+	exitOK      = 0
+	exitStopped = 3
+)
+
+// module is pregon's module path: the bench builds the pregon of the
+// module it runs in.
+const module = "github.com/pregon/pregon"
+
+// bencher runs the measured pregon processes.
+type bencher struct {
+	ctx     context.Context
+	dir     string // the bench's files: campaigns, CSVs, ledgers, shared rate
+	exe     string // the pregon binary measured
+	version string // its commit, as its build recorded it
+	log     io.Writer
+}
+
+func newBencher(ctx context.Context, dir, exe string, log io.Writer) (*bencher, error) {
+	b := &bencher{ctx: ctx, dir: dir, exe: exe, log: log}
+	if b.exe != "" {
+		b.version = builtFrom(exe)
+		return b, nil
+	}
+	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Path}}\t{{.Dir}}").Output()
+	path, root, _ := strings.Cut(strings.TrimSpace(string(out)), "\t")
+	if err != nil || path != module {
+		return nil, fmt.Errorf("find pregon's repository: run the bench from inside it, or give -pregon (go list -m: %q, %v)", path, err)
+	}
+	b.exe = filepath.Join(dir, "pregon")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.exe, ".")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, log, log
+	fmt.Fprintf(log, "pregon-bench: go build -o %s %s\n", b.exe, root)
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("build pregon: %w", err)
+	}
+	// The build stamps no commit where GOFLAGS has -buildvcs=false: ask git.
+	b.version = "unknown"
+	if out, err := exec.CommandContext(ctx, "git", "-C", root, "describe", "--always", "--dirty=+changes", "--abbrev=7").Output(); err == nil {
+		b.version = strings.TrimSpace(string(out))
+	}
+	return b, nil
+}
+
+// builtFrom is the commit a pregon binary was built from ("2557e87",
+// "2557e87+changes"), as its build recorded it, or "unknown".
+func builtFrom(exe string) string {
+	info, err := buildinfo.ReadFile(exe)
+	if err != nil {
+		return "unknown"
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	rev = rev[:min(len(rev), 7)]
+	if modified == "true" {
+		rev += "+changes"
+	}
+	return rev
+}
+
+// child is a finished `pregon send` child process.
+type child struct {
+	wall    time.Duration
+	cpu     time.Duration
+	maxRSS  int64 // bytes
+	started time.Time
+	code    int
+	stderr  string
+}
+
+// cpuShare is the child's CPU time as a share of one core over its run.
+func (c child) cpuShare() string {
+	return fmt.Sprintf("%.2f%% (%.2f s CPU in %.1f s)", 100*c.share(), c.cpu.Seconds(), c.wall.Seconds())
+}
+
+func (c child) share() float64 { return c.cpu.Seconds() / c.wall.Seconds() }
+
+// received returns the messages the fake received, in arrival order,
+// checking that all n of a measured run arrived. The GET a send makes of
+// the base URL before its first message (Client.Probe) is not one.
+func received(fake *sendertest.Server, n int) ([]sendertest.Request, error) {
+	reqs := fake.Messages()
+	if len(reqs) != n {
+		return nil, fmt.Errorf("the fake received %d messages, want %d", len(reqs), n)
+	}
+	return reqs, nil
+}
+
+// meanRate is the requests per second between the first arrival and the
+// last.
+func meanRate(reqs []sendertest.Request) float64 {
+	return float64(len(reqs)-1) / reqs[len(reqs)-1].At.Sub(reqs[0].At).Seconds()
+}
+
+func (b *bencher) run(args ...string) (child, error) {
+	c, _, err := b.runUntil("", args...)
+	return c, err
+}
+
+// send sends a campaign of n contacts to the fake in a child process.
+func (b *bencher) send(name string, n int, fake *sendertest.Server, extra ...string) (child, error) {
+	camp, csv, err := b.files(name, n)
+	if err != nil {
+		return child{}, err
+	}
+	args := append([]string{"send", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(b.dir, name+".db"),
+		"-base-url", fake.URL}, extra...)
+	c, err := b.run(args...)
+	if err == nil && c.code != exitOK && c.code != exitStopped {
+		err = fmt.Errorf("send exit %d: %s", c.code, c.stderr)
+	}
+	return c, err
+}
+
+// runUntil runs pregon with args; when marker is not empty, it stops the
+// child with SIGTERM once it writes a line containing marker to stderr,
+// and returns how long after the start that came. Every child shares its
+// rate (rateshare) in the bench's own folder, never the user's.
+func (b *bencher) runUntil(marker string, args ...string) (child, time.Duration, error) {
+	return b.runExe(b.exe, marker, args...)
+}
+
+func (b *bencher) runExe(exe, marker string, args ...string) (child, time.Duration, error) {
+	cmd := exec.CommandContext(b.ctx, exe, args...)
+	cmd.Env = append(os.Environ(), tokenEnv+"=bench", stateDirEnv+"="+filepath.Join(b.dir, "state"))
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		return child{}, 0, err
+	}
+	c := child{started: time.Now()}
+	if err := cmd.Start(); err != nil {
+		return c, 0, err
+	}
+	var seen time.Duration
+	var errb strings.Builder
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		errb.WriteString(sc.Text() + "\n")
+		if marker != "" && seen == 0 && strings.Contains(sc.Text(), marker) {
+			seen = time.Since(c.started)
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	err = cmd.Wait()
+	c.wall, c.stderr = time.Since(c.started), errb.String()
+	c.code = cmd.ProcessState.ExitCode()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return c, seen, err
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		c.maxRSS = ru.Maxrss * 1024
+	}
+	return c, seen, nil
+}
