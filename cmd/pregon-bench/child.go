@@ -37,8 +37,12 @@ type bencher struct {
 	ctx     context.Context
 	dir     string // the bench's files: campaigns, CSVs, ledgers, shared rate
 	exe     string // the pregon binary measured
-	version string // its commit, as its build recorded it
+	version string // its commit
 	log     io.Writer
+	stamps  string // where to save the fake's stamps of the rate rows; "": nowhere
+
+	rateCPU  []float64 // the rate rows' CPU, shares of one core
+	floorCPU float64   // the floor row's
 }
 
 func newBencher(ctx context.Context, dir, exe string, log io.Writer) (*bencher, error) {
@@ -110,23 +114,6 @@ func (c child) cpuShare() string {
 
 func (c child) share() float64 { return c.cpu.Seconds() / c.wall.Seconds() }
 
-// received returns the messages the fake received, in arrival order,
-// checking that all n of a measured run arrived. The GET a send makes of
-// the base URL before its first message (Client.Probe) is not one.
-func received(fake *sendertest.Server, n int) ([]sendertest.Request, error) {
-	reqs := fake.Messages()
-	if len(reqs) != n {
-		return nil, fmt.Errorf("the fake received %d messages, want %d", len(reqs), n)
-	}
-	return reqs, nil
-}
-
-// meanRate is the requests per second between the first arrival and the
-// last.
-func meanRate(reqs []sendertest.Request) float64 {
-	return float64(len(reqs)-1) / reqs[len(reqs)-1].At.Sub(reqs[0].At).Seconds()
-}
-
 func (b *bencher) run(args ...string) (child, error) {
 	c, _, err := b.runUntil("", args...)
 	return c, err
@@ -134,12 +121,27 @@ func (b *bencher) run(args ...string) (child, error) {
 
 // send sends a campaign of n contacts to the fake in a child process.
 func (b *bencher) send(name string, n int, fake *sendertest.Server, extra ...string) (child, error) {
-	camp, csv, err := b.files(name, n)
+	args, err := b.sendArgs(name, n, 0, fake, extra...)
 	if err != nil {
 		return child{}, err
 	}
-	args := append([]string{"send", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(b.dir, name+".db"),
-		"-base-url", fake.URL}, extra...)
+	return b.sendChild(args)
+}
+
+// sendArgs writes a campaign named name of n contacts numbered from first,
+// and returns the arguments that send it to the fake.
+func (b *bencher) sendArgs(name string, n, first int, fake *sendertest.Server, extra ...string) ([]string, error) {
+	camp, csv, err := b.files(name, n, first)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{"send", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(b.dir, name+".db"),
+		"-base-url", fake.URL}, extra...), nil
+}
+
+// sendChild runs one send, which must end as a send that went through
+// does (stopped, when it was given a -max-duration).
+func (b *bencher) sendChild(args []string) (child, error) {
 	c, err := b.run(args...)
 	if err == nil && c.code != exitOK && c.code != exitStopped {
 		err = fmt.Errorf("send exit %d: %s", c.code, c.stderr)

@@ -40,6 +40,7 @@ func (b *bencher) floor(n int, latency time.Duration) (result, error) {
 	if _, err := received(fake, n); err != nil {
 		return r, err
 	}
+	b.floorCPU = c.share()
 	r.got = c.cpuShare()
 	return r, nil
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pregon/pregon/sender/sendertest"
 )
 
 func main() {
@@ -41,16 +43,21 @@ type result struct {
 
 // sizes are how many messages or rows each measurement uses.
 type sizes struct {
-	rate, ceiling, first, big int
-	latencies                 []time.Duration
+	rate      int // each rate row's
+	ceiling   int
+	first     int // the campaign whose first message is timed
+	big       int // the CSV read by the dry run and the import
+	latencies []time.Duration
 }
 
 var (
-	full = sizes{rate: 1000, ceiling: 20000, first: 100_000, big: 1_000_000,
+	full = sizes{rate: 1000,
+		ceiling: 20000, first: 100_000, big: 1_000_000,
 		latencies: []time.Duration{20 * time.Millisecond, 200 * time.Millisecond, time.Second, 2 * time.Second}}
 	// quick only shows that every step still works (CI): its numbers are
 	// too small to judge.
-	quick = sizes{rate: 60, ceiling: 500, first: 2000, big: 5000,
+	quick = sizes{rate: 40,
+		ceiling: 500, first: 2000, big: 5000,
 		latencies: []time.Duration{20 * time.Millisecond, 200 * time.Millisecond}}
 )
 
@@ -58,8 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pregon-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quickRun := fs.Bool("quick", false, "tiny sizes, to check that the bench still works (CI)")
-	only := fs.String("only", "", "run only the measurements whose name contains this `text` (rate, floor, ceiling, first, dry, import)")
+	only := fs.String("only", "", "run only the measurements whose name contains this `text`: "+
+		"rate-sliding, rate-fixed, floor, ceiling, first, dry, import")
 	pregon := fs.String("pregon", "", "measure this pregon `binary` instead of building one from the repository")
+	stamps := fs.String("stamps", "", "save the fake's arrival stamps of each rate row to a CSV file in this `folder`")
 	floorURL := fs.String("floor-url", "", "run only the floor's minimal loop, against the fake API at this `URL` (the floor step's child)")
 	floorN := fs.Int("floor-n", 1000, "the floor loop's messages")
 	switch err := fs.Parse(args); {
@@ -88,16 +97,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	b.stamps = *stamps
+	// A step with no key always runs; one that returns no row (what "")
+	// had nothing to measure.
 	type step struct {
 		key string
 		run func() (result, error)
 	}
 	var steps []step
-	for _, lat := range sz.latencies {
-		steps = append(steps, step{"rate", func() (result, error) { return b.rateRun(sz.rate, lat) }})
+	for _, w := range []sendertest.Window{sendertest.Sliding, sendertest.Fixed} {
+		for _, lat := range sz.latencies {
+			steps = append(steps, step{"rate-" + w.String(), func() (result, error) { return b.rateRun(sz.rate, w, lat) }})
+		}
 	}
 	steps = append(steps,
 		step{"floor", func() (result, error) { return b.floor(sz.rate, 200*time.Millisecond) }},
+		step{"", b.cpuRow},
 		step{"ceiling", func() (result, error) { return b.ceiling(sz.ceiling) }},
 		step{"first", func() (result, error) { return b.firstMessage(sz.first) }},
 		step{"dry", func() (result, error) { return b.dryRun(sz.big) }},
@@ -105,12 +120,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	)
 	var results []result
 	for _, st := range steps {
-		if *only != "" && !strings.Contains(st.key, *only) {
+		if *only != "" && st.key != "" && !strings.Contains(st.key, *only) {
 			continue
 		}
 		r, err := st.run()
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.what, err)
+		}
+		if r.what == "" {
+			continue
 		}
 		results = append(results, r)
 		fmt.Fprintf(stderr, "pregon-bench: %s: %s\n", r.what, r.got)

@@ -4,24 +4,164 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/sender/sendertest"
 )
 
-func (b *bencher) rateRun(n int, latency time.Duration) (result, error) {
-	r := result{what: fmt.Sprintf("%d messages at %v latency (±20%%): mean rate; busiest second; CPU", n, latency),
-		target: "≥ 24.9/s; ≤ 25; ≤ 2% of a core"}
-	fake := sendertest.New(sendertest.Config{Latency: latency, Jitter: 0.2})
+// limit is the platform's: requests per second per organization.
+const limit = 25
+
+// platform is a fake that answers as the platform does: its limit counted
+// at each request's arrival in the given window, X-RateLimit-Limit and
+// X-RateLimit-Remaining on every answer, 429 beyond the limit; background
+// is another integration's requests a second, spending the same limit.
+func platform(w sendertest.Window, latency time.Duration, background float64) *sendertest.Server {
+	return sendertest.New(sendertest.Config{PerSecond: limit, Window: w, Latency: latency, Jitter: 0.2, Background: background})
+}
+
+// arrivals is what the fake saw of the messages of one run or more.
+type arrivals struct {
+	all     []sendertest.Request // every message, in arrival order
+	ok      []sendertest.Request // those the platform accepted
+	refused int                  // those it answered 429
+}
+
+func arrivalsOf(reqs []sendertest.Request) arrivals {
+	a := arrivals{all: reqs}
+	for _, r := range reqs {
+		switch {
+		case r.Status >= 200 && r.Status < 300:
+			a.ok = append(a.ok, r)
+		case r.Status == 429:
+			a.refused++
+		}
+	}
+	return a
+}
+
+// delivered returns what the fake saw, checking that it accepted each of
+// the n contacts once: a measured run that lost or doubled a message
+// measures nothing.
+func delivered(fake *sendertest.Server, n int) (arrivals, error) {
+	byContact := fake.ByContact()
+	if len(byContact) != n {
+		return arrivals{}, fmt.Errorf("the fake accepted %d contacts, want %d", len(byContact), n)
+	}
+	for c, k := range byContact {
+		if k != 1 {
+			return arrivals{}, fmt.Errorf("the fake accepted %s %d times", c, k)
+		}
+	}
+	return arrivalsOf(fake.Messages()), nil
+}
+
+// received returns the messages the fake received, in arrival order,
+// checking that all n of a measured run arrived. The GET a send makes of
+// the base URL before its first message (Client.Probe) is not one.
+func received(fake *sendertest.Server, n int) ([]sendertest.Request, error) {
+	reqs := fake.Messages()
+	if len(reqs) != n {
+		return nil, fmt.Errorf("the fake received %d messages, want %d", len(reqs), n)
+	}
+	return reqs, nil
+}
+
+// meanRate is the requests per second between the first arrival and the
+// last.
+func meanRate(reqs []sendertest.Request) float64 {
+	return float64(len(reqs)-1) / reqs[len(reqs)-1].At.Sub(reqs[0].At).Seconds()
+}
+
+// runOf is the run (0, 1, …) that sent a message to contact, the runs'
+// contacts being numbered from firsts (ascending, the first 0).
+func runOf(contact string, firsts []int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(contact, contactPrefix))
+	if err != nil {
+		return 0, fmt.Errorf("a message to %q, which no run sends to", contact)
+	}
+	run := 0
+	for i, f := range firsts {
+		if n >= f {
+			run = i
+		}
+	}
+	return run, nil
+}
+
+// saveStamps writes, with -stamps, what the fake saw of a row's messages
+// to name.csv: when each arrived (milliseconds after the first), the run
+// that sent it, its contact and the answer's status.
+func (b *bencher) saveStamps(name string, reqs []sendertest.Request, firsts []int) error {
+	if b.stamps == "" || len(reqs) == 0 {
+		return nil
+	}
+	var out strings.Builder
+	out.WriteString("ms,run,contact,status\n")
+	for _, m := range reqs {
+		run, err := runOf(m.Contact, firsts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&out, "%.3f,%c,%s,%d\n", float64(m.At.Sub(reqs[0].At).Microseconds())/1000, 'a'+run, m.Contact, m.Status)
+	}
+	return os.WriteFile(filepath.Join(b.stamps, name+".csv"), []byte(out.String()), 0o644)
+}
+
+// rate is the accepted messages per second, first to last.
+func (a arrivals) rate() float64 { return meanRate(a.ok) }
+
+// busiest is the most messages that arrived in any one second, refused
+// ones included: what the sender put into the platform's window.
+func (a arrivals) busiest() int { return sendertest.MaxInWindow(a.all, time.Second) }
+
+// refusals is how many messages got 429, and their share of all.
+func (a arrivals) refusals() string {
+	return fmt.Sprintf("%d (%.1f%%)", a.refused, 100*float64(a.refused)/float64(len(a.all)))
+}
+
+// rateRun sends n messages alone, at the limit.
+func (b *bencher) rateRun(n int, w sendertest.Window, latency time.Duration) (result, error) {
+	r := result{what: fmt.Sprintf("%s window, %d messages at %v latency (±20%%): rate (from the 2nd message); busiest second; 429s; CPU", w, n, latency),
+		target: "≥ 24.9/s; ≤ 25; 0; see the CPU row"}
+	fake := platform(w, latency, 0)
 	defer fake.Close()
-	c, err := b.send(fmt.Sprintf("rate-%v", latency), n, fake)
+	name := fmt.Sprintf("rate-%s-%v", w, latency)
+	c, err := b.send(name, n, fake)
 	if err != nil {
 		return r, err
 	}
-	reqs, err := received(fake, n)
+	a, err := delivered(fake, n)
 	if err != nil {
 		return r, err
 	}
-	r.got = fmt.Sprintf("%.2f/s; %d; %s", meanRate(reqs), sendertest.MaxInWindow(reqs, time.Second), c.cpuShare())
+	if err := b.saveStamps(name, a.all, []int{0}); err != nil {
+		return r, err
+	}
+	b.rateCPU = append(b.rateCPU, c.share())
+	// A send lets one message go alone until the API has answered (a
+	// wrong address costs one request): the rate from the second message
+	// on says what that first answer's wait cost.
+	r.got = fmt.Sprintf("%.2f/s (%.2f/s); %d; %d; %s", a.rate(), meanRate(a.ok[1:]), a.busiest(), a.refused, c.cpuShare())
+	return r, nil
+}
+
+// cpuRow sets the CPU of the rate rows beside the floor of the same run,
+// once both were measured.
+func (b *bencher) cpuRow() (result, error) {
+	r := result{what: fmt.Sprintf("CPU at %d/s: the rate rows above, share of one core", limit),
+		target: "none: judged against the floor row"}
+	if len(b.rateCPU) == 0 || b.floorCPU == 0 {
+		return result{}, nil
+	}
+	lo, hi := b.rateCPU[0], b.rateCPU[0]
+	for _, s := range b.rateCPU {
+		lo, hi = min(lo, s), max(hi, s)
+	}
+	r.got = fmt.Sprintf("%.2f–%.2f%% = %.1f–%.1f× the floor", 100*lo, 100*hi, lo/b.floorCPU, hi/b.floorCPU)
 	return r, nil
 }

@@ -46,7 +46,7 @@ func (b *bencher) firstMessage(n int) (result, error) {
 
 func (b *bencher) dryRun(n int) (result, error) {
 	r := result{what: fmt.Sprintf("%d-row CSV: send -dry-run", n), target: "≤ 15 s, peak RSS ≤ 100 MB"}
-	camp, csv, err := b.files("dry", n)
+	camp, csv, err := b.files("dry", n, 0)
 	if err != nil {
 		return r, err
 	}
@@ -65,7 +65,7 @@ func (b *bencher) importRun(n int) (result, error) {
 	r := result{what: fmt.Sprintf("%d-row CSV: import into the ledger", n), target: "≤ 30 s, peak RSS ≤ 150 MB, ledger ≤ 2× payloads"}
 	fake := sendertest.New(sendertest.Config{})
 	defer fake.Close()
-	camp, csv, err := b.files("import", n)
+	camp, csv, err := b.files("import", n, 0)
 	if err != nil {
 		return r, err
 	}
