@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -147,6 +148,18 @@ func (b *bencher) sendChild(args []string) (child, error) {
 		err = fmt.Errorf("send exit %d: %s", c.code, c.stderr)
 	}
 	return c, err
+}
+
+// sendTogether starts one send per args at once, and waits for them all.
+func (b *bencher) sendTogether(args [][]string) ([]child, error) {
+	children := make([]child, len(args))
+	errs := make([]error, len(args))
+	var wg sync.WaitGroup
+	for i := range args {
+		wg.Go(func() { children[i], errs[i] = b.sendChild(args[i]) })
+	}
+	wg.Wait()
+	return children, errors.Join(errs...)
 }
 
 // runUntil runs pregon with args; when marker is not empty, it stops the

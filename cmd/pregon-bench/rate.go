@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -147,6 +148,139 @@ func (b *bencher) rateRun(n int, w sendertest.Window, latency time.Duration) (re
 	// wrong address costs one request): the rate from the second message
 	// on says what that first answer's wait cost.
 	r.got = fmt.Sprintf("%.2f/s (%.2f/s); %d; %d; %s", a.rate(), meanRate(a.ok[1:]), a.busiest(), a.refused, c.cpuShare())
+	return r, nil
+}
+
+// sharedLatency is the platform's latency in the rows where runs share
+// its limit.
+const sharedLatency = 200 * time.Millisecond
+
+// together starts one pregon send per size at once, each its own campaign
+// and ledger, all to the same fake with the same token: the runs meet in
+// the bench's PREGON_STATE_DIR and share the limit. Run i's contacts are
+// numbered from firsts[i].
+func (b *bencher) together(name string, fake *sendertest.Server, sizes []int) (firsts []int, err error) {
+	args := make([][]string, len(sizes))
+	first := 0
+	for i, n := range sizes {
+		firsts = append(firsts, first)
+		if args[i], err = b.sendArgs(fmt.Sprintf("%s-%c", name, 'a'+i), n, first, fake); err != nil {
+			return nil, err
+		}
+		first += n
+	}
+	children, err := b.sendTogether(args)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range children {
+		if !strings.Contains(c.stderr, "sharing ") {
+			return nil, fmt.Errorf("run %c never said it shared the rate: the runs did not meet: %s", 'a'+i, c.stderr)
+		}
+	}
+	return firsts, nil
+}
+
+// shareRun sends k campaigns started together, n messages in all.
+func (b *bencher) shareRun(k, n int) (result, error) {
+	sizes := make([]int, k)
+	for i := range sizes {
+		sizes[i] = n / k
+	}
+	sizes[0] += n % k
+	r := result{what: fmt.Sprintf("%d campaigns started together (%d messages in all), separate processes, one API, sliding window, %v latency: together; busiest second; 429s",
+		k, n, sharedLatency), target: "≥ 24.5/s; ≤ 25; ≤ 1%"}
+	fake := platform(sendertest.Sliding, sharedLatency, 0)
+	defer fake.Close()
+	name := fmt.Sprintf("share%d", k)
+	firsts, err := b.together(name, fake, sizes)
+	if err != nil {
+		return r, err
+	}
+	a, err := delivered(fake, n)
+	if err != nil {
+		return r, err
+	}
+	if err := b.saveStamps(name, a.all, firsts); err != nil {
+		return r, err
+	}
+	r.got = fmt.Sprintf("%.2f/s; %d; %s", a.rate(), a.busiest(), a.refusals())
+	return r, nil
+}
+
+// recovery is how long after the other run's last request the survivor's
+// rate is measured.
+const recovery = 3 * time.Second
+
+// survivorRun starts two campaigns together, the first shorter: once it
+// ends, the second must have the whole limit again. Its rate is measured
+// at the fake, over the 3 s from the arrival of the first run's last
+// request.
+func (b *bencher) survivorRun(short, long int) (result, error) {
+	r := result{what: fmt.Sprintf("one of two runs ends (%d and %d messages, sliding window, %v latency): the other's rate in the %v after the first's last request (in each second); busiest second; 429s",
+		short, long, sharedLatency, recovery), target: "≥ 24.5/s; ≤ 25"}
+	fake := platform(sendertest.Sliding, sharedLatency, 0)
+	defer fake.Close()
+	firsts, err := b.together("survivor", fake, []int{short, long})
+	if err != nil {
+		return r, err
+	}
+	a, err := delivered(fake, short+long)
+	if err != nil {
+		return r, err
+	}
+	if err := b.saveStamps("survivor", a.all, firsts); err != nil {
+		return r, err
+	}
+	var ended time.Time // the arrival of the shorter run's last request
+	var rest []sendertest.Request
+	for _, m := range a.all {
+		run, err := runOf(m.Contact, firsts)
+		if err != nil {
+			return r, err
+		}
+		if run == 0 {
+			ended = m.At
+		} else {
+			rest = append(rest, m)
+		}
+	}
+	if rest[len(rest)-1].At.Before(ended.Add(recovery)) {
+		return r, errors.New("the longer run ended less than 3 s after the shorter: give it more messages")
+	}
+	var perSecond [3]int
+	for _, m := range arrivalsOf(rest).ok {
+		if d := m.At.Sub(ended); d >= 0 && d < recovery {
+			perSecond[d/time.Second]++
+		}
+	}
+	n := perSecond[0] + perSecond[1] + perSecond[2]
+	r.got = fmt.Sprintf("%.2f/s (%d, %d, %d); %d; %s", float64(n)/recovery.Seconds(), perSecond[0], perSecond[1], perSecond[2], a.busiest(), a.refusals())
+	return r, nil
+}
+
+// background is the requests a second another integration of the same
+// organization spends of the limit.
+const background = 10
+
+// backgroundRun sends n messages while another integration spends part of
+// the limit.
+func (b *bencher) backgroundRun(n int) (result, error) {
+	r := result{what: fmt.Sprintf("another integration takes %d/s of the %d (sliding window, %d messages at %v latency): pregon's rate; 429s",
+		background, limit, n, sharedLatency), target: "≥ 14/s; ≤ 2%"}
+	fake := platform(sendertest.Sliding, sharedLatency, background)
+	defer fake.Close()
+	if _, err := b.send("background", n, fake); err != nil {
+		return r, err
+	}
+	a, err := delivered(fake, n)
+	if err != nil {
+		return r, err
+	}
+	if err := b.saveStamps("background", a.all, []int{0}); err != nil {
+		return r, err
+	}
+	r.got = fmt.Sprintf("%.2f/s; %s", a.rate(), a.refusals())
 	return r, nil
 }
 
