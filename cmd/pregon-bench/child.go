@@ -42,7 +42,8 @@ type bencher struct {
 	log     io.Writer
 	stamps  string // where to save the fake's stamps of the rate rows; "": nowhere
 
-	rateCPU  []float64 // the rate rows' CPU, shares of one core
+	rateRows int       // rate rows measured
+	rateCPU  []float64 // the CPU of those at the limit, shares of one core
 	floorCPU float64   // the floor row's
 }
 
