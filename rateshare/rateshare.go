@@ -134,8 +134,13 @@ func (w *Window) Take(now time.Time, n int) (slot uint64, wait time.Duration, er
 // Written implements sender.Window. A write that fails leaves the slot at
 // its admission time, a few milliseconds early: the window's slack covers
 // it.
-func (w *Window) Written(slot uint64, t time.Time) {
-	_ = w.update(func(s *state) { s.Sends.Written(slot, t) })
+func (w *Window) Written(slot uint64, t time.Time) int {
+	n := 0
+	_ = w.update(func(s *state) {
+		s.Sends.Written(slot, t)
+		n = s.Sends.Count(t)
+	})
+	return n
 }
 
 // Count implements sender.Window: every run's sends in the second up to t.

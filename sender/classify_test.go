@@ -204,7 +204,7 @@ func TestClassifyOverSockets(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { received++ }))
 		defer srv.Close()
 		c := newTestClient(t, srv.URL, 100*time.Millisecond)
-		c.gate = func(ctx context.Context) (func(), error) { <-ctx.Done(); return nil, ctx.Err() }
+		c.gate = func(ctx context.Context) (func() int, error) { <-ctx.Done(); return nil, ctx.Err() }
 		start := time.Now()
 		r := c.Send(context.Background(), "/v2/contact/id:1/message", payload)
 		check(t, Classify(r), want{state: campaign.Pending, retry: true})

@@ -31,7 +31,7 @@ type Client struct {
 	// platform's rate limit); it waits for the request's slot, or fails
 	// when ctx ends first, and the function it returns is called once the
 	// write is done.
-	gate func(ctx context.Context) (written func(), err error)
+	gate func(ctx context.Context) (written func() int, err error)
 	// roots, when set, replaces the system's certificate authorities
 	// (tests of the TLS path).
 	roots *x509.CertPool
@@ -78,8 +78,10 @@ type Response struct {
 	// fires before the bytes are flushed.
 	Wrote bool
 	// WroteAt is when the request's first write ended (zero when nothing
-	// was written, or the connection was not ours).
-	WroteAt time.Time
+	// was written, or the connection was not ours), and InWindow how many
+	// sends the rate window held then, this one included.
+	WroteAt  time.Time
+	InWindow int
 	// Held: the request waited for its slot at the rate limit and its
 	// time ran out (or the run stopped) first. Nothing of it left, and it
 	// says nothing about the platform.
@@ -181,13 +183,13 @@ func (c *Client) do(ctx context.Context, method, path string, payload []byte, au
 		r.Err = err
 		// From here on no byte of this request may leave; a write under
 		// way finishes first, so what it did is known.
-		r.Wrote, r.Held, r.WroteAt = a.abandon()
+		r.Wrote, r.Held, r.WroteAt, r.InWindow = a.abandon()
 		r.Wrote = r.Wrote || (!gated && traceWrote)
 		r.Held = r.Held || (heldOutside && !r.Wrote)
 		return r
 	}
 	defer resp.Body.Close()
-	_, _, r.WroteAt = a.abandon()
+	_, _, r.WroteAt, r.InWindow = a.abandon()
 	r.Wrote = true
 	r.Status = resp.StatusCode
 	r.Header = resp.Header

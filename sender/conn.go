@@ -26,15 +26,16 @@ type attempt struct {
 	held      bool      // the gate did not admit it: it never reached the wire
 	wrote     bool      // some of the request's bytes went to the connection
 	wroteAt   time.Time // when its first write ended
+	inWindow  int       // sends in the rate window at that moment
 }
 
 // abandon makes sure no byte of the request is written from now on, and
 // reports whether any was: a write in progress finishes first.
-func (a *attempt) abandon() (wrote, held bool, at time.Time) {
+func (a *attempt) abandon() (wrote, held bool, at time.Time, inWindow int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.abandoned = true
-	return a.wrote, a.held && !a.wrote, a.wroteAt
+	return a.wrote, a.held && !a.wrote, a.wroteAt, a.inWindow
 }
 
 // gatedConn holds the first write of each request until the gate admits
@@ -69,7 +70,7 @@ func (c *gatedConn) Write(p []byte) (int, error) {
 			a.held = true
 			return 0, err // not admitted: nothing of it leaves
 		}
-		defer written()
+		defer func() { a.inWindow = written() }()
 	}
 	n, err := c.Conn.Write(p)
 	if n > 0 && !a.wrote {

@@ -23,7 +23,7 @@ func TestTLSRequestsAreGatedOncePerRequest(t *testing.T) {
 	c.roots = x509.NewCertPool()
 	c.roots.AddCert(srv.Certificate())
 	var gated atomic.Int32
-	c.gate = func(context.Context) (func(), error) { gated.Add(1); return func() {}, nil }
+	c.gate = func(context.Context) (func() int, error) { gated.Add(1); return func() int { return 1 }, nil }
 	for i := range 5 {
 		r := c.Send(context.Background(), "/v2/contact/id:1/message", []byte(`{"message":{"type":"text","text":"hola"}}`))
 		if r.Err != nil || r.Status != 200 || !r.Wrote {

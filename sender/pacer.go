@@ -18,9 +18,10 @@ type Limiter interface {
 	// when ctx ends.
 	Wait(ctx context.Context) error
 	// Admit blocks until a request may be written, takes its slot, and
-	// returns the function to call once it is written; it fails, taking
-	// nothing, when ctx ends first.
-	Admit(ctx context.Context) (written func(), err error)
+	// returns the function to call once it is written, which says how
+	// many sends the window then holds; it fails, taking nothing, when ctx
+	// ends first.
+	Admit(ctx context.Context) (written func() int, err error)
 	// Observe adjusts the pace to an answer.
 	Observe(r Response)
 }
@@ -51,6 +52,11 @@ type Pacer struct {
 	limiter *rate.Limiter
 	window  Window
 	turn    chan struct{} // held by the one request waiting for the window
+	// wait is held by the one request waiting for the bucket: a rate
+	// change (a run that ends gives its share back) then applies to the
+	// next request, instead of after reservations that dozens of waiting
+	// requests made at the old rate.
+	wait chan struct{}
 
 	maxPause    time.Duration             // the longest Retry-After honoured
 	onLongPause func(asked time.Duration) // told of a longer one
@@ -100,7 +106,7 @@ func NewPacer(perSecond float64, o PacerOptions) *Pacer {
 		o.MaxPause = DefaultMaxPause
 	}
 	p := &Pacer{max: perSecond, current: perSecond, ceiling: perSecond, window: o.Window, turn: make(chan struct{}, 1),
-		maxPause: o.MaxPause, onLongPause: o.OnLongPause}
+		wait: make(chan struct{}, 1), maxPause: o.MaxPause, onLongPause: o.OnLongPause}
 	if perSecond > 0 {
 		p.limiter = rate.NewLimiter(0, 1)
 		p.mu.Lock()
@@ -117,6 +123,12 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	if p.max == 0 {
 		return ctx.Err()
 	}
+	select {
+	case p.wait <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.wait }()
 	for {
 		if err := sleep(ctx, p.pause()); err != nil {
 			return err
@@ -154,9 +166,9 @@ func (p *Pacer) pause() time.Duration {
 // write: a write delayed after admission (the goroutine waiting for a
 // thread while others are in SQLite) then delays the next window too,
 // instead of shortening it.
-func (p *Pacer) Admit(ctx context.Context) (written func(), err error) {
+func (p *Pacer) Admit(ctx context.Context) (written func() int, err error) {
 	if p.max == 0 || ctx.Err() != nil {
-		return func() {}, ctx.Err()
+		return func() int { return 0 }, ctx.Err()
 	}
 	// One request at a time waits for the window; the others queue behind
 	// it on the channel, whose waiters are served first come, first served.
@@ -177,7 +189,7 @@ func (p *Pacer) Admit(ctx context.Context) (written func(), err error) {
 			return nil, err
 		}
 		if wait <= 0 {
-			return func() { p.window.Written(slot, time.Now()) }, nil
+			return func() int { return p.window.Written(slot, time.Now()) }, nil
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err
@@ -251,17 +263,13 @@ func (p *Pacer) Observe(r Response) {
 		p.onLongPause(asked)
 	}
 	limit, remaining := headerInt(r.Header, "X-RateLimit-Limit"), headerInt(r.Header, "X-RateLimit-Remaining")
-	var own int
-	if limit > 0 && remaining >= 0 && !r.WroteAt.IsZero() {
-		own = p.window.Count(r.WroteAt)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.repace(now)
 	if limit > 0 {
 		p.limit = limit
-		if remaining >= 0 && !r.WroteAt.IsZero() {
-			p.others = append(keepRecent(p.others, now), sample{at: now, others: limit - remaining - own})
+		if remaining >= 0 && r.InWindow > 0 {
+			p.others = append(keepRecent(p.others, now), sample{at: now, others: limit - remaining - r.InWindow})
 		}
 	}
 	switch {

@@ -116,9 +116,11 @@ type Sender struct {
 	opts   Options
 
 	// slow lets one request at a time go until the API has answered in
-	// its own shape: a wrong address then costs one request, not a
-	// second's worth in flight.
-	slow chan struct{}
+	// its own shape (then opened is closed, and every request goes): a
+	// wrong address then costs one request, not a second's worth in
+	// flight.
+	slow   chan struct{}
+	opened chan struct{}
 
 	mu       sync.Mutex // guards stats and the two below
 	stats    Stats
@@ -152,7 +154,7 @@ func New(client *Client, limiter Limiter, opts Options) *Sender {
 		opts.MaxPause = DefaultMaxPause
 	}
 	client.gate = limiter.Admit
-	return &Sender{client: client, pacer: limiter, opts: opts, slow: make(chan struct{}, 1)}
+	return &Sender{client: client, pacer: limiter, opts: opts, slow: make(chan struct{}, 1), opened: make(chan struct{})}
 }
 
 // Stats returns the counts so far; safe to call while Run runs.
@@ -297,6 +299,9 @@ func (s *Sender) judge(v Verdict, r Response) Verdict {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v.Platform {
+		if !s.answered {
+			close(s.opened)
+		}
 		s.answered, s.failures = true, 0
 		return v
 	}
@@ -328,6 +333,8 @@ func (s *Sender) slowStart(ctx context.Context) (release func(), err error) {
 	select {
 	case s.slow <- struct{}{}:
 		return func() { <-s.slow }, nil
+	case <-s.opened:
+		return func() {}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -21,8 +21,11 @@ type Window interface {
 	// window before it, and returns its slot; otherwise it returns how
 	// long to wait before asking again.
 	Take(now time.Time, n int) (slot uint64, wait time.Duration, err error)
-	// Written moves a slot's time to t, the end of the request's write.
-	Written(slot uint64, t time.Time)
+	// Written moves a slot's time to t, the end of the request's write,
+	// and returns how many sends the window holds in the second up to t
+	// (this one included): what the platform's count at this request's
+	// arrival can be compared with.
+	Written(slot uint64, t time.Time) int
 	// Count is how many sends the window holds in the second up to t.
 	Count(t time.Time) int
 	// Runs is how many runs send through the window now (at least 1).
@@ -105,10 +108,11 @@ func (w *LocalWindow) Take(now time.Time, n int) (uint64, time.Duration, error) 
 }
 
 // Written implements Window.
-func (w *LocalWindow) Written(slot uint64, t time.Time) {
+func (w *LocalWindow) Written(slot uint64, t time.Time) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.sends.Written(slot, t)
+	return w.sends.Count(t)
 }
 
 // Count implements Window.
