@@ -32,7 +32,7 @@ func ledgerAt(t *testing.T, v int) (*Ledger, string) {
 			t.Fatal(err)
 		}
 	}
-	l := newLedger(db, path)
+	l := newLedger(db, path, newOptions(nil))
 	if l.wconn, err = db.Conn(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -135,13 +135,15 @@ func (q *Queue) Remaining(ctx context.Context) (int, error) {
 // made. When it returns an error the request must not be made.
 func (q *Queue) Attempt(ctx context.Context, id int64) error {
 	now := stamp(time.Now())
+	// ctx stops the write only until its transaction begins (see write).
+	wctx := context.WithoutCancel(ctx)
 	return q.l.write(ctx, onDisk, func(tx *sql.Tx) error {
-		st, err := q.l.stmt(ctx, tx, `UPDATE contacts SET state = 'sending', attempts = attempts + 1,
+		st, err := q.l.stmt(wctx, tx, `UPDATE contacts SET state = 'sending', attempts = attempts + 1,
 			attempted_at = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'failed', 'unknown')`)
 		if err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
-		res, err := st.ExecContext(ctx, now, now, id)
+		res, err := st.ExecContext(wctx, now, now, id)
 		if err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
@@ -176,13 +178,14 @@ func (q *Queue) Record(ctx context.Context, id int64, o campaign.Outcome) error 
 	if o.Error != "" {
 		reason = o.Error
 	}
+	wctx := context.WithoutCancel(ctx)
 	return q.l.write(ctx, withNext, func(tx *sql.Tx) error {
-		st, err := q.l.stmt(ctx, tx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
+		st, err := q.l.stmt(wctx, tx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
 			permanent = ?, sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("record outcome: %w", err)
 		}
-		_, err = st.ExecContext(ctx, o.State, status, messageID, reason, o.Permanent, sentAt, stamp(at), id)
+		_, err = st.ExecContext(wctx, o.State, status, messageID, reason, o.Permanent, sentAt, stamp(at), id)
 		if err != nil {
 			return fmt.Errorf("record outcome: %w", err)
 		}

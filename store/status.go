@@ -143,8 +143,9 @@ func (l *Ledger) StartRun(ctx context.Context, id CampaignID, flags map[string]a
 		return 0, fmt.Errorf("record run: %w", err)
 	}
 	var runID int64
+	wctx := context.WithoutCancel(ctx) // ctx stops the write only until it begins
 	err = l.write(ctx, onDisk, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO runs (campaign_id, host, pid, flags, started_at)
+		return tx.QueryRowContext(wctx, `INSERT INTO runs (campaign_id, host, pid, flags, started_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, id, host, os.Getpid(), string(fj), stamp(time.Now())).Scan(&runID)
 	})
 	if err != nil {
@@ -155,8 +156,9 @@ func (l *Ledger) StartRun(ctx context.Context, id CampaignID, flags map[string]a
 
 // EndRun records how a run ended.
 func (l *Ledger) EndRun(ctx context.Context, r Run) error {
+	wctx := context.WithoutCancel(ctx) // ctx stops the write only until it begins
 	return l.write(ctx, onDisk, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET ended_at = ?, sent = ?, failed = ?, unknown = ?, rate = ?,
+		_, err := tx.ExecContext(wctx, `UPDATE runs SET ended_at = ?, sent = ?, failed = ?, unknown = ?, rate = ?,
 			ended_by = ?, exit_code = ? WHERE id = ?`,
 			stamp(r.Ended), r.Sent, r.Failed, r.Unknown, r.Rate, r.EndedBy, r.ExitCode, r.ID)
 		if err != nil {
