@@ -75,13 +75,22 @@ func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) 
 	return out, nil
 }
 
+// countSQL counts a campaign's contacts by state, from the contacts_state
+// index alone.
+const countSQL = `SELECT state, count(*) FROM contacts WHERE campaign_id = ? GROUP BY state`
+
+// reasonsSQL groups a campaign's failures and doubts by reason.
+const reasonsSQL = `SELECT state, coalesce(http_status, 0), coalesce(error, ''), count(*) AS n
+	FROM contacts WHERE campaign_id = ? AND state IN ('failed', 'unknown')
+	GROUP BY state, http_status, error ORDER BY n DESC, error LIMIT 10`
+
 func (l *Ledger) fillSummary(ctx context.Context, s *Summary) error {
 	id := s.ID
 	s.Counts = map[campaign.State]int{}
 	for _, st := range campaign.States {
 		s.Counts[st] = 0
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT state, count(*) FROM contacts WHERE campaign_id = ? GROUP BY state`, id)
+	rows, err := l.db.QueryContext(ctx, countSQL, id)
 	if err != nil {
 		return fmt.Errorf("count contacts: %w", err)
 	}
@@ -99,9 +108,7 @@ func (l *Ledger) fillSummary(ctx context.Context, s *Summary) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("count contacts: %w", err)
 	}
-	rows, err = l.db.QueryContext(ctx, `SELECT state, coalesce(http_status, 0), coalesce(error, ''), count(*) AS n
-		FROM contacts WHERE campaign_id = ? AND state IN ('failed', 'unknown')
-		GROUP BY state, http_status, error ORDER BY n DESC, error LIMIT 10`, id)
+	rows, err = l.db.QueryContext(ctx, reasonsSQL, id)
 	if err != nil {
 		return fmt.Errorf("group failures: %w", err)
 	}
