@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+	"github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
 
 // maxBatch bounds how many queued writes share one transaction.
@@ -31,8 +32,20 @@ type Ledger struct {
 	synchronous durability
 	unsynced    bool
 
+	// busyTimeout is how long a write may wait for another process's
+	// write lock. busyWait is the writer connection's busy_timeout, and
+	// lockedSince when a BEGIN last found the file locked (zero once one
+	// succeeds). Only the leader uses the last two.
+	busyTimeout time.Duration
+	busyWait    time.Duration
+	lockedSince time.Time
+	// beforeBegin, when set (by tests), is told of every BEGIN the leader
+	// tries: how many writes it is for, and how long it may wait for the
+	// lock.
+	beforeBegin func(writes int, wait time.Duration)
+
 	mu         sync.Mutex
-	pending    []op       // writes waiting for the next commit
+	pending    []*op      // writes waiting for the next commit, in order
 	committing bool       // a leader is committing
 	idle       *sync.Cond // signalled when a leader is done
 	closed     bool
@@ -54,10 +67,14 @@ const (
 	withNext
 )
 
+// op is one caller's write, waiting for a commit.
 type op struct {
 	fn         func(tx *sql.Tx) error
 	durability durability
-	done       chan error
+	// ctx is the caller's: a write whose transaction has not begun is
+	// dropped, unwritten, when its caller stops waiting.
+	ctx  context.Context
+	done chan error
 }
 
 // Option changes how a ledger is opened.
@@ -103,7 +120,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 		db.Close()
 		return nil, fmt.Errorf("protect ledger: %w", err)
 	}
-	l := newLedger(db, path)
+	l := newLedger(db, path, o)
 	if l.wconn, err = db.Conn(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open ledger writer: %w", err)
@@ -120,7 +137,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 // need a variant of every query for every format there ever was; the
 // upgrade changes no row, is what the next send would do anyway, and
 // holds the write lock only for a few schema statements (SQLite adds a
-// column without rewriting the table).
+// column without rewriting the table; format 3's index takes about a
+// second per million contacts, once).
 func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
@@ -153,7 +171,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Ledger, error) {
 		db.Close()
 		return nil, err
 	}
-	return newLedger(db, path), nil
+	return newLedger(db, path, o), nil
 }
 
 // upgrade migrates an older ledger that ro, a read-only connection, has
@@ -215,8 +233,8 @@ func connect(ctx context.Context, path, mode string, o options) (*sql.DB, error)
 	return db, nil
 }
 
-func newLedger(db *sql.DB, path string) *Ledger {
-	l := &Ledger{db: db, path: path, stmts: map[string]*sql.Stmt{}}
+func newLedger(db *sql.DB, path string, o options) *Ledger {
+	l := &Ledger{db: db, path: path, stmts: map[string]*sql.Stmt{}, busyTimeout: o.busyTimeout, busyWait: o.busyTimeout}
 	l.idle = sync.NewCond(&l.mu)
 	return l
 }
@@ -280,20 +298,28 @@ func syncFile(path string) error {
 
 // write runs fn in a write transaction shared with whatever other writes
 // are waiting (group commit) and returns once that transaction is
-// committed as durably as d asks (or more), or failed. A failing fn is
-// rolled back alone.
+// committed as durably as d asks (or more), or failed.
 //
 // The caller that finds no commit in progress becomes the leader: it
-// commits everything queued, its own write included, then whatever queued
-// up meanwhile, and returns. Callers arriving during a commit wait for the
-// next one. Under load this batches many writes per fsync; at 25 messages
-// a second it costs no goroutine hand-off at all, which on a mostly idle
-// process is most of the CPU a write costs.
+// commits its own write, hands whatever queued up meanwhile to a goroutine
+// that commits it in batches until the queue is empty, and returns.
+// Callers arriving during a commit wait for the next one. Under load this
+// batches many writes per fsync; at 25 messages a second it costs no
+// goroutine hand-off at all, which on a mostly idle process is most of the
+// CPU a write costs.
+//
+// A caller whose ctx ends while its write waits (in the queue, or for
+// another process's lock on the file) gets ctx's error, and nothing is
+// written. Once its transaction has begun, the write is committed or not
+// with it, and write says which. fn runs in a transaction shared with
+// other callers' writes: it should not run statements with a context its
+// caller can cancel (SQLite's interrupt rolls the whole transaction back;
+// the others' writes then run again without fn's).
 func (l *Ledger) write(ctx context.Context, d durability, fn func(tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := op{fn: fn, durability: d, done: make(chan error, 1)}
+	o := &op{fn: fn, durability: d, ctx: ctx, done: make(chan error, 1)}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -302,69 +328,234 @@ func (l *Ledger) write(ctx context.Context, d durability, fn func(tx *sql.Tx) er
 	l.pending = append(l.pending, o)
 	if l.committing {
 		l.mu.Unlock()
-		return <-o.done
+		return l.wait(o)
 	}
 	l.committing = true
-	for len(l.pending) > 0 {
-		batch := l.pending
-		if len(batch) > maxBatch {
-			batch = batch[:maxBatch]
-		}
-		l.pending = l.pending[len(batch):]
-		l.mu.Unlock()
-		l.commit(batch)
-		l.mu.Lock()
+	l.commitNext() // o's batch: nothing else waits when no commit runs
+	if len(l.pending) > 0 {
+		// The writes that queued meanwhile are committed by a goroutine
+		// of their own, so that this caller goes on (or stops) now.
+		go l.drain()
+	} else {
+		l.done()
 	}
-	l.committing = false
-	l.idle.Broadcast()
 	l.mu.Unlock()
 	return <-o.done
 }
 
-// commit runs a batch of writes in one transaction. When one fails, the
-// batch is rolled back and each write runs again in a transaction of its
-// own, so that one failure cannot take the others with it.
-func (l *Ledger) commit(batch []op) {
-	if len(batch) == 1 || l.commitAll(batch) != nil {
+// drain commits the queued writes until none is left.
+func (l *Ledger) drain() {
+	l.mu.Lock()
+	for len(l.pending) > 0 {
+		l.commitNext()
+	}
+	l.done()
+	l.mu.Unlock()
+}
+
+// commitNext commits the next batch of queued writes. l.mu is held on
+// entry and exit, not while committing.
+func (l *Ledger) commitNext() {
+	batch := l.pending[:min(len(l.pending), maxBatch)]
+	l.pending = l.pending[len(batch):]
+	l.mu.Unlock()
+	l.commit(batch)
+	clear(batch) // let go of the answered writes (an import's holds its rows)
+	l.mu.Lock()
+}
+
+// done ends a commit run; l.mu is held.
+func (l *Ledger) done() {
+	l.committing = false
+	l.idle.Broadcast()
+}
+
+// wait waits for the leader to commit o. A caller that stops waiting
+// takes o back if no leader has taken it yet.
+func (l *Ledger) wait(o *op) error {
+	select {
+	case err := <-o.done:
+		return err
+	case <-o.ctx.Done():
+	}
+	l.mu.Lock()
+	if i := slices.Index(l.pending, o); i >= 0 {
+		l.pending = slices.Delete(l.pending, i, i+1)
+		l.mu.Unlock()
+		return o.ctx.Err()
+	}
+	l.mu.Unlock()
+	// Taken: the leader answers once the transaction has ended, or at
+	// once if it has not begun.
+	return <-o.done
+}
+
+// commit runs a batch of writes in one transaction and answers each.
+//
+// A write whose own statements fail gets its error and leaves the batch,
+// which runs again without it: one bad write does not take the others
+// with it. A failure of the transaction itself (BEGIN or COMMIT: the file
+// is locked by another process, the disk is full, an I/O error) fails the
+// whole batch at once with that error: every write would meet it again,
+// and each wait for a locked file would cost the busy timeout again.
+func (l *Ledger) commit(batch []*op) {
+	for len(batch) > 0 {
+		var bad int
+		var err error
+		batch, bad, err = l.commitAll(batch)
+		switch {
+		case err == nil:
+			for _, o := range batch {
+				o.done <- nil
+			}
+			return
+		case bad >= 0 && !fileFault(err):
+			batch[bad].done <- err
+			batch = slices.Delete(batch, bad, bad+1)
+			continue
+		case bad >= 0:
+			// The disk or the file failed under one write's statement: the
+			// transaction is lost for all.
+			err = fmt.Errorf("write ledger: %w", err)
+		}
 		for _, o := range batch {
-			o.done <- l.commitAll([]op{o})
+			o.done <- err
 		}
 		return
 	}
-	for _, o := range batch {
-		o.done <- nil
-	}
 }
 
-func (l *Ledger) commitAll(batch []op) error {
-	// Writes must not be cut short by a caller's cancellation: they record
-	// what already happened.
+// commitAll runs the batch in one transaction, and returns it less the
+// writes whose callers stopped waiting before it began (those are
+// answered). When a write fails, it returns that write's index and error;
+// when the transaction does, -1 and its error.
+func (l *Ledger) commitAll(batch []*op) ([]*op, int, error) {
+	// No caller's cancellation reaches the transaction: it holds other
+	// callers' writes.
 	ctx := context.Background()
 	if l.wconn == nil {
-		return errors.New("write ledger: opened read-only")
+		return batch, -1, errors.New("write ledger: opened read-only")
 	}
 	d := withNext
 	for _, o := range batch {
 		d = min(d, o.durability)
 	}
 	if err := l.setSynchronous(ctx, d); err != nil {
-		return err
+		return batch, -1, err
 	}
-	tx, err := l.wconn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("write ledger: begin: %w", err)
+	tx, batch, err := l.begin(ctx, batch)
+	if err != nil || len(batch) == 0 {
+		return batch, -1, err
 	}
 	defer tx.Rollback()
-	for _, o := range batch {
+	for i, o := range batch {
 		if err := o.fn(tx); err != nil {
-			return err
+			return batch, i, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("write ledger: commit: %w", err)
+		return batch, -1, fmt.Errorf("write ledger: commit: %w", err)
 	}
 	l.unsynced = d != onDisk
+	return batch, -1, nil
+}
+
+// lockPoll is how often a write waiting for another process's lock on the
+// file looks whether its callers still wait for it.
+const lockPoll = 100 * time.Millisecond
+
+// begin begins the batch's transaction. While another process holds the
+// file's write lock it waits, in turns of lockPoll, as long as lockWait
+// allows; writes whose callers stop waiting meanwhile are answered with
+// their context's error and dropped from the batch, which begin returns.
+func (l *Ledger) begin(ctx context.Context, batch []*op) (*sql.Tx, []*op, error) {
+	for {
+		wait := l.lockWait()
+		turn := min(wait, lockPoll)
+		if l.beforeBegin != nil {
+			l.beforeBegin(len(batch), turn)
+		}
+		if err := l.setBusyWait(ctx, turn); err != nil {
+			return nil, batch, err
+		}
+		started := time.Now()
+		tx, err := l.wconn.BeginTx(ctx, nil)
+		if err == nil {
+			l.lockedSince = time.Time{}
+			return tx, batch, nil
+		}
+		if !locked(err) {
+			return nil, batch, fmt.Errorf("write ledger: begin: %w", err)
+		}
+		if l.lockedSince.IsZero() {
+			l.lockedSince = started
+		}
+		batch = slices.DeleteFunc(batch, func(o *op) bool {
+			if o.ctx.Err() == nil {
+				return false
+			}
+			o.done <- o.ctx.Err()
+			return true
+		})
+		if len(batch) == 0 {
+			return nil, batch, nil
+		}
+		if wait <= turn {
+			return nil, batch, fmt.Errorf("write ledger: another process held the file's write lock for %v: %w", l.busyTimeout, err)
+		}
+	}
+}
+
+// lockWait is how long the next BEGIN may still wait for another
+// process's lock on the file: what is left of the busy timeout since a
+// BEGIN first found the file locked, if none has succeeded since. However
+// many batches the writes queued behind a locked file make, and whatever
+// writes come after (the run's end), the lock stalls the ledger's writers
+// at most the busy timeout in all; after that each batch tries once.
+func (l *Ledger) lockWait() time.Duration {
+	if l.lockedSince.IsZero() {
+		return l.busyTimeout
+	}
+	return max(0, l.busyTimeout-time.Since(l.lockedSince))
+}
+
+// setBusyWait sets how long the writer's next BEGIN waits for another
+// process's lock, rounded up to SQLite's milliseconds: a BEGIN that gives
+// up has waited at least d.
+func (l *Ledger) setBusyWait(ctx context.Context, d time.Duration) error {
+	d = (d + time.Millisecond - 1).Truncate(time.Millisecond)
+	if d == l.busyWait {
+		return nil
+	}
+	if _, err := l.wconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds())); err != nil {
+		return fmt.Errorf("write ledger: set busy timeout: %w", err)
+	}
+	l.busyWait = d
 	return nil
+}
+
+// locked reports whether err says that another connection holds the
+// lock the statement needed.
+func locked(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// fileFault reports whether err is the file's, the disk's or the
+// connection's failure rather than one statement's: every write of the
+// transaction would meet it.
+func fileFault(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrNomem, sqlite3.ErrReadonly, sqlite3.ErrIoErr,
+		sqlite3.ErrCorrupt, sqlite3.ErrFull, sqlite3.ErrCantOpen, sqlite3.ErrProtocol, sqlite3.ErrNotADB,
+		sqlite3.ErrPerm, sqlite3.ErrAuth:
+		return true
+	}
+	return false
 }
 
 // setSynchronous makes the writer's next commits as durable as d:

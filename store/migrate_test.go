@@ -32,7 +32,7 @@ func ledgerAt(t *testing.T, v int) (*Ledger, string) {
 			t.Fatal(err)
 		}
 	}
-	l := newLedger(db, path)
+	l := newLedger(db, path, newOptions(nil))
 	if l.wconn, err = db.Conn(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func userVersion(t *testing.T, l *Ledger) int {
 // A ledger from an older pregon opens, is upgraded once, and keeps every
 // row.
 func TestOlderLedgerIsMigratedOnce(t *testing.T) {
-	for _, from := range []int{0, 1} {
+	for _, from := range []int{0, 1, 2} {
 		t.Run("format "+itoa(from), func(t *testing.T) {
 			ctx := context.Background()
 			old, path := ledgerAt(t, from)
@@ -134,6 +134,12 @@ func TestOlderLedgerIsMigratedOnce(t *testing.T) {
 			}
 			if s := summary(t, l, "promo"); s.Destination != (Destination{}) || s.Rehearsal || s.Counts[campaign.Sent] != 1 {
 				t.Errorf("summary = %+v", s)
+			}
+			// Format 3's index is there, over the rows of before.
+			var check string
+			if err := l.db.QueryRow(`SELECT count(*) || ' ' || (SELECT count(*) FROM contacts INDEXED BY contacts_state WHERE campaign_id = ?)
+				FROM sqlite_master WHERE type = 'index' AND name = 'contacts_state'`, id).Scan(&check); err != nil || check != "1 4" {
+				t.Errorf("contacts_state index, contacts it finds = %q, %v; want \"1 4\"", check, err)
 			}
 			// Nothing left to apply: running the migrations again is a no-op
 			// (and applying a step twice would fail).

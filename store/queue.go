@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
@@ -20,12 +22,13 @@ type Eligible struct {
 // Queue hands a run the campaign's contacts to send, in CSV order, and
 // records each attempt and outcome. It implements sender.Queue.
 type Queue struct {
-	l        *Ledger
-	id       CampaignID
-	gen      int64
-	eligible Eligible
-	lastID   int64
-	follow   *Importer // set by Follow: hand out rows as the import commits them
+	l         *Ledger
+	id        CampaignID
+	gen       int64
+	eligible  Eligible
+	nextQuery string // see nextSQL
+	lastID    int64
+	follow    *Importer // set by Follow: hand out rows as the import commits them
 }
 
 // Queue returns the campaign's work queue, in the order contacts were first
@@ -34,7 +37,7 @@ type Queue struct {
 // CSV. A run sends exactly what its CSV lists. Call it only while holding
 // the campaign's Lock.
 func (l *Ledger) Queue(id CampaignID, gen int64, e Eligible) *Queue {
-	return &Queue{l: l, id: id, gen: gen, eligible: e}
+	return &Queue{l: l, id: id, gen: gen, eligible: e, nextQuery: nextSQL(e)}
 }
 
 // eligibleStateSQL is whether a contact's state lets a run send to it.
@@ -43,8 +46,47 @@ const eligibleStateSQL = `(state = 'pending'
 	OR (state = 'unknown' AND :resend_unknown))`
 
 // eligibleSQL selects the contacts a run may send to: eligible, and listed
-// by the run's CSV.
-const eligibleSQL = `seen_gen = :gen AND ` + eligibleStateSQL
+// by the run's CSV. Its first terms let SQLite find them through the
+// contacts_state index; the last one decides.
+const eligibleSQL = `state IN ('pending', 'failed', 'unknown') AND seen_gen = :gen AND ` + eligibleStateSQL
+
+// remainingSQL counts the contacts a queue would still hand out, from the
+// contacts_state index alone.
+const remainingSQL = `SELECT count(*) FROM contacts WHERE campaign_id = :id AND id > :after AND ` + eligibleSQL
+
+// nextSQL is the query for Queue.Next: up to :n contacts e makes eligible,
+// in rowid (CSV) order, after :after and up to :upto.
+//
+// Each (state, permanent) pair that eligibleStateSQL lets through is, for
+// one campaign and one import, a range of the contacts_state index that is
+// already in rowid order: the query takes the first :n of each range and
+// merges them, and so reads at most :n index entries a range and :n rows
+// per call, whatever the size of the campaign and however scattered its
+// eligible contacts are. The obvious query (campaign_id = :id AND eligibleSQL ORDER
+// BY id) makes SQLite sort every eligible contact of the campaign at
+// every call, or, without the index, scan the table from :after on.
+func nextSQL(e Eligible) string {
+	var ranges []string
+	add := func(state string, permanent int) {
+		ranges = append(ranges, fmt.Sprintf(`SELECT id FROM (SELECT id FROM contacts
+			WHERE campaign_id = :id AND state = '%s' AND seen_gen = :gen AND permanent = %d
+				AND id > :after AND id <= :upto
+			ORDER BY id LIMIT :n)`, state, permanent))
+	}
+	add("pending", 0)
+	add("pending", 1)
+	add("failed", 0)
+	if e.RetryFailed {
+		add("failed", 1)
+	}
+	if e.ResendUnknown {
+		add("unknown", 0)
+		add("unknown", 1)
+	}
+	return `SELECT id, line, contact, path, payload, attempts FROM contacts WHERE id IN (
+		SELECT id FROM (` + strings.Join(ranges, "\n\t\tUNION ALL ") + `) ORDER BY id LIMIT :n)
+	ORDER BY id`
+}
 
 // Follow makes the queue hand out contacts while im is still importing,
 // as soon as their batch is committed: the first message leaves within a
@@ -90,10 +132,12 @@ func (q *Queue) Next(ctx context.Context, n int) ([]campaign.Job, error) {
 // next reads the eligible contacts after the queue's position, up to rowid
 // limit (-1: no limit).
 func (q *Queue) next(ctx context.Context, n int, limit int64) ([]campaign.Job, error) {
-	rows, err := q.l.db.QueryContext(ctx, `SELECT id, line, contact, path, payload, attempts FROM contacts
-		WHERE campaign_id = :id AND id > :after AND (:limit < 0 OR id <= :limit) AND `+eligibleSQL+`
-		ORDER BY id LIMIT :n`,
-		append(q.args(), sql.Named("limit", limit), sql.Named("n", n))...)
+	upto := limit
+	if limit < 0 {
+		upto = math.MaxInt64
+	}
+	rows, err := q.l.db.QueryContext(ctx, q.nextQuery, sql.Named("id", q.id), sql.Named("gen", q.gen),
+		sql.Named("after", q.lastID), sql.Named("upto", upto), sql.Named("n", n))
 	if err != nil {
 		return nil, fmt.Errorf("read queue: %w", err)
 	}
@@ -113,7 +157,7 @@ func (q *Queue) next(ctx context.Context, n int, limit int64) ([]campaign.Job, e
 	return jobs, nil
 }
 
-// args are the values eligibleSQL and the queue's position refer to.
+// args are the values remainingSQL refers to.
 func (q *Queue) args() []any {
 	return []any{sql.Named("id", q.id), sql.Named("after", q.lastID), sql.Named("gen", q.gen),
 		sql.Named("retry_failed", q.eligible.RetryFailed), sql.Named("resend_unknown", q.eligible.ResendUnknown)}
@@ -122,9 +166,7 @@ func (q *Queue) args() []any {
 // Remaining counts the contacts the queue would still hand out.
 func (q *Queue) Remaining(ctx context.Context) (int, error) {
 	var n int
-	err := q.l.db.QueryRowContext(ctx, `SELECT count(*) FROM contacts
-		WHERE campaign_id = :id AND id > :after AND `+eligibleSQL,
-		q.args()...).Scan(&n)
+	err := q.l.db.QueryRowContext(ctx, remainingSQL, q.args()...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count queue: %w", err)
 	}
@@ -135,13 +177,15 @@ func (q *Queue) Remaining(ctx context.Context) (int, error) {
 // made. When it returns an error the request must not be made.
 func (q *Queue) Attempt(ctx context.Context, id int64) error {
 	now := stamp(time.Now())
+	// ctx stops the write only until its transaction begins (see write).
+	wctx := context.WithoutCancel(ctx)
 	return q.l.write(ctx, onDisk, func(tx *sql.Tx) error {
-		st, err := q.l.stmt(ctx, tx, `UPDATE contacts SET state = 'sending', attempts = attempts + 1,
+		st, err := q.l.stmt(wctx, tx, `UPDATE contacts SET state = 'sending', attempts = attempts + 1,
 			attempted_at = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'failed', 'unknown')`)
 		if err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
-		res, err := st.ExecContext(ctx, now, now, id)
+		res, err := st.ExecContext(wctx, now, now, id)
 		if err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
@@ -176,13 +220,14 @@ func (q *Queue) Record(ctx context.Context, id int64, o campaign.Outcome) error 
 	if o.Error != "" {
 		reason = o.Error
 	}
+	wctx := context.WithoutCancel(ctx)
 	return q.l.write(ctx, withNext, func(tx *sql.Tx) error {
-		st, err := q.l.stmt(ctx, tx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
+		st, err := q.l.stmt(wctx, tx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
 			permanent = ?, sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("record outcome: %w", err)
 		}
-		_, err = st.ExecContext(ctx, o.State, status, messageID, reason, o.Permanent, sentAt, stamp(at), id)
+		_, err = st.ExecContext(wctx, o.State, status, messageID, reason, o.Permanent, sentAt, stamp(at), id)
 		if err != nil {
 			return fmt.Errorf("record outcome: %w", err)
 		}
@@ -199,10 +244,14 @@ type Plan struct {
 	e    Eligible
 }
 
+// planSQL is whether a run would send to a contact, through the
+// contacts_identity index.
+const planSQL = `SELECT ` + eligibleStateSQL + ` FROM contacts
+	WHERE campaign_id = :id AND contact = :contact AND state NOT IN ('invalid', 'duplicate')`
+
 // Plan prepares the dry run's question for the campaign. Close it after.
 func (l *Ledger) Plan(ctx context.Context, id CampaignID, e Eligible) (*Plan, error) {
-	st, err := l.db.PrepareContext(ctx, `SELECT `+eligibleStateSQL+` FROM contacts
-		WHERE campaign_id = :id AND contact = :contact AND state NOT IN ('invalid', 'duplicate')`)
+	st, err := l.db.PrepareContext(ctx, planSQL)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}

@@ -75,13 +75,22 @@ func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) 
 	return out, nil
 }
 
+// countSQL counts a campaign's contacts by state, from the contacts_state
+// index alone.
+const countSQL = `SELECT state, count(*) FROM contacts WHERE campaign_id = ? GROUP BY state`
+
+// reasonsSQL groups a campaign's failures and doubts by reason.
+const reasonsSQL = `SELECT state, coalesce(http_status, 0), coalesce(error, ''), count(*) AS n
+	FROM contacts WHERE campaign_id = ? AND state IN ('failed', 'unknown')
+	GROUP BY state, http_status, error ORDER BY n DESC, error LIMIT 10`
+
 func (l *Ledger) fillSummary(ctx context.Context, s *Summary) error {
 	id := s.ID
 	s.Counts = map[campaign.State]int{}
 	for _, st := range campaign.States {
 		s.Counts[st] = 0
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT state, count(*) FROM contacts WHERE campaign_id = ? GROUP BY state`, id)
+	rows, err := l.db.QueryContext(ctx, countSQL, id)
 	if err != nil {
 		return fmt.Errorf("count contacts: %w", err)
 	}
@@ -99,9 +108,7 @@ func (l *Ledger) fillSummary(ctx context.Context, s *Summary) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("count contacts: %w", err)
 	}
-	rows, err = l.db.QueryContext(ctx, `SELECT state, coalesce(http_status, 0), coalesce(error, ''), count(*) AS n
-		FROM contacts WHERE campaign_id = ? AND state IN ('failed', 'unknown')
-		GROUP BY state, http_status, error ORDER BY n DESC, error LIMIT 10`, id)
+	rows, err = l.db.QueryContext(ctx, reasonsSQL, id)
 	if err != nil {
 		return fmt.Errorf("group failures: %w", err)
 	}
@@ -143,8 +150,9 @@ func (l *Ledger) StartRun(ctx context.Context, id CampaignID, flags map[string]a
 		return 0, fmt.Errorf("record run: %w", err)
 	}
 	var runID int64
+	wctx := context.WithoutCancel(ctx) // ctx stops the write only until it begins
 	err = l.write(ctx, onDisk, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO runs (campaign_id, host, pid, flags, started_at)
+		return tx.QueryRowContext(wctx, `INSERT INTO runs (campaign_id, host, pid, flags, started_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, id, host, os.Getpid(), string(fj), stamp(time.Now())).Scan(&runID)
 	})
 	if err != nil {
@@ -155,8 +163,9 @@ func (l *Ledger) StartRun(ctx context.Context, id CampaignID, flags map[string]a
 
 // EndRun records how a run ended.
 func (l *Ledger) EndRun(ctx context.Context, r Run) error {
+	wctx := context.WithoutCancel(ctx) // ctx stops the write only until it begins
 	return l.write(ctx, onDisk, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE runs SET ended_at = ?, sent = ?, failed = ?, unknown = ?, rate = ?,
+		_, err := tx.ExecContext(wctx, `UPDATE runs SET ended_at = ?, sent = ?, failed = ?, unknown = ?, rate = ?,
 			ended_by = ?, exit_code = ? WHERE id = ?`,
 			stamp(r.Ended), r.Sent, r.Failed, r.Unknown, r.Rate, r.EndedBy, r.ExitCode, r.ID)
 		if err != nil {

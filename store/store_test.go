@@ -17,10 +17,10 @@ import (
 // platform is where tests send unless they are about destinations.
 var platform = Destination{API: "v2", BaseURL: "https://api.example.com"}
 
-func openTemp(t testing.TB) (*Ledger, string) {
+func openTemp(t testing.TB, opts ...Option) (*Ledger, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "pregon.db")
-	l, err := Open(context.Background(), path)
+	l, err := Open(context.Background(), path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,16 @@
+-- Ledger format 5: an index for what every start, status and export asks
+-- of one campaign's contacts. Without it each of those questions read the
+-- whole contacts table, payloads and cells of every campaign included:
+-- gigabytes for a ledger of a few million contacts, at every start.
+--
+-- (campaign_id, state): how many contacts are in each state (from the
+-- index alone), which failed and why, which were in flight, which an
+-- export wants. seen_gen and permanent complete what the queue asks (see
+-- store/queue.go): the contacts of this run's CSV in the states it may
+-- send, each (state, seen_gen, permanent) a range of the index already in
+-- rowid (CSV) order, so handing out the next contacts reads only those.
+--
+-- Each attempt and each outcome changes state, so moves its entry here:
+-- one index more to update per message, measured with the benchmarks
+-- (BenchmarkAttemptRecord) and small beside the commit's disk sync.
+CREATE INDEX contacts_state ON contacts (campaign_id, state, seen_gen, permanent);
