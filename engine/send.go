@@ -123,7 +123,7 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	// Before anything is recorded: is the address reachable, and is it a
 	// pregon sandbox? A rehearsal and a real send never share a campaign.
 	if !o.Sandbox {
-		if l.dest.Rehearsal, err = l.sender.Probe(ctx); err != nil {
+		if l.dest.Rehearsal, err = l.sender.Probe(ctx, c.API); err != nil {
 			return nil, err
 		}
 		if l.dest.Rehearsal {

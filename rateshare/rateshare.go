@@ -21,8 +21,8 @@ import (
 
 // Intervals of the live-run registry.
 const (
-	heartbeat = 500 * time.Millisecond // how often a run refreshes its entry
-	deadAfter = 1500 * time.Millisecond
+	heartbeat = 200 * time.Millisecond // how often a run refreshes its entry, and learns who else sends
+	deadAfter = 1200 * time.Millisecond
 )
 
 // Run is one run sharing a window.

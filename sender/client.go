@@ -108,9 +108,15 @@ func (c *Client) Send(ctx context.Context, path string, payload []byte) Response
 }
 
 // Probe asks the address once, before any message: any HTTP answer proves
-// it reachable, and a pregon sandbox marks its answers (FromSandbox). It
-// is a GET of the base URL, without the token, paced like a message.
-func (c *Client) Probe(ctx context.Context) Response {
+// it reachable, and a pregon sandbox marks its answers (FromSandbox). With
+// v2 it reads the message list of a contact that cannot exist (id:0),
+// with the token: the API's answer, in its own shape, proves the address,
+// the version and the token before anything is sent. v1 has no reads: a
+// GET of the base URL, without the token.
+func (c *Client) Probe(ctx context.Context, api string) Response {
+	if api == "v2" {
+		return c.do(ctx, http.MethodGet, "/v2/contact/id:0/message/list?limit=1", nil, true)
+	}
 	return c.do(ctx, http.MethodGet, "/", nil, false)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,10 +53,12 @@ type Pacer struct {
 	limiter *rate.Limiter
 	window  Window
 	turn    chan struct{} // held by the one request waiting for the window
-	// wait is held by the one request waiting for the bucket: a rate
-	// change (a run that ends gives its share back) then applies to the
-	// next request, instead of after reservations that dozens of waiting
-	// requests made at the old rate.
+	// wait is held by the requests waiting for the bucket, two at most:
+	// a rate change (a run that ends gives its share back) then applies
+	// within two requests, instead of after reservations that dozens of
+	// waiting requests made at the old rate; two, so that a timer that
+	// fires late does not delay the next reservation (with one waiter, each
+	// wake-up's lateness was lost: 24.6/s instead of 24.9).
 	wait chan struct{}
 
 	maxPause    time.Duration             // the longest Retry-After honoured
@@ -106,7 +109,7 @@ func NewPacer(perSecond float64, o PacerOptions) *Pacer {
 		o.MaxPause = DefaultMaxPause
 	}
 	p := &Pacer{max: perSecond, current: perSecond, ceiling: perSecond, window: o.Window, turn: make(chan struct{}, 1),
-		wait: make(chan struct{}, 1), maxPause: o.MaxPause, onLongPause: o.OnLongPause}
+		wait: make(chan struct{}, 2), maxPause: o.MaxPause, onLongPause: o.OnLongPause}
 	if perSecond > 0 {
 		p.limiter = rate.NewLimiter(0, 1)
 		p.mu.Lock()
@@ -216,25 +219,25 @@ func (p *Pacer) effective(now time.Time) float64 {
 }
 
 // othersNow estimates how many requests of the window others spend: the
-// second largest view of the last othersMemory (one answer can see one
-// request too many, when it arrived a little later than it was written),
-// and nothing below 2 for the same reason.
+// upper quartile of what the answers of the last othersMemory saw (one
+// answer can see a request too many, when it arrived a little later than
+// it was written, and a per-second window shows others' spending growing
+// through each second), and nothing below 2 for the same reason.
 func (p *Pacer) othersNow(now time.Time) int {
-	first, second := 0, 0
+	var seen []int
 	for _, s := range p.others {
-		if now.Sub(s.at) > othersMemory {
-			continue
-		}
-		if s.others > first {
-			first, second = s.others, first
-		} else if s.others > second {
-			second = s.others
+		if now.Sub(s.at) <= othersMemory {
+			seen = append(seen, s.others)
 		}
 	}
-	if second < 2 {
+	if len(seen) < 3 {
 		return 0
 	}
-	return second
+	slices.Sort(seen)
+	if q := seen[len(seen)*3/4]; q >= 2 {
+		return q
+	}
+	return 0
 }
 
 // repace sets the bucket to this run's share of the effective rate, never

@@ -2,6 +2,7 @@ package sender
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -421,12 +422,23 @@ const probeTries = 3
 // Probe asks the address once before any message (Client.Probe) and
 // learns whether a pregon sandbox answers there, which from then on it
 // expects of every answer (Options.Rehearsal). An address that cannot be
-// reached stops the run before any contact is attempted: a *StopError.
-func (s *Sender) Probe(ctx context.Context) (rehearsal bool, err error) {
+// reached stops the run before any contact is attempted, and so does a
+// token the API refuses (v2): a *StopError. An answer in the API's own
+// shape lets every message go at once (see slowStart).
+func (s *Sender) Probe(ctx context.Context, api string) (rehearsal bool, err error) {
 	for try := 1; ; try++ {
-		r := s.client.Probe(ctx)
+		r := s.client.Probe(ctx, api)
 		if r.Err == nil {
 			s.opts.Rehearsal = r.FromSandbox()
+			if api == "v2" {
+				r.API = "v2"
+				switch v := Classify(r); {
+				case v.Stop == TokenRejected:
+					return false, &StopError{Problem: TokenRejected, Base: s.client.base.Redacted(), Status: r.Status, Reason: stopReason(r, v.Outcome)}
+				case isList(r.Body) || shapeOf(r.Body) == v2Error:
+					s.judge(Verdict{Platform: true}, r)
+				}
+			}
 			return s.opts.Rehearsal, nil
 		}
 		if ctx.Err() != nil {
@@ -439,4 +451,12 @@ func (s *Sender) Probe(ctx context.Context) (rehearsal bool, err error) {
 			return false, err
 		}
 	}
+}
+
+// isList reports a v2 list answer: an object with an items array.
+func isList(body []byte) bool {
+	var v struct {
+		Items *[]json.RawMessage `json:"items"`
+	}
+	return json.Unmarshal(body, &v) == nil && v.Items != nil
 }
