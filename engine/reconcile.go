@@ -43,17 +43,29 @@ func Reconcile(ctx context.Context, o ReadOptions) (*ReconcileResult, error) {
 		return nil, err
 	}
 	defer done()
-	return reconcile(ctx, ledger, id, s, o.Progress)
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = sender.DefaultTimeout
+	}
+	return reconcile(ctx, ledger, id, s, timeout, o.Progress)
 }
 
-func reconcile(ctx context.Context, ledger *store.Ledger, id store.CampaignID, s *sender.Sender, progress func(int)) (*ReconcileResult, error) {
+// reconcile settles the unknowns; timeout is the sends' request timeout:
+// a request younger than three times that (the client's whole wait, and
+// as long again twice for the platform to finish what it started) may
+// still be under way at the platform, so it cannot be proved absent yet.
+func reconcile(ctx context.Context, ledger *store.Ledger, id store.CampaignID, s *sender.Sender, timeout time.Duration, progress func(int)) (*ReconcileResult, error) {
 	unknowns, err := ledger.Unknowns(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	known := func(messageID string) bool {
+		held, err := ledger.MessageIDHeld(ctx, messageID)
+		return err != nil || held
+	}
 	res := &ReconcileResult{}
 	for i, u := range unknowns {
-		verdict, messageID, err := lookFor(ctx, s, u)
+		verdict, messageID, err := lookFor(ctx, s, u, 3*timeout, known)
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
@@ -91,34 +103,35 @@ const (
 )
 
 // lookFor reads the contact's messages for the one the lost request
-// carried: outgoing, from the API, with the same message, dated no earlier
-// than the attempt (less clockSkew). The order of the list is not
-// documented, so absence needs the whole list.
-func lookFor(ctx context.Context, s *sender.Sender, u store.Unknown) (lookVerdict, string, error) {
-	ours, err := messageOf(u.Payload)
+// carried: outgoing, from the API, on the same channel, with the same
+// message, dated no earlier than the attempt (less clockSkew), and not
+// already another contact's. Absence is proved only by a list read to its
+// end, well formed, with no message that could be ours and cannot be told
+// apart, once the lost request can no longer be under way at the platform
+// (settled has passed since it was made). The order of the list
+// is not documented, so absence needs the whole list.
+func lookFor(ctx context.Context, s *sender.Sender, u store.Unknown, settled time.Duration, known func(string) bool) (lookVerdict, string, error) {
+	ours, channel, err := messageOf(u.Payload)
 	if err != nil || u.AttemptedAt.IsZero() {
 		return ambiguous, "", nil
 	}
 	since := u.AttemptedAt.Add(-clockSkew)
-	cursor, undated := "", false
+	cursor, doubt := "", false
 	for page := 0; page < maxPages; page++ {
 		items, next, err := s.ListMessages(ctx, u.Contact, cursor, 100)
 		if err != nil {
 			return ambiguous, "", err
 		}
 		for _, m := range items {
-			if !m.Outgoing || (m.Source != "" && m.Source != "api") || !sameMessage(ours, m.Body) {
-				continue
-			}
-			switch created := m.Created(); {
-			case created.IsZero():
-				undated = true // the same message, but when?
-			case !created.Before(since):
+			switch mine := judgeItem(m, ours, channel, since); {
+			case mine == itemOurs && !known(m.ID):
 				return found, m.ID, nil
+			case mine != itemNotOurs:
+				doubt = true
 			}
 		}
 		if next == "" {
-			if undated {
+			if doubt || time.Since(u.AttemptedAt) < settled {
 				return ambiguous, "", nil
 			}
 			return absent, "", nil
@@ -128,13 +141,46 @@ func lookFor(ctx context.Context, s *sender.Sender, u store.Unknown) (lookVerdic
 	return ambiguous, "", nil
 }
 
-// messageOf is the message object of a v2 payload.
-func messageOf(payload []byte) (json.RawMessage, error) {
+type itemVerdict int
+
+const (
+	itemNotOurs itemVerdict = iota
+	itemOurs
+	itemDoubt // could be ours; cannot be told apart
+)
+
+// judgeItem says whether a listed message is the one pregon sent.
+func judgeItem(m sender.Message, ours json.RawMessage, channel string, since time.Time) itemVerdict {
+	if m.Incoming {
+		return itemNotOurs
+	}
+	created := m.Created()
+	if !created.IsZero() && created.Before(since) {
+		return itemNotOurs // older than the request
+	}
+	if channel != "" && m.ChannelID != "" && m.ChannelID != channel {
+		return itemNotOurs
+	}
+	a, b := essence(ours), essence(m.Body)
+	switch {
+	case sameMessage(ours, m.Body):
+		if created.IsZero() || !m.Outgoing || (m.Source != "" && m.Source != "api") {
+			return itemDoubt
+		}
+		return itemOurs
+	case a != "" && b != "":
+		return itemNotOurs // both understood, and different
+	}
+	return itemDoubt
+}
+// messageOf is the message object and the channel of a v2 payload.
+func messageOf(payload []byte) (json.RawMessage, string, error) {
 	var p struct {
-		Message json.RawMessage `json:"message"`
+		ChannelID json.RawMessage `json:"channelId"`
+		Message   json.RawMessage `json:"message"`
 	}
 	err := json.Unmarshal(payload, &p)
-	return p.Message, err
+	return p.Message, strings.Trim(string(p.ChannelID), `"`), err
 }
 
 // sameMessage reports whether the platform's copy of a message is the one

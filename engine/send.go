@@ -153,7 +153,7 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	// doubt (v2 can list a contact's messages; the built-in sandbox
 	// forgets everything between runs).
 	if c.API == "v2" && !o.Sandbox {
-		r, err := reconcile(ctx, ledger, id, l.sender, nil)
+		r, err := reconcile(ctx, ledger, id, l.sender, o.Timeout, nil)
 		if err != nil {
 			return nil, err
 		}

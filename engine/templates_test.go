@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/sender"
@@ -70,5 +72,33 @@ func TestSameMessage(t *testing.T) {
 	}
 	if !sameMessage([]byte(`{"type":"text","text":"Hola Ana"}`), []byte(`{"type":"text","text":"Hola Ana","messageTag":null}`)) {
 		t.Error("a text with an extra field")
+	}
+}
+
+// A listed message counts as ours only when it surely is; what could be
+// ours and cannot be told apart leaves the contact unknown, never pending.
+func TestJudgeItem(t *testing.T) {
+	attempt := time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)
+	since := attempt.Add(-clockSkew)
+	ours := json.RawMessage(`{"type":"text","text":"Hola Ana"}`)
+	at := func(d time.Duration) []sender.Status { return []sender.Status{{Value: "sent", At: attempt.Add(d)}} }
+	for _, tc := range []struct {
+		name string
+		m    sender.Message
+		want itemVerdict
+	}{
+		{"ours", sender.Message{Outgoing: true, Source: "api", ChannelID: "1", Body: ours, Status: at(time.Second)}, itemOurs},
+		{"incoming", sender.Message{Incoming: true, Body: ours, Status: at(time.Second)}, itemNotOurs},
+		{"older", sender.Message{Outgoing: true, Body: ours, Status: at(-time.Hour)}, itemNotOurs},
+		{"other channel", sender.Message{Outgoing: true, ChannelID: "2", Body: ours, Status: at(time.Second)}, itemNotOurs},
+		{"other text", sender.Message{Outgoing: true, Body: json.RawMessage(`{"type":"text","text":"Hola Luis"}`), Status: at(time.Second)}, itemNotOurs},
+		{"same text from a broadcast", sender.Message{Outgoing: true, Source: "broadcast", Body: ours, Status: at(time.Second)}, itemDoubt},
+		{"no traffic said", sender.Message{Source: "api", Body: ours, Status: at(time.Second)}, itemDoubt},
+		{"undated", sender.Message{Outgoing: true, Body: ours}, itemDoubt},
+		{"cannot compare", sender.Message{Outgoing: true, Body: json.RawMessage(`{"type":"attachment","attachment":{"type":"image","url":"x"},"fileName":"a.jpg"}`), Status: at(time.Second)}, itemDoubt},
+	} {
+		if got := judgeItem(tc.m, ours, "1", since); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

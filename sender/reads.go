@@ -21,6 +21,7 @@ type Message struct {
 	ID        string          // messageId
 	ChannelID string          // channelId
 	Outgoing  bool            // traffic "outgoing"
+	Incoming  bool            // traffic "incoming" (neither: the platform did not say)
 	Source    string          // sender.source: "api", "user", "workflow", "broadcast"…; "" when not said
 	Body      json.RawMessage // the message object as the platform holds it
 	Status    []Status        // its history, oldest first
@@ -68,6 +69,7 @@ type wireMessage struct {
 
 func (w wireMessage) message() Message {
 	m := Message{ID: rawString(w.MessageID), ChannelID: rawString(w.ChannelID), Outgoing: w.Traffic == "outgoing",
+		Incoming: w.Traffic == "incoming",
 		Source: w.Sender.Source, Body: w.Message}
 	for _, s := range w.Status {
 		m.Status = append(m.Status, Status{Value: strings.ToLower(s.Value), At: stampTime(s.Timestamp), Message: rawString(s.Message)})
@@ -158,8 +160,8 @@ func (s *Sender) ListMessages(ctx context.Context, identifier, cursor string, li
 		q.Set("cursorId", cursor)
 	}
 	var page struct {
-		Items      []wireMessage `json:"items"`
-		Pagination struct {
+		Items      *[]wireMessage `json:"items"`
+		Pagination *struct {
 			Next string `json:"next"`
 		} `json:"pagination"`
 	}
@@ -167,10 +169,18 @@ func (s *Sender) ListMessages(ctx context.Context, identifier, cursor string, li
 	if err := s.read(ctx, path, &page); err != nil {
 		return nil, "", err
 	}
-	for _, w := range page.Items {
+	// Only a list in the documented shape can prove a message absent.
+	if page.Items == nil || page.Pagination == nil {
+		return nil, "", &ReadError{Path: path, Status: 200, Reason: "not a list in the API's shape (items and pagination)"}
+	}
+	next = cursorOf(page.Pagination.Next)
+	if page.Pagination.Next != "" && next == "" {
+		return nil, "", &ReadError{Path: path, Status: 200, Reason: fmt.Sprintf("the next page's address carries no cursorId: %q", page.Pagination.Next)}
+	}
+	for _, w := range *page.Items {
 		items = append(items, w.message())
 	}
-	return items, cursorOf(page.Pagination.Next), nil
+	return items, next, nil
 }
 
 // cursorOf is the cursorId a pagination URL carries; "" for none.

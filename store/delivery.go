@@ -140,6 +140,17 @@ func (l *Ledger) Unknowns(ctx context.Context, id CampaignID) ([]Unknown, error)
 	return out, rows.Err()
 }
 
+// MessageIDHeld reports whether a contact of the ledger already holds the
+// platform's message id: one message settles one contact, never two.
+func (l *Ledger) MessageIDHeld(ctx context.Context, messageID string) (bool, error) {
+	var held bool
+	err := l.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE message_id = ?)`, messageID).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("find message id: %w", err)
+	}
+	return held, nil
+}
+
 // FoundOnPlatform settles an unknown contact as sent: the platform lists
 // its message, with that id. Only an unknown contact changes.
 func (l *Ledger) FoundOnPlatform(ctx context.Context, contactID int64, messageID string, at time.Time) error {
