@@ -173,6 +173,7 @@ func judgeItem(m sender.Message, ours json.RawMessage, channel string, since tim
 	}
 	return itemDoubt
 }
+
 // messageOf is the message object and the channel of a v2 payload.
 func messageOf(payload []byte) (json.RawMessage, string, error) {
 	var p struct {

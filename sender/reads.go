@@ -70,7 +70,7 @@ type wireMessage struct {
 func (w wireMessage) message() Message {
 	m := Message{ID: rawString(w.MessageID), ChannelID: rawString(w.ChannelID), Outgoing: w.Traffic == "outgoing",
 		Incoming: w.Traffic == "incoming",
-		Source: w.Sender.Source, Body: w.Message}
+		Source:   w.Sender.Source, Body: w.Message}
 	for _, s := range w.Status {
 		m.Status = append(m.Status, Status{Value: strings.ToLower(s.Value), At: stampTime(s.Timestamp), Message: rawString(s.Message)})
 	}
