@@ -45,6 +45,12 @@ func TestTemplateCheckedBeforeTheFirstMessage(t *testing.T) {
 					t.Errorf("%s %s reached the platform before the template was checked", r.Method, r.Path)
 				}
 			}
+			// The dry run, given the token, checks it too.
+			code, out, errOut := pregon(t, "send", "-dry-run", "-campaign", camp, "-contacts", sample("pedido-en-camino.csv"),
+				"-ledger", filepath.Join(dir, "l.db"), "-base-url", fake.URL)
+			if code != exitUsage || !strings.Contains(errOut, tc.says) {
+				t.Errorf("dry run: exit %d, want 2 saying %q:\n%s%s", code, tc.says, out, errOut)
+			}
 		})
 	}
 	// The sample itself passes the check and is sent.

@@ -66,16 +66,12 @@ func TestExportAndReportRefuseTheLedger(t *testing.T) {
 	if err := os.Symlink(ledger, symlink); err != nil {
 		t.Fatal(err)
 	}
-	hardlink := filepath.Join(elsewhere, "hard.csv")
-	if err := os.Link(ledger, hardlink); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	sep := string(filepath.Separator)
 	targets := []string{ledger, dir + sep + "sub" + sep + ".." + sep + "l.db", ledger + "-wal", ledger + "-shm",
-		locks[0], symlink, hardlink}
+		locks[0], symlink}
 	before := status(t, ledger)
 	ledgerBytes := mustRead(t, ledger)
 
@@ -114,6 +110,21 @@ func TestExportAndReportRefuseTheLedger(t *testing.T) {
 	}
 	if st := status(t, ledger); len(st) != 1 || st[0].Sent != 2 || st[0].Failed != 1 {
 		t.Errorf("status = %+v", st)
+	}
+	// A hard link to the ledger as the output: refused (a ledger with two
+	// names is not even opened), and the ledger is untouched.
+	hardlink := filepath.Join(elsewhere, "hard.csv")
+	if err := os.Link(ledger, hardlink); err != nil {
+		t.Fatal(err)
+	}
+	for _, command := range []string{"export", "report"} {
+		if code, _, _ := pregon(t, command, "-ledger", ledger, "-campaign", "x", "-o", hardlink, "-force"); code == 0 {
+			t.Errorf("%s -o a hard link to the ledger succeeded", command)
+		}
+	}
+	os.Remove(hardlink)
+	if got := mustRead(t, ledger); string(got) != string(ledgerBytes) {
+		t.Errorf("the ledger changed through its hard link")
 	}
 }
 

@@ -38,7 +38,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	eligible := store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown}
 	if f.dryRun {
-		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0)})
+		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0),
+			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout})
 		if err != nil {
 			return sendError(err, f.ledger)
 		}
@@ -290,6 +291,14 @@ func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine
 	}
 	if d.Done > 0 {
 		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see %s)\n", d.Done, f.ledger, statusCommand(f.ledger, c.Name))
+	}
+	switch d.Template {
+	case "checked":
+		fmt.Fprintln(stdout, "  WhatsApp template: on the platform, approved, in this language, with these parameters")
+	case "no token":
+		fmt.Fprintf(stdout, "  WhatsApp template: not checked (set %s to check it against the platform)\n", tokenEnv)
+	case "not listed":
+		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform does not list this channel's templates)")
 	}
 	if len(d.Problems) > 0 {
 		fmt.Fprintln(stdout, "\nFirst problems:")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
 )
 
@@ -19,6 +20,12 @@ type DryRunOptions struct {
 	Ledger   string // read, if it exists, to count what this command would really send
 	Eligible store.Eligible
 	Record   map[string]any // the run history's copy of the options
+	// BaseURL (overriding the campaign's), Token and Timeout let the dry
+	// run check a WhatsApp template against the platform's list; without
+	// a token that check is skipped.
+	BaseURL string
+	Token   string
+	Timeout time.Duration
 }
 
 // DryRun is what a dry run found.
@@ -33,6 +40,10 @@ type DryRun struct {
 	Problems []string
 	// Sample is the first message that would be sent; nil when none.
 	Sample *campaign.Message
+	// Template says what became of the template check: "checked",
+	// "no token" (skipped), "not listed" (the platform lists no templates
+	// for the channel), or "" (not a WhatsApp template with a channelId).
+	Template string
 }
 
 // Code is the dry run's end, as a send's would be: incomplete when rows
@@ -60,6 +71,9 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 	}
 	defer closePlan()
 	d := &DryRun{Encoding: contacts.Encoding()}
+	if d.Template, err = dryTemplate(ctx, c, o); err != nil {
+		return nil, err
+	}
 	// Identities are remembered by 64-bit hash to find duplicates in a
 	// million rows within a few megabytes; a collision is a 1-in-10^7
 	// chance at that size, and would only make the count one off.
@@ -160,4 +174,42 @@ func recordDryRun(ctx context.Context, name string, o DryRunOptions, code Code) 
 		return err
 	}
 	return ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), EndedBy: "dry run", ExitCode: int(code)})
+}
+
+// dryTemplate checks the campaign's WhatsApp template against the
+// platform's list, when a token allows it.
+func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (string, error) {
+	if _, ok := c.Template(); !ok || c.ChannelID == "" {
+		return "", nil
+	}
+	if o.Token == "" {
+		return "no token", nil
+	}
+	base := c.BaseURL
+	if o.BaseURL != "" {
+		base = o.BaseURL
+	}
+	if err := checkDestination(base, o.Token, true); err != nil {
+		return "", err
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = sender.DefaultTimeout
+	}
+	client, err := sender.NewClient(base, o.Token, 4, timeout)
+	if err != nil {
+		return "", inputError(err)
+	}
+	s := sender.New(client, sender.NewPacer(sender.DefaultRate, sender.PacerOptions{}), sender.Options{})
+	switch err := checkTemplate(ctx, s, c); {
+	case errors.Is(err, ErrTemplatesUnlisted):
+		return "not listed", nil
+	case err != nil:
+		var te *TemplateError
+		if errors.As(err, &te) {
+			return "", inputError(err)
+		}
+		return "", err
+	}
+	return "checked", nil
 }

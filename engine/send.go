@@ -252,7 +252,7 @@ func connect(c *campaign.Campaign, o SendOptions, ev Events) (*link, error) {
 		OnLongPause: func(asked time.Duration) { ev.Paused(asked, sender.DefaultMaxPause) },
 	}
 	if o.Rate > 0 {
-		if w, err := shareRate(o.StateDir, base, token, c.Name, ev); err != nil {
+		if w, err := shareRate(o.StateDir, base, c.Name, ev); err != nil {
 			ev.Note(Note{Kind: NoteWarning, Text: err.Error() + "; this run paces alone"})
 		} else {
 			closers = append(closers, func() { w.Close() })
@@ -289,7 +289,7 @@ func withLimits(ctx context.Context, o SendOptions) (context.Context, func()) {
 
 // shareRate joins the runs on this machine that send to the same API, so
 // that together they hold the platform's limit; ev hears who else sends.
-func shareRate(dir, base, token, campaign string, ev Events) (*rateshare.Window, error) {
+func shareRate(dir, base, campaign string, ev Events) (*rateshare.Window, error) {
 	if dir == "" {
 		var err error
 		if dir, err = rateshare.Dir(); err != nil {
@@ -298,7 +298,7 @@ func shareRate(dir, base, token, campaign string, ev Events) (*rateshare.Window,
 	}
 	host, _ := os.Hostname()
 	run := rateshare.Run{PID: os.Getpid(), Host: host, Campaign: campaign, Started: time.Now()}
-	return rateshare.Open(dir, rateshare.Key(base, token), run, func(others []rateshare.Run) {
+	return rateshare.Open(dir, rateshare.Key(base), run, func(others []rateshare.Run) {
 		ev.Note(Note{Kind: NoteSharing, Count: len(others), Text: describeRuns(others)})
 	})
 }

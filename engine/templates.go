@@ -32,8 +32,8 @@ var ErrTemplatesUnlisted = sender.ErrNoTemplateList
 // parameters. It checks nothing for other messages, or without channelId.
 func checkTemplate(ctx context.Context, s *sender.Sender, c *campaign.Campaign) error {
 	ref, ok := c.Template()
-	if !ok || c.ChannelID == "" {
-		return nil
+	if !ok || c.ChannelID == "" || strings.Contains(ref.Name, "{{") {
+		return nil // a name filled in per row is checked by the sends
 	}
 	list, err := s.Templates(ctx, c.ChannelID.String())
 	var re *sender.ReadError
@@ -68,6 +68,9 @@ func matchTemplate(ref campaign.TemplateRef, list []sender.Template) error {
 		if strings.EqualFold(named[i].LanguageCode, ref.LanguageCode) {
 			t = &named[i]
 		}
+	}
+	if strings.Contains(ref.LanguageCode, "{{") {
+		return nil // the language is filled in per row: any of them may be right
 	}
 	if t == nil {
 		return &TemplateError{ref.Name, fmt.Sprintf("it exists in %s, not in %q (languageCode)", strings.Join(langs, ", "), ref.LanguageCode)}

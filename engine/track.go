@@ -88,7 +88,7 @@ func openReads(ctx context.Context, o ReadOptions) (*store.Ledger, store.Campaig
 	closers := []func(){func() { ledger.Close() }}
 	pacerOpts := sender.PacerOptions{}
 	if o.Rate > 0 {
-		if w, err := shareRate(o.StateDir, dest.BaseURL, o.Token, o.Campaign+" (reads)", Quiet{}); err == nil {
+		if w, err := shareRate(o.StateDir, dest.BaseURL, o.Campaign+" (reads)", Quiet{}); err == nil {
 			closers = append(closers, func() { w.Close() })
 			pacerOpts.Window = w
 		}

@@ -3,8 +3,7 @@
 // nightly campaigns started together, or a send beside a tracking run,
 // must hold 25 requests per second together, not each.
 //
-// The runs meet in a small file per API (its host and a fingerprint of
-// the token, never the token) in the user's cache directory: the recent
+// The runs meet in a small file per API (its host) in the user's cache directory: the recent
 // send times of all of them, read and updated under an exclusive file
 // lock at each request's admission (exact for any number of runs; a dead
 // run's sends simply age out), and the live runs, each refreshing its own

@@ -214,6 +214,10 @@ type TemplateComponent struct {
 // path (404 or 403): the check is skipped, not failed.
 var ErrNoTemplateList = errors.New("the platform does not list this channel's templates")
 
+// maxTemplatePages bounds the template list read before the first message
+// (100 templates a page): a next link that never ends cannot hold a send.
+const maxTemplatePages = 50
+
 // Templates lists a channel's WhatsApp templates, at /template or, as one
 // brand has it, /mtm.
 func (s *Sender) Templates(ctx context.Context, channelID string) ([]Template, error) {
@@ -222,7 +226,12 @@ func (s *Sender) Templates(ctx context.Context, channelID string) ([]Template, e
 		out = out[:0]
 		cursor := ""
 		var err error
-		for {
+		for page := 0; ; page++ {
+			if page == maxTemplatePages {
+				// A list that never ends: a name not in what was read may
+				// be further on, so nothing is checked.
+				return nil, fmt.Errorf("%w: more than %d pages", ErrNoTemplateList, maxTemplatePages)
+			}
 			var page []Template
 			page, cursor, err = s.templatesPage(ctx, channelID, kind, cursor)
 			if err != nil {

@@ -94,7 +94,9 @@ type Options struct {
 // Defaults for Options.
 const (
 	DefaultMaxAttempts = 5
-	DefaultBackoff     = 500 * time.Millisecond
+	// DefaultRate is the platform's documented limit, requests a second.
+	DefaultRate    = 25
+	DefaultBackoff = 500 * time.Millisecond
 	// DefaultTimeout bounds one request, answer included.
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxPause bounds a wait the platform asks for (Retry-After):

@@ -71,6 +71,13 @@ func ledgerFile(path string, create bool) (string, error) {
 			return "", fmt.Errorf("%s is a symbolic link; pregon never follows one in place of a ledger's own file: remove it", name)
 		case !fi.Mode().IsRegular():
 			return "", fmt.Errorf("%s is not a regular file", name)
+		case name == real && links(fi) > 1:
+			// SQLite keeps its journal beside the name it was given, and
+			// the campaign lock beside the ledger's real path: a second
+			// name would get a journal and a lock of its own, and two runs
+			// through two names would both send (and corrupt the file).
+			return "", fmt.Errorf("%s has %d names (hard links): a ledger must have one, or two runs could send through two names at once; "+
+				"remove the other names (find them with: find / -samefile %s)", name, links(fi), name)
 		}
 	}
 	return real, nil

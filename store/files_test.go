@@ -88,3 +88,23 @@ func TestNoLedgerFileThroughAPlantedLink(t *testing.T) {
 		t.Errorf("the planted links' target: %q, mode %v (%v)", data, fi.Mode(), err)
 	}
 }
+
+// A ledger with a second name (a hard link) is refused: two runs through
+// two names would each get a journal and a lock of their own.
+func TestALedgerWithTwoNamesIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "l.db")
+	l, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := os.Link(path, filepath.Join(dir, "hl.db")); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	for _, name := range []string{path, filepath.Join(dir, "hl.db")} {
+		if _, err := Open(context.Background(), name); err == nil || !strings.Contains(err.Error(), "hard links") {
+			t.Errorf("Open(%s) = %v, want a refusal", name, err)
+		}
+	}
+}
