@@ -31,7 +31,8 @@ type Run struct {
 	Host     string    `json:"host"`
 	Campaign string    `json:"campaign"`
 	Started  time.Time `json:"started"`
-	Seen     int64     `json:"seen"` // Unix nanoseconds of its last heartbeat
+	Seen     int64     `json:"seen"`            // its last heartbeat, on sender.Clock
+	Limit    int       `json:"limit,omitempty"` // the sends it allows itself in a window
 }
 
 // state is the shared file's content.
@@ -129,7 +130,15 @@ func (w *Window) Take(now time.Time, n int) (slot uint64, wait time.Duration, er
 	err = w.update(func(s *state) {
 		s.Next++
 		slot = s.Next
-		wait = s.Sends.Take(now, n, slot)
+		total := n
+		for id, r := range s.Runs {
+			if id == w.id {
+				r.Limit = n
+				s.Runs[id] = r
+			}
+			total = max(total, r.Limit)
+		}
+		wait = s.Sends.Take(now, n, total, w.id, slot)
 	})
 	return slot, wait, err
 }
@@ -188,11 +197,12 @@ func (w *Window) beat() error {
 			s.Runs = map[string]Run{}
 		}
 		run := w.run
-		run.Seen = now.UnixNano()
+		run.Seen = sender.Clock(now)
+		run.Limit = s.Runs[w.id].Limit
 		s.Runs[w.id] = run
 		for id, r := range s.Runs {
 			switch {
-			case now.Sub(time.Unix(0, r.Seen)) > deadAfter:
+			case time.Duration(run.Seen-r.Seen) > deadAfter:
 				delete(s.Runs, id)
 			case id != w.id:
 				others = append(others, r)
@@ -262,7 +272,7 @@ func (w *Window) read() (state, error) {
 	}
 	if json.Unmarshal(data, &s) != nil {
 		s = state{}
-		now := time.Now().UnixNano()
+		now := sender.Clock(time.Now())
 		for i := range 1000 {
 			s.Sends = append(s.Sends, sender.Send{Slot: uint64(i + 1), At: now})
 		}

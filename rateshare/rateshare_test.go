@@ -124,3 +124,29 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A run that allows itself fewer sends is not starved by one that allows
+// more: each keeps to its own limit, together to the larger.
+func TestASlowerRunIsNotStarved(t *testing.T) {
+	dir := t.TempDir()
+	fast, slow := open(t, dir, "a", 1), open(t, dir, "b", 2)
+	defer fast.Close()
+	defer slow.Close()
+	now := time.Now()
+	for i := range 20 {
+		if _, wait, err := fast.Take(now, 25); err != nil || wait > 0 {
+			t.Fatalf("fast take %d: wait %s, %v", i, wait, err)
+		}
+	}
+	for i := range 5 {
+		if _, wait, err := slow.Take(now, 5); err != nil || wait > 0 {
+			t.Fatalf("slow take %d: wait %s, %v (the fast run's sends count against the slow one's own limit)", i, wait, err)
+		}
+	}
+	if _, wait, _ := slow.Take(now, 5); wait <= 0 {
+		t.Error("the slow run went past its own 5")
+	}
+	if _, wait, _ := fast.Take(now, 25); wait <= 0 {
+		t.Error("together they went past 25")
+	}
+}

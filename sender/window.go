@@ -33,51 +33,67 @@ type Window interface {
 }
 
 // Send is one request in a window: when it was written (or admitted, until
-// it was), and a slot number to find it again.
+// it was), which run sent it, and a slot number to find it again.
 type Send struct {
 	Slot uint64 `json:"slot"`
-	At   int64  `json:"at"` // Unix nanoseconds
+	At   int64  `json:"at"` // on the shared Clock
+	Run  string `json:"run,omitempty"`
 }
 
 // Sends are the recent sends of a window; the methods implement the
 // window's rules for any storage (memory, or a file shared by processes).
 type Sends []Send
 
-// Take records a send at now, with the given slot, when fewer than n of
-// the sends are within a second (plus windowSlack) before now; otherwise
-// it returns how long until one of them leaves the window. Sends older
-// than two seconds are dropped.
-func (s *Sends) Take(now time.Time, n int, slot uint64) (wait time.Duration) {
-	s.prune(now)
-	from := now.Add(-time.Second - windowSlack).UnixNano()
-	var in []int64
+// Take records a send of run at now, with the given slot, when fewer than
+// n of run's own sends and fewer than total of all sends are within a
+// second (plus windowSlack) before now; otherwise it returns how long until
+// enough of them leave the window. Sends older than two seconds are
+// dropped. Each run keeps to its own limit, and together they keep to the
+// largest (a run at -rate 5 beside one at 25 is not starved by it).
+func (s *Sends) Take(now time.Time, n, total int, run string, slot uint64) (wait time.Duration) {
+	at := Clock(now)
+	s.prune(at)
+	from := at - int64(time.Second+windowSlack)
+	var all, own []int64
 	for _, x := range *s {
 		if x.At > from {
-			in = append(in, x.At)
+			all = append(all, x.At)
+			if x.Run == run {
+				own = append(own, x.At)
+			}
 		}
 	}
+	if len(own) < n && len(all) < max(n, total) {
+		*s = append(*s, Send{Slot: slot, At: at, Run: run})
+		return 0
+	}
+	return max(leaves(own, n, at), leaves(all, max(n, total), at), time.Millisecond)
+}
+
+// leaves is how long until fewer than n of the times are in the window.
+func leaves(in []int64, n int, at int64) time.Duration {
 	if len(in) < n {
-		*s = append(*s, Send{Slot: slot, At: now.UnixNano()})
 		return 0
 	}
 	slices.Sort(in)
 	// The oldest len(in)-n+1 must leave before one more fits.
-	leaves := time.Unix(0, in[len(in)-n]).Add(time.Second + windowSlack)
-	return max(leaves.Sub(now), time.Millisecond)
+	return time.Duration(in[len(in)-n] + int64(time.Second+windowSlack) - at)
 }
 
 // Written moves the slot's time to t, when t is later.
 func (s Sends) Written(slot uint64, t time.Time) {
+	at := Clock(t)
 	for i := range s {
-		if s[i].Slot == slot && t.UnixNano() > s[i].At {
-			s[i].At = t.UnixNano()
+		if s[i].Slot == slot && at > s[i].At {
+			s[i].At = at
 		}
 	}
 }
 
 // Count is how many sends are in the second up to t.
 func (s Sends) Count(t time.Time) int {
-	from, to := t.Add(-time.Second).UnixNano(), t.UnixNano()
+	to := Clock(t)
+	from := to - int64(time.Second)
 	n := 0
 	for _, x := range s {
 		if x.At > from && x.At <= to {
@@ -87,8 +103,8 @@ func (s Sends) Count(t time.Time) int {
 	return n
 }
 
-func (s *Sends) prune(now time.Time) {
-	old := now.Add(-2 * time.Second).UnixNano()
+func (s *Sends) prune(at int64) {
+	old := at - int64(2*time.Second)
 	*s = slices.DeleteFunc(*s, func(x Send) bool { return x.At < old })
 }
 
@@ -104,7 +120,7 @@ func (w *LocalWindow) Take(now time.Time, n int) (uint64, time.Duration, error) 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.next++
-	return w.next, w.sends.Take(now, n, w.next), nil
+	return w.next, w.sends.Take(now, n, n, "", w.next), nil
 }
 
 // Written implements Window.
