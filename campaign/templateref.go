@@ -14,11 +14,29 @@ type TemplateRef struct {
 	Parameters   map[string]int
 }
 
-// Template returns the campaign's WhatsApp template reference; ok is false
-// for any other kind of message (and for v1, which has no templates).
-func (c *Campaign) Template() (ref TemplateRef, ok bool) {
-	var m struct {
+// MessageContent is what a v2 message object says, as far as telling two
+// messages apart needs: its type, a text's text, a template's name,
+// language and parameters by component type (lower case).
+type MessageContent struct {
+	Type         string
+	Text         string
+	Name         string
+	LanguageCode string
+	Parameters   []ComponentParameters
+}
+
+// ComponentParameters are one template component's parameters.
+type ComponentParameters struct {
+	Type       string
+	Parameters []json.RawMessage
+}
+
+// ReadMessage reads a v2 message object (pregon's own, or the platform's
+// copy of one); ok is false when it is not one.
+func ReadMessage(raw json.RawMessage) (m MessageContent, ok bool) {
+	var w struct {
 		Type     string `json:"type"`
+		Text     string `json:"text"`
 		Template struct {
 			Name         string `json:"name"`
 			LanguageCode string `json:"languageCode"`
@@ -28,14 +46,28 @@ func (c *Campaign) Template() (ref TemplateRef, ok bool) {
 			} `json:"components"`
 		} `json:"template"`
 	}
-	if c.API != "v2" || json.Unmarshal(c.Message, &m) != nil || m.Type != "whatsapp_template" {
+	if json.Unmarshal(raw, &w) != nil {
+		return m, false
+	}
+	m = MessageContent{Type: w.Type, Text: w.Text, Name: w.Template.Name, LanguageCode: w.Template.LanguageCode}
+	for _, c := range w.Template.Components {
+		if len(c.Parameters) > 0 {
+			m.Parameters = append(m.Parameters, ComponentParameters{Type: strings.ToLower(c.Type), Parameters: c.Parameters})
+		}
+	}
+	return m, true
+}
+
+// Template returns the campaign's WhatsApp template reference; ok is false
+// for any other kind of message (and for v1, which has no templates).
+func (c *Campaign) Template() (ref TemplateRef, ok bool) {
+	m, ok := ReadMessage(c.Message)
+	if c.API != "v2" || !ok || m.Type != "whatsapp_template" {
 		return TemplateRef{}, false
 	}
-	ref = TemplateRef{Name: m.Template.Name, LanguageCode: m.Template.LanguageCode, Parameters: map[string]int{}}
-	for _, comp := range m.Template.Components {
-		if len(comp.Parameters) > 0 {
-			ref.Parameters[strings.ToLower(comp.Type)] += len(comp.Parameters)
-		}
+	ref = TemplateRef{Name: m.Name, LanguageCode: m.LanguageCode, Parameters: map[string]int{}}
+	for _, comp := range m.Parameters {
+		ref.Parameters[comp.Type] += len(comp.Parameters)
 	}
 	return ref, true
 }

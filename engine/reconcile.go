@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
 )
@@ -211,33 +212,18 @@ func canonical(raw json.RawMessage) []byte {
 // essence is what identifies a message's content: a template's name,
 // language and parameter values; a text's text; "" otherwise.
 func essence(raw json.RawMessage) string {
-	var m struct {
-		Type     string `json:"type"`
-		Text     string `json:"text"`
-		Template struct {
-			Name         string `json:"name"`
-			LanguageCode string `json:"languageCode"`
-			Components   []struct {
-				Type       string            `json:"type"`
-				Parameters []json.RawMessage `json:"parameters"`
-			} `json:"components"`
-		} `json:"template"`
-	}
-	if json.Unmarshal(raw, &m) != nil {
+	m, ok := campaign.ReadMessage(raw)
+	switch {
+	case !ok:
 		return ""
-	}
-	switch m.Type {
-	case "text":
-		if m.Text == "" {
-			return ""
-		}
+	case m.Type == "text" && m.Text != "":
 		return "text\x00" + m.Text
-	case "whatsapp_template":
+	case m.Type == "whatsapp_template":
 		var b bytes.Buffer
-		b.WriteString("template\x00" + m.Template.Name + "\x00" + m.Template.LanguageCode)
-		for _, c := range m.Template.Components {
+		b.WriteString("template\x00" + m.Name + "\x00" + m.LanguageCode)
+		for _, c := range m.Parameters {
 			for _, p := range c.Parameters {
-				b.WriteString("\x00" + strings.ToLower(c.Type) + "=")
+				b.WriteString("\x00" + c.Type + "=")
 				b.Write(canonical(p))
 			}
 		}
