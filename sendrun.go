@@ -297,6 +297,8 @@ func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine
 		fmt.Fprintln(stdout, "  WhatsApp template: on the platform, approved, in this language, with these parameters")
 	case "no token":
 		fmt.Fprintf(stdout, "  WhatsApp template: not checked (set %s to check it against the platform)\n", tokenEnv)
+	case "no address":
+		fmt.Fprintln(stdout, "  WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)")
 	case "not listed":
 		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform does not list this channel's templates)")
 	}

@@ -41,8 +41,9 @@ type DryRun struct {
 	// Sample is the first message that would be sent; nil when none.
 	Sample *campaign.Message
 	// Template says what became of the template check: "checked",
-	// "no token" (skipped), "not listed" (the platform lists no templates
-	// for the channel), or "" (not a WhatsApp template with a channelId).
+	// "no token" or "no address" (skipped), "not listed" (the platform
+	// lists no templates for the channel), or "" (not a WhatsApp template
+	// with a channelId).
 	Template string
 }
 
@@ -188,6 +189,9 @@ func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (st
 	base := c.BaseURL
 	if o.BaseURL != "" {
 		base = o.BaseURL
+	}
+	if base == "" {
+		return "no address", nil
 	}
 	if err := checkDestination(base, o.Token, true); err != nil {
 		return "", err
