@@ -199,4 +199,15 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 	if !strings.Contains(text, fmt.Sprintf("after sending: %d delivered (%d read), %d failed", d.Delivered, d.Read, d.FailedAfter)) {
 		t.Errorf("status does not show the funnel:\n%s", text)
 	}
+	// The export lists what happened after sending, and picks by it.
+	for outcome, want := range map[string]int{"undelivered": d.FailedAfter, "read": d.Read, "delivered": d.Delivered, "sent": 30} {
+		code, csv, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "pedido-en-camino", "-outcome", outcome)
+		lines := strings.Split(strings.TrimSpace(csv), "\n")
+		if code != 0 || len(lines)-1 != want || !strings.Contains(lines[0], "pregon_delivery;pregon_delivered_at;pregon_read_at") {
+			t.Errorf("export -outcome %s: exit %d, %d rows, want %d\n%s%s", outcome, code, len(lines)-1, want, lines[0], errOut)
+		}
+		if outcome == "undelivered" && want > 0 && !strings.Contains(csv, "after sending: ") {
+			t.Errorf("the undelivered rows do not say why:\n%s", csv)
+		}
+	}
 }

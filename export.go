@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
@@ -26,7 +27,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
 	name := fs.String("campaign", "", "the campaign to export (required)")
-	outcome := fs.String("outcome", "", "only contacts in these `states`, comma-separated: "+joinStates(campaign.States)+" (default all)")
+	outcome := fs.String("outcome", "", "only contacts in these `states`, comma-separated: "+joinStates(campaign.States)+"; or, of the sent ones, what happened after (pregon track): "+strings.Join(deliveryOutcomes, ", ")+" (default all)")
 	outPath := fs.String("o", "", "write to this `file` (mode 0600; never the ledger; default standard output)")
 	force := fs.Bool("force", false, "replace the -o file if it exists")
 	delim := fs.String("delimiter", ";", "cell delimiter: ; (Excel in Spanish), , or tab")
@@ -36,7 +37,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *name == "" || fs.NArg() > 0 {
 		return usageError{errors.New("export: -campaign NAME is required (see pregon status for the names)")}
 	}
-	states, err := parseStates(*outcome)
+	states, deliveries, err := parseStates(*outcome)
 	if err != nil {
 		return usageError{fmt.Errorf("export: -outcome: %w", err)}
 	}
@@ -57,12 +58,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Errorf("export: no campaign %q in %s", *name, *ledgerPath)}
 	}
 	if *outPath == "" {
-		_, err := writeExport(ctx, ledger, id, states, comma, stdout)
+		_, err := writeExport(ctx, ledger, id, states, deliveries, comma, stdout)
 		return err
 	}
 	var n int
 	err = outfile.Write(*outPath, outfile.Options{Force: *force, Ledgers: []string{*ledgerPath}}, func(w io.Writer) error {
-		n, err = writeExport(ctx, ledger, id, states, comma, w)
+		n, err = writeExport(ctx, ledger, id, states, deliveries, comma, w)
 		return err
 	})
 	if err != nil {
@@ -90,7 +91,8 @@ func outputError(command string, err error) error {
 // file lacks is empty in its rows. campaign.ExportColumns follow, the last
 // naming each row's record, so that the file fed back to send replaces
 // exactly the rows it came from. It returns how many contacts it wrote.
-func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, states []campaign.State, comma rune, w io.Writer) (int, error) {
+func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, states []campaign.State, deliveries deliveryFilter,
+	comma rune, w io.Writer) (int, error) {
 	headers, err := ledger.Headers(ctx, id, states)
 	if err != nil {
 		return 0, err
@@ -120,12 +122,16 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 				row[at] = campaign.Neutralize(r.Cells[i])
 			}
 		}
-		sent := ""
-		if !r.SentAt.IsZero() {
-			sent = r.SentAt.Local().Format("2006-01-02 15:04:05")
+		if !deliveries.match(r) {
+			return nil
 		}
-		row = append(row, campaign.Neutralize(r.Source), strconv.Itoa(r.Line), string(r.State), campaign.Neutralize(r.Error),
-			strconv.Itoa(r.Attempts), campaign.Neutralize(r.MessageID), sent, strconv.FormatInt(r.ID, 10))
+		reason := r.Error
+		if reason == "" && r.DeliveryError != "" {
+			reason = "after sending: " + r.DeliveryError
+		}
+		row = append(row, campaign.Neutralize(r.Source), strconv.Itoa(r.Line), string(r.State), campaign.Neutralize(reason),
+			strconv.Itoa(r.Attempts), campaign.Neutralize(r.MessageID), localTime(r.SentAt),
+			r.Delivery, localTime(r.DeliveredAt), localTime(r.ReadAt), strconv.FormatInt(r.ID, 10))
 		n++
 		return out.Write(row)
 	})
@@ -203,19 +209,67 @@ func (c *columns) of(id int64, header []string) []int {
 	return p
 }
 
-func parseStates(list string) ([]campaign.State, error) {
+// deliveryOutcomes are the -outcome values about what happened after
+// sent (pregon track): delivered (read included), read, and undelivered
+// (failed after the platform accepted it).
+var deliveryOutcomes = []string{"delivered", "read", "undelivered"}
+
+// deliveryFilter keeps, of the sent contacts, those whose delivery is one
+// of the outcomes (all of them when sent itself was asked for, or no
+// outcome was); other states are kept as the query chose them.
+type deliveryFilter struct {
+	outcomes []string
+	allSent  bool
+}
+
+func (f deliveryFilter) match(r store.Row) bool {
+	if len(f.outcomes) == 0 || f.allSent || r.State != campaign.Sent {
+		return true
+	}
+	for _, o := range f.outcomes {
+		switch {
+		case o == "delivered" && (r.Delivery == "delivered" || r.Delivery == "read" || !r.DeliveredAt.IsZero()),
+			o == "read" && r.Delivery == "read",
+			o == "undelivered" && r.Delivery == "failed":
+			return true
+		}
+	}
+	return false
+}
+
+// parseStates reads -outcome: states, and outcomes after sending.
+func parseStates(list string) ([]campaign.State, deliveryFilter, error) {
+	var f deliveryFilter
 	if strings.TrimSpace(list) == "" {
-		return nil, nil
+		return nil, f, nil
 	}
 	var out []campaign.State
 	for _, s := range strings.Split(list, ",") {
-		st := campaign.State(strings.ToLower(strings.TrimSpace(s)))
-		if !slices.Contains(campaign.States, st) {
-			return nil, fmt.Errorf("%q is not a state; the states are %s", s, joinStates(campaign.States))
+		word := strings.ToLower(strings.TrimSpace(s))
+		st := campaign.State(word)
+		switch {
+		case slices.Contains(campaign.States, st):
+			out = append(out, st)
+			f.allSent = f.allSent || st == campaign.Sent
+		case slices.Contains(deliveryOutcomes, word):
+			f.outcomes = append(f.outcomes, word)
+		default:
+			return nil, f, fmt.Errorf("%q is not a state; the states are %s, and after sending %s", s,
+				joinStates(campaign.States), strings.Join(deliveryOutcomes, ", "))
 		}
-		out = append(out, st)
 	}
-	return out, nil
+	if len(f.outcomes) > 0 && !slices.Contains(out, campaign.Sent) {
+		out = append(out, campaign.Sent)
+	}
+	return out, f, nil
+}
+
+// localTime is t as the export writes it: local time, "" when zero.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
 }
 
 func joinStates(states []campaign.State) string {

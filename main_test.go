@@ -321,9 +321,10 @@ func TestExportFixAndResend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\uFEFFphone;nombre;pregon_file;pregon_line;pregon_state;pregon_error;pregon_attempts;pregon_message_id;pregon_sent_at;pregon_row\r\n" +
-		"12;Luis;clientes.csv;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;;2\r\n" +
-		"+593991000004;Eva;clientes.csv;5;failed;403 Contact has opted out;1;;;4\r\n"
+	want := "\uFEFFphone;nombre;pregon_file;pregon_line;pregon_state;pregon_error;pregon_attempts;pregon_message_id;pregon_sent_at;" +
+		"pregon_delivery;pregon_delivered_at;pregon_read_at;pregon_row\r\n" +
+		"12;Luis;clientes.csv;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;;;;;2\r\n" +
+		"+593991000004;Eva;clientes.csv;5;failed;403 Contact has opted out;1;;;;;;4\r\n"
 	if string(data) != want {
 		t.Errorf("export:\n got %q\nwant %q", data, want)
 	}
@@ -435,7 +436,7 @@ func TestFixThroughTheExportThenTheOriginalAgain(t *testing.T) {
 		t.Fatalf("export has %d rows, want a header and 3: %q", len(rows), rows)
 	}
 	wantHeader := []string{"Teléfono", "nombre", "ciudad", "pregon_file", "pregon_line", "pregon_state", "pregon_error",
-		"pregon_attempts", "pregon_message_id", "pregon_sent_at", "pregon_row"}
+		"pregon_attempts", "pregon_message_id", "pregon_sent_at", "pregon_delivery", "pregon_delivered_at", "pregon_read_at", "pregon_row"}
 	if strings.Join(rows[0], ";") != strings.Join(wantHeader, ";") {
 		t.Errorf("export header = %q", rows[0])
 	}

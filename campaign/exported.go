@@ -18,7 +18,8 @@ const RowColumn = "pregon_row"
 // order; RowColumn is the last. Each has pregon's prefix so that it never
 // takes the name of a column of the user's files.
 var ExportColumns = []string{"pregon_file", "pregon_line", "pregon_state", "pregon_error",
-	"pregon_attempts", "pregon_message_id", "pregon_sent_at", RowColumn}
+	"pregon_attempts", "pregon_message_id", "pregon_sent_at",
+	"pregon_delivery", "pregon_delivered_at", "pregon_read_at", RowColumn}
 
 // IsExport reports whether a header (column names as written) is a
 // pregon export's.

@@ -251,18 +251,21 @@ func connect(c *campaign.Campaign, o SendOptions, ev Events) (*link, error) {
 	pacerOpts := sender.PacerOptions{
 		OnLongPause: func(asked time.Duration) { ev.Paused(asked, sender.DefaultMaxPause) },
 	}
+	var drained func()
 	if o.Rate > 0 {
 		if w, err := shareRate(o.StateDir, base, c.Name, ev); err != nil {
 			ev.Note(Note{Kind: NoteWarning, Text: err.Error() + "; this run paces alone"})
 		} else {
 			closers = append(closers, func() { w.Close() })
 			pacerOpts.Window = w
+			drained = func() { w.Leave() } // the last request left: its share is the others'
 		}
 	}
 	l.sender = sender.New(client, sender.NewPacer(o.Rate, pacerOpts), sender.Options{
 		Concurrency: concurrency,
 		MaxAttempts: o.MaxAttempts,
 		OnOutcome:   ev.Outcome,
+		OnDrained:   drained,
 		Rehearsal:   o.Sandbox,
 	})
 	return l, nil

@@ -7,7 +7,7 @@
 // send times of all of them, read and updated under an exclusive file
 // lock at each request's admission (exact for any number of runs; a dead
 // run's sends simply age out), and the live runs, each refreshing its own
-// entry five times a second (a run that ends is seen gone within 0.2 s, a killed one within two
+// entry twenty times a second (a run that ends is seen gone within 0.05 s, a killed one within two
 // seconds). It does not coordinate runs on different machines, nor other
 // programs spending the same quota: the pacer reads those from the
 // platform's X-RateLimit-Remaining.

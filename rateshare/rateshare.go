@@ -21,7 +21,7 @@ import (
 
 // Intervals of the live-run registry.
 const (
-	heartbeat = 200 * time.Millisecond // how often a run refreshes its entry, and learns who else sends
+	heartbeat = 50 * time.Millisecond // how often a run refreshes its entry, and learns who else sends
 	deadAfter = 1200 * time.Millisecond
 )
 
@@ -55,6 +55,7 @@ type Window struct {
 
 	stop     chan struct{}
 	done     chan struct{}
+	left     sync.Once
 	onChange func(others []Run)
 }
 
@@ -117,12 +118,21 @@ func Open(dir, key string, run Run, onChange func(others []Run)) (*Window, error
 	return w, nil
 }
 
-// Close leaves the window: this run's share goes to the others at once.
+// Leave gives this run's share to the others at once: it sends nothing
+// new (the window still counts what it sent, and any retry it makes).
+func (w *Window) Leave() error {
+	var err error
+	w.left.Do(func() {
+		close(w.stop)
+		<-w.done
+		err = w.update(func(s *state) { delete(s.Runs, w.id) })
+	})
+	return err
+}
+
+// Close leaves the window, if not yet, and closes its file.
 func (w *Window) Close() error {
-	close(w.stop)
-	<-w.done
-	err := w.update(func(s *state) { delete(s.Runs, w.id) })
-	return errors.Join(err, w.f.Close())
+	return errors.Join(w.Leave(), w.f.Close())
 }
 
 // Take implements sender.Window over every run's sends.

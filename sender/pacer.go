@@ -285,8 +285,10 @@ func (p *Pacer) Observe(r Response) {
 			p.pausedUntil = now.Add(time.Second)
 		}
 		// Answers to requests already in flight arrive together: lower the
-		// rate once per burst of 429s, not once per 429.
-		if now.Sub(p.last429) < time.Second {
+		// rate once per burst of 429s, not once per 429. A 429 that others'
+		// spending explains (see othersNow) is already paid for by leaving
+		// them their share: lowering the rate too would pay for it twice.
+		if now.Sub(p.last429) < time.Second || p.othersNow(now) > 0 {
 			return
 		}
 		p.last429 = now

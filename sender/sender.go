@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -81,6 +82,10 @@ type Options struct {
 	Backoff time.Duration
 	// OnOutcome, if set, is called after each outcome is recorded.
 	OnOutcome func(campaign.Job, campaign.Outcome)
+	// OnDrained, if set, is called once when every contact of the queue
+	// has had its request written (retries may follow): a run sharing the
+	// rate can give its share back then, not after the last answers.
+	OnDrained func()
 	// Rehearsal says the address is a pregon sandbox (see Probe and
 	// SandboxHeader). An answer that says otherwise stops the run: a
 	// rehearsal's ledger never records a real send, nor the reverse.
@@ -124,6 +129,10 @@ type Sender struct {
 	// flight.
 	slow   chan struct{}
 	opened chan struct{}
+
+	unsent  atomic.Int64 // contacts handed out whose first request is not written yet
+	drained atomic.Bool  // the queue is empty
+	drain   sync.Once
 
 	mu       sync.Mutex // guards stats and the two below
 	stats    Stats
@@ -196,8 +205,13 @@ func (s *Sender) Run(ctx context.Context, q Queue) error {
 			if gctx.Err() != nil { // Go keeps starting tasks after cancellation
 				break
 			}
+			s.unsent.Add(1)
 			g.Go(func() error { return s.deliver(gctx, q, j) })
 		}
+	}
+	if readErr == nil && gctx.Err() == nil {
+		s.drained.Store(true)
+		s.checkDrained()
 	}
 	err := g.Wait()
 	if err == nil {
@@ -220,6 +234,8 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 	// Outcomes are recorded even after a stop was asked for: the platform
 	// has already acted on those requests.
 	record := context.WithoutCancel(ctx)
+	written := sync.OnceFunc(func() { s.unsent.Add(-1); s.checkDrained() })
+	defer written()
 	for try := 1; ; try++ {
 		if err := s.pacer.Wait(ctx); err != nil {
 			return err // not attempted: the contact stays as it was
@@ -240,6 +256,7 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 		// The client's timeout bounds it.
 		s.started()
 		resp := s.client.Send(ctx, job.Path, job.Payload)
+		written()
 		s.count(resp)
 		s.pacer.Observe(resp)
 		v := s.judge(Classify(resp), resp)
@@ -322,6 +339,14 @@ func (s *Sender) judge(v Verdict, r Response) Verdict {
 		v.Stop, v.Retry = Unreachable, false
 	}
 	return v
+}
+
+// checkDrained calls OnDrained once the queue is empty and every request
+// handed out was written.
+func (s *Sender) checkDrained() {
+	if s.opts.OnDrained != nil && s.drained.Load() && s.unsent.Load() == 0 {
+		s.drain.Do(s.opts.OnDrained)
+	}
 }
 
 // slowStart holds a request while another is in flight and the API has

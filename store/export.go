@@ -27,6 +27,13 @@ type Row struct {
 	Cells    []string
 	Header   []string
 	HeaderID int64 // identifies Header among the campaign's; 0 for records of before format 3
+	// Delivery is what the platform last said of a sent message (see
+	// pregon track): its status ("" when never asked), when it was
+	// delivered and read, and the failure's text.
+	Delivery      string
+	DeliveredAt   time.Time
+	ReadAt        time.Time
+	DeliveryError string
 }
 
 // Header returns the column names of the campaign's last imported CSV.
@@ -125,20 +132,24 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 		return fmt.Errorf("export: %w", err)
 	}
 	where, args := stateFilter(id, states)
-	rows, err := l.db.QueryContext(ctx, `SELECT id, source, line, state, coalesce(error, ''), attempts, coalesce(message_id, ''),
-		sent_at, cells, coalesce(header_id, 0) FROM contacts WHERE `+where+` ORDER BY source, line, id`, args...)
+	rows, err := l.db.QueryContext(ctx, `SELECT contacts.id, source, line, state, coalesce(contacts.error, ''), attempts,
+		coalesce(message_id, ''), sent_at, cells, coalesce(header_id, 0),
+		coalesce(d.status, ''), d.delivered_at, d.read_at, coalesce(d.error, '')
+		FROM contacts LEFT JOIN deliveries d ON d.contact_id = contacts.id
+		WHERE `+where+` ORDER BY source, line, contacts.id`, args...)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r Row
-		var sent sql.NullString
+		var sent, delivered, read sql.NullString
 		var cells string
-		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.State, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells, &r.HeaderID); err != nil {
+		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.State, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells, &r.HeaderID,
+			&r.Delivery, &delivered, &read, &r.DeliveryError); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		r.SentAt = parseStamp(sent)
+		r.SentAt, r.DeliveredAt, r.ReadAt = parseStamp(sent), parseStamp(delivered), parseStamp(read)
 		r.Header = headers[r.HeaderID]
 		if err := json.Unmarshal([]byte(cells), &r.Cells); err != nil {
 			return fmt.Errorf("export %s line %d: %w", r.Source, r.Line, err)
