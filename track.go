@@ -66,7 +66,8 @@ func runTrack(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res, err := engine.Track(ctx, f.options(log))
 	if res != nil {
 		fr := res.Funnel
-		fmt.Fprintf(stdout, "Campaign %q: asked about %d messages (%d not known to the platform)\n", f.campaign, res.Asked, res.Missing)
+		fmt.Fprintf(stdout, "Campaign %q: asked about %d messages: %d delivered, read or failed by now, %d not known to the platform\n",
+			f.campaign, res.Asked, res.Moved, res.Missing)
 		fmt.Fprintf(stdout, "  sent %d → delivered %d → read %d; failed after sending %d; not asked yet %d\n",
 			fr.Sent, fr.Delivered, fr.Read, fr.Failed, fr.Sent-fr.Tracked)
 		for reason, n := range fr.Reasons {

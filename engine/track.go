@@ -39,7 +39,7 @@ type ReadOptions struct {
 // TrackResult is what a tracking run did.
 type TrackResult struct {
 	Asked   int // messages asked about
-	Changed int // of those, whose status moved on
+	Moved   int // of those, whose status moved past "sent"
 	Missing int // the platform did not know the message (404)
 	Funnel  store.Funnel
 }
@@ -113,7 +113,7 @@ func Track(ctx context.Context, o ReadOptions) (*TrackResult, error) {
 	}
 	defer done()
 	res := &TrackResult{}
-	var asked, changed, missing atomic.Int64
+	var asked, moved, missing atomic.Int64
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(sender.DefaultConcurrency(o.Rate))
@@ -147,14 +147,14 @@ func Track(ctx context.Context, o ReadOptions) (*TrackResult, error) {
 				}
 				d := deliveryOf(m)
 				if d.Status != "sent" && d.Status != "pending" {
-					changed.Add(1)
+					moved.Add(1)
 				}
 				return ledger.RecordDelivery(context.WithoutCancel(gctx), t.ID, d, time.Now())
 			})
 		}
 	}
 	err = g.Wait()
-	res.Asked, res.Changed, res.Missing = int(asked.Load()), int(changed.Load()), int(missing.Load())
+	res.Asked, res.Moved, res.Missing = int(asked.Load()), int(moved.Load()), int(missing.Load())
 	if f, ferr := ledger.Funnel(context.WithoutCancel(ctx), id); ferr == nil {
 		res.Funnel = f
 	}

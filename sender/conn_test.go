@@ -46,7 +46,7 @@ func TestAdmitRefusesAnEndedContext(t *testing.T) {
 			t.Fatal("admitted a request whose context had ended")
 		}
 	}
-	if n := p.window.Count(time.Now()); n != 0 {
+	if n := p.window.(*LocalWindow).Count(time.Now()); n != 0 {
 		t.Errorf("the window holds %d sends", n)
 	}
 }

@@ -26,8 +26,6 @@ type Window interface {
 	// (this one included): what the platform's count at this request's
 	// arrival can be compared with.
 	Written(slot uint64, t time.Time) int
-	// Count is how many sends the window holds in the second up to t.
-	Count(t time.Time) int
 	// Runs is how many runs send through the window now (at least 1).
 	Runs() int
 }

@@ -25,12 +25,7 @@ type Summary struct {
 	// Rehearsal: the campaign was rehearsed against a pregon sandbox (the
 	// built-in one, or an address that answered as one).
 	Rehearsal bool
-	// Sandbox is Rehearsal, under the name it had before rehearsals could
-	// go to an address.
-	//
-	// Deprecated: use Rehearsal.
-	Sandbox bool
-	Created time.Time
+	Created   time.Time
 }
 
 // Reason is one failure reason and how many contacts it hit.
@@ -59,7 +54,6 @@ func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) 
 		if d, known := recordedDestination(api, baseURL, s.Rehearsal); known {
 			s.Destination = d
 		}
-		s.Sandbox = s.Rehearsal
 		s.Created = parseStamp(created)
 		out = append(out, s)
 	}
