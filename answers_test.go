@@ -322,3 +322,31 @@ func TestReportCommandNamesTheLedger(t *testing.T) {
 		t.Errorf("the report's command does not name the ledger:\n%s%s", out, errOut)
 	}
 }
+
+// The Spanish guide's commands, as written: init -o promo.json names the
+// campaign promo, which status, export and report then take; a wrong name
+// lists the ones the ledger has; a bare status after send -sandbox points
+// at the sandbox's ledger.
+func TestTheGuidesNamesWork(t *testing.T) {
+	dir := t.TempDir()
+	camp := filepath.Join(dir, "promo.json")
+	if code, _, errOut := pregon(t, "init", "-contacts", sample("pedido-en-camino.csv"), "-o", camp); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(string(mustRead(t, camp)), `"name": "promo"`) {
+		t.Errorf("init -o promo.json named the campaign otherwise:\n%s", mustRead(t, camp))
+	}
+	ledger := filepath.Join(dir, "pregon-sandbox.db")
+	t.Setenv(tokenEnv, "")
+	if code, _, errOut := pregon(t, "send", "-sandbox", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger); code != 0 {
+		t.Fatalf("send -sandbox: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut := pregon(t, "report", "-ledger", ledger, "-campaign", "promo")
+	if code != exitUsage || !strings.Contains(errOut, `it has "pedido-en-camino"`) {
+		t.Errorf("an unknown name: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = pregon(t, "status", "-ledger", filepath.Join(dir, "pregon.db"))
+	if code != exitUsage || !strings.Contains(errOut, "-ledger pregon-sandbox.db") {
+		t.Errorf("status without the sandbox's ledger: exit %d\n%s", code, errOut)
+	}
+}

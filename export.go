@@ -45,9 +45,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError{fmt.Errorf("export: -delimiter: %w", err)}
 	}
-	ledger, err := store.OpenReadOnly(ctx, *ledgerPath)
+	ledger, err := openToRead(ctx, "export", *ledgerPath)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	defer ledger.Close()
 	id, ok, err := ledger.Lookup(ctx, *name)
@@ -55,7 +55,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if !ok {
-		return usageError{fmt.Errorf("export: no campaign %q in %s", *name, *ledgerPath)}
+		return noCampaign(ctx, ledger, "export", *ledgerPath, *name)
 	}
 	if *outPath == "" {
 		_, err := writeExport(ctx, ledger, id, states, deliveries, comma, stdout)

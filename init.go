@@ -40,7 +40,13 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usageError{err}
 	}
-	c, notes, err := starter(strings.TrimSuffix(filepath.Base(*contacts), filepath.Ext(*contacts)), header, rows, *typ, *api)
+	// The campaign is named after its file (promo.json: "promo"), the
+	// name status, export and report then take; else after the CSV.
+	named := *contacts
+	if *outPath != "" {
+		named = *outPath
+	}
+	c, notes, err := starter(strings.TrimSuffix(filepath.Base(named), filepath.Ext(named)), header, rows, *typ, *api)
 	if err != nil {
 		return usageError{fmt.Errorf("init: %w", err)}
 	}

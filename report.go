@@ -35,9 +35,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *name == "" || fs.NArg() > 0 {
 		return usageError{errors.New("report: -campaign NAME is required (see pregon status for the names)")}
 	}
-	ledger, err := store.OpenReadOnly(ctx, *ledgerPath)
+	ledger, err := openToRead(ctx, "report", *ledgerPath)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	defer ledger.Close()
 	data, err := loadReport(ctx, ledger, *name)
@@ -104,7 +104,7 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 		return nil, err
 	}
 	if len(sums) == 0 {
-		return nil, usageError{fmt.Errorf("report: no campaign %q in %s", name, ledger.Path())}
+		return nil, noCampaign(ctx, ledger, "report", ledger.Path(), name)
 	}
 	s := sums[0]
 	minutes, err := ledger.Timeline(ctx, s.ID)

@@ -299,6 +299,8 @@ func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine
 		fmt.Fprintf(stdout, "  WhatsApp template: not checked (set %s to check it against the platform)\n", tokenEnv)
 	case "no address":
 		fmt.Fprintln(stdout, "  WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)")
+	case "unreadable":
+		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform's template list could not be read; check the address)")
 	case "not listed":
 		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform does not list this channel's templates)")
 	}

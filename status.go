@@ -81,9 +81,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	ledger, err := store.OpenReadOnly(ctx, *ledgerPath)
+	ledger, err := openToRead(ctx, "status", *ledgerPath)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	defer ledger.Close()
 	list, err := loadStatus(ctx, ledger, *ledgerPath, *name)
@@ -91,7 +91,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *name != "" && len(list) == 0 {
-		return usageError{fmt.Errorf("status: no campaign %q in %s", *name, *ledgerPath)}
+		return noCampaign(ctx, ledger, "status", *ledgerPath, *name)
 	}
 	if *asJSON {
 		return printStatusJSON(stdout, list)

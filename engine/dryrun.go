@@ -206,6 +206,8 @@ func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (st
 	}
 	s := sender.New(client, sender.NewPacer(sender.DefaultRate, sender.PacerOptions{}), sender.Options{})
 	switch err := checkTemplate(ctx, s, c); {
+	case errors.Is(err, ErrTemplatesUnlisted) && err != ErrTemplatesUnlisted:
+		return "unreadable", nil // the list failed (unreachable, 5xx): the send would say more
 	case errors.Is(err, ErrTemplatesUnlisted):
 		return "not listed", nil
 	case err != nil:

@@ -271,7 +271,10 @@ func (p *Pacer) Observe(r Response) {
 	defer p.repace(now)
 	if limit > 0 {
 		p.limit = limit
-		if remaining >= 0 && r.InWindow > 0 {
+		// Only an answer that took the request says what the window held
+		// at it: a 429's Remaining 0 would count our own refusal as others'
+		// spending, and then no 429 would lower the rate.
+		if remaining >= 0 && r.InWindow > 0 && r.Status >= 200 && r.Status < 300 {
 			p.others = append(keepRecent(p.others, now), sample{at: now, others: limit - remaining - r.InWindow})
 		}
 	}
