@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -607,5 +608,44 @@ func TestLeavesOthersTheirShareOfTheQuota(t *testing.T) {
 	}
 	if r := pacer.Rate(); r > 17 {
 		t.Errorf("the pace is %.1f/s, though others spend 10 of the 25", r)
+	}
+}
+
+// OnDrained comes once, when every contact's request has been written,
+// retries included or not, and never on a run that was stopped.
+func TestOnDrained(t *testing.T) {
+	f := newFixture(t, 20)
+	var mu sync.Mutex
+	first := map[string]bool{}
+	fake := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Contact == "id:20" && !first[r.Contact] {
+			first[r.Contact] = true
+			return 503, "busy" // a retry after drained
+		}
+		return 0, ""
+	}})
+	var calls atomic.Int32
+	var sentAtDrain int
+	s := newSender(t, fake.URL, "t", 100, sender.Options{OnDrained: func() {
+		calls.Add(1)
+		sentAtDrain = len(fake.Messages())
+	}})
+	if err := s.Run(context.Background(), f.queue()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 || sentAtDrain < 20 {
+		t.Errorf("OnDrained called %d times, with %d messages written", calls.Load(), sentAtDrain)
+	}
+
+	f = newFixture(t, 200)
+	calls.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	s = newSender(t, fake.URL, "t", 25, sender.Options{OnDrained: func() { calls.Add(1) }})
+	s.Run(ctx, f.queue())
+	if calls.Load() != 0 {
+		t.Error("OnDrained on a run stopped with contacts left")
 	}
 }
