@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -167,6 +168,9 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"); code != 0 {
 		t.Fatalf("send: exit %d\n%s", code, errOut)
 	}
+	if _, html, _ := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino"); !strings.Contains(html, "Todavía no se ha consultado") || !strings.Contains(html, "pregon track -ledger") {
+		t.Errorf("before tracking, the report does not say how to track")
+	}
 	before := len(fake.Requests())
 	code, out, errOut := pregon(t, "track", "-ledger", ledger, "-campaign", "pedido-en-camino", "-rate", "100")
 	if code != 0 {
@@ -198,6 +202,25 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 	_, text, _ := pregon(t, "status", "-ledger", ledger)
 	if !strings.Contains(text, fmt.Sprintf("after sending: %d delivered (%d read), %d failed", d.Delivered, d.Read, d.FailedAfter)) {
 		t.Errorf("status does not show the funnel:\n%s", text)
+	}
+	// The report shows the funnel and the platform's reasons.
+	code, html, errOut := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino")
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{`id="funnel"`, fmt.Sprintf(">%d · ", d.Delivered), fmt.Sprintf(">%d · ", d.Read),
+		fmt.Sprintf(">%d · ", d.FailedAfter), `id="after-reasons"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	for reason := range st[0].Delivery.Reasons {
+		if !strings.Contains(html, template.HTMLEscapeString(reason)) {
+			t.Errorf("the report lacks the reason %q", reason)
+		}
+	}
+	if strings.Contains(html, "pregon track") {
+		t.Errorf("the report asks to track a campaign whose every message was tracked")
 	}
 	// The export lists what happened after sending, and picks by it.
 	for outcome, want := range map[string]int{"undelivered": d.FailedAfter, "read": d.Read, "delivered": d.Delivered, "sent": 30} {
