@@ -309,3 +309,36 @@ func (b *bencher) cpuRow() (result, error) {
 	r.got = fmt.Sprintf("%.2f–%.2f%% = %.1f–%.1f× the floor", 100*lo, 100*hi, lo/b.floorCPU, hi/b.floorCPU)
 	return r, nil
 }
+
+// trackRun fills a platform with n messages sent by pregon at full speed
+// (a limit no sender reaches), brings the organization's limit down to 25,
+// and measures pregon track asking about every one of them. Each message is
+// final (delivered, read or failed) when first asked, so a request beyond
+// one per message is waste.
+func (b *bencher) trackRun(n int) (result, error) {
+	budget := time.Duration(float64(n) / limit * 1.1 * float64(time.Second))
+	r := result{what: fmt.Sprintf("tracking %d sent messages (sliding window, %v latency, each final when first asked): requests; time; busiest second; 429s",
+		n, sharedLatency), target: fmt.Sprintf("≤ %d; ≤ %.0f s; ≤ 25; 0", n, budget.Seconds())}
+	fake := sendertest.New(sendertest.Config{PerSecond: 1_000_000, Window: sendertest.Sliding, Latency: sharedLatency, Jitter: 0.2,
+		Delivery: sendertest.Delivery{After: -1, ReadAfter: -1, ReadEvery: 2, FailEvery: 20}})
+	defer fake.Close()
+	if _, err := b.send("track", n, fake, "-rate", "0"); err != nil {
+		return r, err
+	}
+	if _, err := delivered(fake, n); err != nil {
+		return r, err
+	}
+	fake.SetPerSecond(limit)
+	time.Sleep(time.Second) // the fill's last second leaves the window: nothing else runs
+	before := len(fake.Requests())
+	c, err := b.run("track", "-ledger", filepath.Join(b.dir, "track.db"), "-campaign", "track")
+	if err != nil {
+		return r, err
+	}
+	if c.code != exitOK {
+		return r, fmt.Errorf("track exit %d: %s", c.code, c.stderr)
+	}
+	a := arrivalsOf(fake.Requests()[before:])
+	r.got = fmt.Sprintf("%d; %.1f s; %d; %s", len(a.all), c.wall.Seconds(), a.busiest(), a.refusals())
+	return r, nil
+}
