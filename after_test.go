@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -167,6 +168,9 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"); code != 0 {
 		t.Fatalf("send: exit %d\n%s", code, errOut)
 	}
+	if _, html, _ := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino"); !strings.Contains(html, "Todavía no se ha consultado") || !strings.Contains(html, "pregon track -ledger") {
+		t.Errorf("before tracking, the report does not say how to track")
+	}
 	before := len(fake.Requests())
 	code, out, errOut := pregon(t, "track", "-ledger", ledger, "-campaign", "pedido-en-camino", "-rate", "100")
 	if code != 0 {
@@ -199,6 +203,25 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 	if !strings.Contains(text, fmt.Sprintf("after sending: %d delivered (%d read), %d failed", d.Delivered, d.Read, d.FailedAfter)) {
 		t.Errorf("status does not show the funnel:\n%s", text)
 	}
+	// The report shows the funnel and the platform's reasons.
+	code, html, errOut := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino")
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{`id="funnel"`, fmt.Sprintf(">%d · ", d.Delivered), fmt.Sprintf(">%d · ", d.Read),
+		fmt.Sprintf(">%d · ", d.FailedAfter), `id="after-reasons"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	for reason := range st[0].Delivery.Reasons {
+		if !strings.Contains(html, template.HTMLEscapeString(reason)) {
+			t.Errorf("the report lacks the reason %q", reason)
+		}
+	}
+	if strings.Contains(html, "pregon track") {
+		t.Errorf("the report asks to track a campaign whose every message was tracked")
+	}
 	// The export lists what happened after sending, and picks by it.
 	for outcome, want := range map[string]int{"undelivered": d.FailedAfter, "read": d.Read, "delivered": d.Delivered, "sent": 30} {
 		code, csv, errOut := pregon(t, "export", "-ledger", ledger, "-campaign", "pedido-en-camino", "-outcome", outcome)
@@ -209,5 +232,98 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 		if outcome == "undelivered" && want > 0 && !strings.Contains(csv, "after sending: ") {
 			t.Errorf("the undelivered rows do not say why:\n%s", csv)
 		}
+	}
+}
+
+// A read changes nothing on the platform: track asks again after a 429, a
+// 5xx or a lost answer, and records every message.
+func TestTrackAsksAgainWhenThePlatformIsBusy(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	var mu sync.Mutex
+	tries := map[string]int{}
+	fake := sendertest.NewServer(t, sendertest.Config{Delivery: sendertest.Delivery{After: -1, ReadAfter: -1},
+		RespondRead: func(r *sendertest.Request) (int, string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if tries[r.Path]++; tries[r.Path] == 1 {
+				return []int{429, 503, -1}[len(tries)%3], "Busy"
+			}
+			return 0, ""
+		}})
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	if code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"); code != 0 {
+		t.Fatalf("send: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := pregon(t, "track", "-ledger", ledger, "-campaign", "pedido-en-camino", "-rate", "1000")
+	if code != 0 {
+		t.Fatalf("track: exit %d\n%s%s", code, out, errOut)
+	}
+	if d := status(t, ledger)[0].Delivery; d.Tracked != 30 || d.Delivered+d.FailedAfter != 30 {
+		t.Errorf("delivery = %+v, want 30 tracked, each delivered or failed", d)
+	}
+}
+
+// Tracking beside a send shares the organization's limit with it: together
+// they never put more than 25 requests into a second, and draw no 429.
+func TestTrackBesideASendSharesTheLimit(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	dir := t.TempDir()
+	fake := sendertest.NewServer(t, sendertest.Config{PerSecond: 25, Window: sendertest.Sliding,
+		Latency: 50 * time.Millisecond, Jitter: 0.2, Delivery: sendertest.Delivery{After: time.Hour}})
+	tracked := filepath.Join(dir, "tracked.db")
+	if code, _, errOut := pregon(t, "send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", tracked, "-base-url", fake.URL); code != 0 {
+		t.Fatalf("send: exit %d\n%s", code, errOut)
+	}
+	var rows strings.Builder
+	rows.WriteString("phone,nombre,pedido,foto\n")
+	for i := range 60 {
+		fmt.Fprintf(&rows, "+59399200%04d,Cliente %d,PED-%d,https://cdn.example-brand.com/p/%d.jpg\n", i, i, i, i)
+	}
+	csv := writeTemp(t, dir, "otros.csv", rows.String())
+	camp := writeTemp(t, dir, "otros.json", strings.Replace(string(mustRead(t, sample("pedido-en-camino.json"))),
+		`"name": "pedido-en-camino"`, `"name": "otros"`, 1))
+	time.Sleep(time.Second) // the first send's last second leaves the window
+	before := len(fake.Requests())
+	var wg sync.WaitGroup
+	var sendCode, trackCode int
+	var sendErr, trackErr string
+	wg.Go(func() {
+		sendCode, _, sendErr = pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(dir, "otros.db"), "-base-url", fake.URL)
+	})
+	wg.Go(func() {
+		time.Sleep(300 * time.Millisecond) // the send is under way
+		trackCode, _, trackErr = pregon(t, "track", "-ledger", tracked, "-campaign", "pedido-en-camino")
+	})
+	wg.Wait()
+	if sendCode != 0 || trackCode != 0 {
+		t.Fatalf("send exit %d, track exit %d\n%s\n%s", sendCode, trackCode, sendErr, trackErr)
+	}
+	reqs := fake.Requests()[before:]
+	refused, reads := 0, 0
+	var firstRead, lastSend time.Time
+	for _, r := range reqs {
+		if r.Status == 429 {
+			refused++
+		}
+		switch {
+		case r.Method == "GET" && strings.Contains(r.Contact, "+593991"): // the tracked campaign's, not a send's probe
+			reads++
+			if firstRead.IsZero() {
+				firstRead = r.At
+			}
+		case r.Method == "POST":
+			lastSend = r.At
+		}
+	}
+	if !firstRead.Before(lastSend) {
+		t.Errorf("the track did not run beside the send: first read %v, last send %v", firstRead, lastSend)
+	}
+	if busiest := sendertest.MaxInWindow(reqs, time.Second); busiest > 25 || refused > 0 || reads < 30 {
+		t.Errorf("together: %d requests in the busiest second, %d × 429, %d reads (want ≤ 25, 0, ≥ 30)", busiest, refused, reads)
+	}
+	if d := status(t, tracked)[0].Delivery; d.Tracked != 30 {
+		t.Errorf("tracked %d of 30", d.Tracked)
 	}
 }

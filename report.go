@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
@@ -75,6 +77,30 @@ type reportData struct {
 	Reasons   []store.Reason
 	Invalid   int
 	Runs      []reportRun
+	Funnel    reportFunnel
+}
+
+// reportFunnel is what became of the sent messages, as bars whose widths
+// are shares of the sent: delivered and read, and failed after the
+// platform accepted them, with the platform's reasons.
+type reportFunnel struct {
+	V1       bool   // the v1 API tells nothing after acceptance
+	TrackCmd string // the command that asks the platform
+	Sent     int
+	Tracked  int // asked about at least once
+	Steps    []funnelStep
+	Reasons  []funnelReason
+}
+
+type funnelStep struct {
+	Class, Label, Percent string
+	Count                 int
+	Width                 float64 // percent of the sent, for the bar
+}
+
+type funnelReason struct {
+	Reason string
+	Count  int
 }
 
 type reportState struct {
@@ -118,6 +144,12 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 	d := &reportData{Name: s.Name, Total: s.Total, Sandbox: s.Rehearsal, Reasons: s.Reasons,
 		ExportCmd: fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)),
 		Invalid:   s.Counts[campaign.Invalid], Generated: time.Now().Format("2006-01-02 15:04"), Chart: buildChart(minutes)}
+	funnel, err := ledger.Funnel(ctx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Funnel = buildFunnel(funnel, s.Destination.API == "v1",
+		fmt.Sprintf("pregon track -ledger %s -campaign %s", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)))
 	for _, st := range campaign.States {
 		d.States = append(d.States, reportState{Class: string(st), Label: stateLabels[st], Count: s.Counts[st], Percent: percent(s.Counts[st], s.Total)})
 	}
@@ -141,6 +173,39 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 		d.Runs = append(d.Runs, rr)
 	}
 	return d, nil
+}
+
+// buildFunnel lays out the delivery funnel: the sent, then the delivered
+// (read included), the read, and the failed after acceptance, each as a
+// share of the sent; the reasons most frequent first.
+func buildFunnel(f store.Funnel, v1 bool, trackCmd string) reportFunnel {
+	r := reportFunnel{V1: v1, TrackCmd: trackCmd, Sent: f.Sent, Tracked: f.Tracked}
+	step := func(class, label string, n int) funnelStep {
+		w := 0.0
+		if f.Sent > 0 {
+			w = 100 * float64(n) / float64(f.Sent)
+		}
+		return funnelStep{Class: class, Label: label, Count: n, Percent: percent(n, f.Sent), Width: w}
+	}
+	r.Steps = []funnelStep{
+		step("sent", "enviados (aceptados por la plataforma)", f.Sent),
+		step("delivered", "entregados", f.Delivered),
+		step("read", "leídos", f.Read),
+		step("failed", "fallaron después del envío", f.Failed),
+	}
+	for reason, n := range f.Reasons {
+		if reason == "" {
+			reason = "(la plataforma no dio el motivo)"
+		}
+		r.Reasons = append(r.Reasons, funnelReason{Reason: reason, Count: n})
+	}
+	slices.SortFunc(r.Reasons, func(a, b funnelReason) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Reason, b.Reason)
+	})
+	return r
 }
 
 // chart is a stacked bar per minute with activity, drawn as inline SVG so

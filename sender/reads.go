@@ -126,9 +126,18 @@ func (e *ReadError) Error() string {
 	return fmt.Sprintf("read %s: %d %s", e.Path, e.Status, e.Reason)
 }
 
-// read GETs path and decodes a 2xx answer into v.
+// read GETs path and decodes a 2xx answer into v. A read changes nothing
+// on the platform, so what a send may not retry, a read may: a 429 (after
+// the pause it asked for, which the pacer keeps), 408, 5xx and a lost
+// answer are asked again, up to MaxAttempts requests in all.
 func (s *Sender) read(ctx context.Context, path string, v any) error {
-	r := s.Get(ctx, path)
+	var r Response
+	for try := 1; ; try++ {
+		r = s.Get(ctx, path)
+		if try >= s.opts.MaxAttempts || ctx.Err() != nil || !readAgain(r) {
+			break
+		}
+	}
 	switch {
 	case r.Err != nil:
 		return &ReadError{Path: path, Reason: transportReason(r.Err)}
@@ -139,6 +148,19 @@ func (s *Sender) read(ctx context.Context, path string, v any) error {
 		return &ReadError{Path: path, Status: r.Status, Reason: "not the API's answer: " + describeBody(r)}
 	}
 	return nil
+}
+
+// readAgain says whether a read's answer may change if it is asked again:
+// the platform was busy or the answer was lost, and the address is right.
+func readAgain(r Response) bool {
+	if r.Err != nil {
+		return !unreachable(r.Err)
+	}
+	switch r.Status {
+	case http.StatusTooManyRequests, 449, http.StatusRequestTimeout:
+		return true
+	}
+	return r.Status >= 500
 }
 
 // ReadMessage asks the platform for one message of a contact.

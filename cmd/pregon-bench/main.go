@@ -47,6 +47,7 @@ type sizes struct {
 	together    int // the campaigns started together, in all
 	short, long int // the two runs of which one ends
 	background  int // beside another integration
+	track       int // sent messages asked about
 	ceiling     int
 	first       int // the campaign whose first message is timed
 	big         int // the CSV read by the dry run and the import
@@ -55,12 +56,12 @@ type sizes struct {
 
 var (
 	full = sizes{rate: 1000, together: 1000, short: 500, long: 650, background: 600,
-		ceiling: 20000, first: 100_000, big: 1_000_000,
+		track: 10_000, ceiling: 20000, first: 100_000, big: 1_000_000,
 		latencies: []time.Duration{20 * time.Millisecond, 200 * time.Millisecond, time.Second, 2 * time.Second}}
 	// quick only shows that every step still works (CI): its numbers are
 	// too small to judge.
 	quick = sizes{rate: 40, together: 40, short: 20, long: 140, background: 40,
-		ceiling: 500, first: 2000, big: 5000,
+		track: 40, ceiling: 500, first: 2000, big: 5000,
 		latencies: []time.Duration{20 * time.Millisecond, 200 * time.Millisecond}}
 )
 
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	quickRun := fs.Bool("quick", false, "tiny sizes, to check that the bench still works (CI)")
 	only := fs.String("only", "", "run only the measurements whose name contains this `text`: "+
-		"rate-sliding, rate-fixed, share, share-ends, background, floor, ceiling, first, dry, import")
+		"rate-sliding, rate-fixed, share, share-ends, background, track, floor, ceiling, first, dry, import")
 	pregon := fs.String("pregon", "", "measure this pregon `binary` instead of building one from the repository")
 	stamps := fs.String("stamps", "", "save the fake's arrival stamps of each rate row to a CSV file in this `folder`")
 	floorURL := fs.String("floor-url", "", "run only the floor's minimal loop, against the fake API at this `URL` (the floor step's child)")
@@ -118,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		step{"share", func() (result, error) { return b.shareRun(3, sz.together) }},
 		step{"share-ends", func() (result, error) { return b.survivorRun(sz.short, sz.long) }},
 		step{"background", func() (result, error) { return b.backgroundRun(sz.background) }},
+		step{"track", func() (result, error) { return b.trackRun(sz.track) }},
 		step{"floor", func() (result, error) { return b.floor(sz.rate, 200*time.Millisecond) }},
 		step{"", b.cpuRow},
 		step{"ceiling", func() (result, error) { return b.ceiling(sz.ceiling) }},

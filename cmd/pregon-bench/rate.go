@@ -216,12 +216,15 @@ func (b *bencher) shareRun(k, n int) (result, error) {
 const recovery = 3 * time.Second
 
 // survivorRun starts two campaigns together, the first shorter: once it
-// ends, the second must have the whole limit again. Its rate is measured
-// at the fake, over the 3 s from the arrival of the first run's last
-// request.
+// ends, the second must have the whole limit again within 3 s. Its
+// requests are counted at the fake in each of the 3 s from the arrival of
+// the first run's last request; the rate it is back at is that of the
+// 2nd and 3rd of those seconds. The 1st cannot reach 25: the sliding
+// window still holds the first run's last request (and, for a moment,
+// its other requests of the second before), so 24 is its ceiling.
 func (b *bencher) survivorRun(short, long int) (result, error) {
-	r := result{what: fmt.Sprintf("one of two runs ends (%d and %d messages, sliding window, %v latency): the other's rate in the %v after the first's last request (in each second); busiest second; 429s",
-		short, long, sharedLatency, recovery), target: "≥ 24.5/s; ≤ 25"}
+	r := result{what: fmt.Sprintf("one of two runs ends (%d and %d messages, sliding window, %v latency): the other's rate in the 2nd and 3rd second after the first's last request (requests in each of the 3 seconds); busiest second; 429s",
+		short, long, sharedLatency), target: "≥ 24.5/s within 3 s; ≤ 25"}
 	fake := platform(sendertest.Sliding, sharedLatency, 0)
 	defer fake.Close()
 	firsts, err := b.together("survivor", fake, []int{short, long})
@@ -251,14 +254,14 @@ func (b *bencher) survivorRun(short, long int) (result, error) {
 	if rest[len(rest)-1].At.Before(ended.Add(recovery)) {
 		return r, errors.New("the longer run ended less than 3 s after the shorter: give it more messages")
 	}
-	var perSecond [3]int
+	var perSecond [recovery / time.Second]int
 	for _, m := range arrivalsOf(rest).ok {
 		if d := m.At.Sub(ended); d >= 0 && d < recovery {
 			perSecond[d/time.Second]++
 		}
 	}
-	n := perSecond[0] + perSecond[1] + perSecond[2]
-	r.got = fmt.Sprintf("%.2f/s (%d, %d, %d); %d; %s", float64(n)/recovery.Seconds(), perSecond[0], perSecond[1], perSecond[2], a.busiest(), a.refusals())
+	back := float64(perSecond[1]+perSecond[2]) / 2
+	r.got = fmt.Sprintf("%.2f/s (%d, %d, %d); %d; %s", back, perSecond[0], perSecond[1], perSecond[2], a.busiest(), a.refusals())
 	return r, nil
 }
 
@@ -304,5 +307,38 @@ func (b *bencher) cpuRow() (result, error) {
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	r.got = fmt.Sprintf("%.2f–%.2f%% = %.1f–%.1f× the floor", 100*lo, 100*hi, lo/b.floorCPU, hi/b.floorCPU)
+	return r, nil
+}
+
+// trackRun fills a platform with n messages sent by pregon at full speed
+// (a limit no sender reaches), brings the organization's limit down to 25,
+// and measures pregon track asking about every one of them. Each message is
+// final (delivered, read or failed) when first asked, so a request beyond
+// one per message is waste.
+func (b *bencher) trackRun(n int) (result, error) {
+	budget := time.Duration(float64(n) / limit * 1.1 * float64(time.Second))
+	r := result{what: fmt.Sprintf("tracking %d sent messages (sliding window, %v latency, each final when first asked): requests; time; busiest second; 429s",
+		n, sharedLatency), target: fmt.Sprintf("≤ %d; ≤ %.0f s; ≤ 25; 0", n, budget.Seconds())}
+	fake := sendertest.New(sendertest.Config{PerSecond: 1_000_000, Window: sendertest.Sliding, Latency: sharedLatency, Jitter: 0.2,
+		Delivery: sendertest.Delivery{After: -1, ReadAfter: -1, ReadEvery: 2, FailEvery: 20}})
+	defer fake.Close()
+	if _, err := b.send("track", n, fake, "-rate", "0"); err != nil {
+		return r, err
+	}
+	if _, err := delivered(fake, n); err != nil {
+		return r, err
+	}
+	fake.SetPerSecond(limit)
+	time.Sleep(time.Second) // the fill's last second leaves the window: nothing else runs
+	before := len(fake.Requests())
+	c, err := b.run("track", "-ledger", filepath.Join(b.dir, "track.db"), "-campaign", "track")
+	if err != nil {
+		return r, err
+	}
+	if c.code != exitOK {
+		return r, fmt.Errorf("track exit %d: %s", c.code, c.stderr)
+	}
+	a := arrivalsOf(fake.Requests()[before:])
+	r.got = fmt.Sprintf("%d; %.1f s; %d; %s", len(a.all), c.wall.Seconds(), a.busiest(), a.refusals())
 	return r, nil
 }

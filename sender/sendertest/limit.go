@@ -64,6 +64,7 @@ type quota struct {
 	decided   bool
 	admitted  bool
 	remaining int
+	limit     int // the limit it was counted against
 }
 
 // limiter counts arrivals against a per-second limit in arrival order,
@@ -142,7 +143,7 @@ func (l *limiter) settle(upTo time.Time) {
 // own stamp, has room, and counts it.
 func (l *limiter) decide(q *quota) {
 	n := l.inWindow(q.at)
-	q.decided = true
+	q.decided, q.limit = true, l.limit
 	if n >= l.limit {
 		return
 	}

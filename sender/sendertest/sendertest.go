@@ -287,6 +287,19 @@ func (s *Server) Requests() []Request {
 // included.
 func (s *Server) Accepted() int { return int(s.accepted.Load()) }
 
+// SetPerSecond changes the organization's limit from now on (a plan that
+// changes; a bench that fills the platform with messages first, at a
+// limit no sender reaches, and then measures what reads them). Only a
+// fake made with a PerSecond has a limit to change.
+func (s *Server) SetPerSecond(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limit == nil || n <= 0 {
+		panic("sendertest: SetPerSecond needs a fake made with a PerSecond, and a limit above 0")
+	}
+	s.limit.limit = n
+}
+
 // BackgroundSent is how many requests the background integration sent so
 // far (Config.Background); they are not in Requests.
 func (s *Server) BackgroundSent() int {
@@ -517,7 +530,7 @@ func (s *Server) quotaHeaders(h http.Header, status int, q *quota) {
 	if q == nil || s.cfg.NoRateHeaders {
 		return
 	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(s.cfg.PerSecond))
+	h.Set("X-RateLimit-Limit", strconv.Itoa(q.limit))
 	if status != http.StatusTooManyRequests {
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))
 	}
