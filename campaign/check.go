@@ -30,8 +30,8 @@ type problem struct {
 	msg  string
 }
 
-// rule decides a value: "" when it is fine, else what is wrong with it.
-type rule func(value string) string
+// rule decides a value: nil when it is fine, else what is wrong with it.
+type rule func(value string) error
 
 // rowCheck is a rule on a string of the message that the CSV fills in.
 type rowCheck struct {
@@ -131,8 +131,8 @@ func (c *checker) apply(v view, r rule) {
 		return
 	}
 	s, _ := c.text(v)
-	if msg := r(s); msg != "" {
-		c.fail(v, "%s", msg)
+	if err := r(s); err != nil {
+		c.fail(v, "%v", err)
 	}
 }
 
@@ -156,19 +156,26 @@ func (c *checker) requireString(v view, nonEmpty bool) {
 	}
 }
 
-func notBlank(s string) string {
+func notBlank(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return "is empty"
+		return reasonf(ValueEmpty, "is empty")
 	}
-	return ""
+	return nil
 }
 
+// partNames are the parts of a message that have a length limit, by the
+// word a TooLong reason gives them.
+var partNames = map[string]string{"answer": "the answer", "body": "the body", "footer": "the footer",
+	"header": "the header", "button": "the button text"}
+
 func (c *checker) maxChars(v view, n int, what string) {
-	c.apply(v, func(s string) string {
+	c.apply(v, func(s string) error {
 		if k := utf8.RuneCountInString(s); k > n {
-			return fmt.Sprintf("%s has %d characters; the most is %d", what, k, n)
+			e := reasonf(TooLong, "%[3]s has %[1]d characters; the most is %[2]d", k, n, partNames[what])
+			e.Reason.Args[2] = what
+			return e
 		}
-		return ""
+		return nil
 	})
 }
 
@@ -177,15 +184,15 @@ func (c *checker) webURL(v view) {
 	c.apply(v, webURL)
 }
 
-func webURL(s string) string {
+func webURL(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return "is empty"
+		return reasonf(ValueEmpty, "is empty")
 	}
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "is not a web address (http:// or https://)"
+		return reasonf(NotWebAddress, "is not a web address (http:// or https://)")
 	}
-	return ""
+	return nil
 }
 
 // oneOf checks a field that decides the message's shape: it must be one of
@@ -285,7 +292,7 @@ func (c *checker) quickReply(m view) {
 	}
 	for _, r := range items {
 		c.requireString(r, true)
-		c.maxChars(r, 20, "the answer")
+		c.maxChars(r, 20, "answer")
 	}
 }
 
@@ -314,10 +321,10 @@ func (c *checker) template(t view) {
 			c.header(comp)
 		case "body":
 			c.placeholdersMatch(comp)
-			c.maxChars(comp.get("text"), 1024, "the body")
+			c.maxChars(comp.get("text"), 1024, "body")
 		case "footer":
 			c.requireString(comp.get("text"), true)
-			c.maxChars(comp.get("text"), 60, "the footer")
+			c.maxChars(comp.get("text"), 60, "footer")
 		case "buttons":
 			c.buttons(comp.get("buttons"))
 		}
@@ -330,7 +337,7 @@ func (c *checker) header(h view) {
 		return
 	}
 	if format == "text" {
-		c.maxChars(h.get("text"), 60, "the header")
+		c.maxChars(h.get("text"), 60, "header")
 		if p := h.get("parameters"); len(p.items()) > 1 {
 			c.fail(p, "a text header takes at most 1 parameter, not %d", len(p.items()))
 		}
@@ -354,15 +361,15 @@ func (c *checker) header(h view) {
 // accepts.
 func (c *checker) placeholdersMatch(comp view) {
 	n := len(comp.get("parameters").items())
-	c.apply(comp.get("text"), func(s string) string {
+	c.apply(comp.get("text"), func(s string) error {
 		distinct := map[string]bool{}
 		for _, m := range numberedRE.FindAllStringSubmatch(s, -1) {
 			distinct[m[1]] = true
 		}
 		if len(distinct) != n {
-			return fmt.Sprintf("the text has %d placeholders ({{1}}…) but %d parameters", len(distinct), n)
+			return reasonf(PlaceholderCount, "the text has %d placeholders ({{1}}…) but %d parameters", len(distinct), n)
 		}
-		return ""
+		return nil
 	})
 	for _, p := range comp.get("parameters").items() {
 		if t, _ := c.text(p.get("type")); t != "text" {
@@ -375,16 +382,16 @@ func (c *checker) placeholdersMatch(comp view) {
 }
 
 // parameterText is what WhatsApp accepts in a template's text parameter.
-func parameterText(s string) string {
+func parameterText(s string) error {
 	switch {
 	case strings.ContainsAny(s, "\n\r"):
-		return "has a line break, which WhatsApp does not allow in a parameter"
+		return reasonf(ParamLineBreak, "has a line break, which WhatsApp does not allow in a parameter")
 	case strings.Contains(s, "\t"):
-		return "has a tab, which WhatsApp does not allow in a parameter"
+		return reasonf(ParamTab, "has a tab, which WhatsApp does not allow in a parameter")
 	case spaceRunRE.MatchString(s):
-		return "has more than 4 spaces in a row, which WhatsApp does not allow in a parameter"
+		return reasonf(ParamSpaces, "has more than 4 spaces in a row, which WhatsApp does not allow in a parameter")
 	}
-	return ""
+	return nil
 }
 
 func (c *checker) buttons(b view) {
@@ -403,7 +410,7 @@ func (c *checker) buttons(b view) {
 			continue
 		}
 		c.requireString(btn.get("text"), true)
-		c.maxChars(btn.get("text"), 25, "the button text")
+		c.maxChars(btn.get("text"), 25, "button")
 		switch typ {
 		case "url":
 			urls++
@@ -411,11 +418,11 @@ func (c *checker) buttons(b view) {
 		case "phone_number":
 			phones++
 			c.requireString(btn.get("phone_number"), true)
-			c.apply(btn.get("phone_number"), func(s string) string {
+			c.apply(btn.get("phone_number"), func(s string) error {
 				if p, err := normalizePhone(s, ""); err != nil || p != strings.TrimSpace(s) {
-					return "must be a phone number in E.164 form, like +593991000001"
+					return reasonf(NotE164, "must be a phone number in E.164 form, like +593991000001")
 				}
-				return ""
+				return nil
 			})
 		}
 	}

@@ -116,7 +116,7 @@ func positiveInt(cell string) (string, error) {
 	s := strings.TrimSpace(cell)
 	n, err := strconv.ParseUint(s, 10, 63)
 	if err != nil || n == 0 {
-		return "", errors.New("is not a contact id (a whole number above 0)")
+		return "", reasonf(NotContactID, "is not a contact id (a whole number above 0)")
 	}
 	return strconv.FormatUint(n, 10), nil
 }
@@ -129,11 +129,13 @@ func normalizeEmail(cell string) (string, error) {
 	s := strings.ToLower(strings.TrimSpace(cell))
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", errors.New("is not an e-mail address")
+		return "", reasonf(NotEmail, "is not an e-mail address")
 	}
 	if i := strings.IndexFunc(s, unsafeInPath); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		return "", fmt.Errorf("has %q and %w", string(r), ErrUnaddressable)
+		e := reasonf(Unaddressable, "has %q and %v", string(r), ErrUnaddressable)
+		e.Reason.Args, e.err = []any{string(r)}, ErrUnaddressable
+		return "", e
 	}
 	return s, nil
 }
@@ -167,17 +169,17 @@ func unsafeInPath(r rune) bool {
 func normalizePhone(cell, region string) (string, error) {
 	s := strings.TrimSpace(cell)
 	if strings.ContainsAny(s, "eE") && strings.Contains(s, "+") && strings.Contains(s, ".") {
-		return "", errors.New("is a number in scientific notation: Excel shortened it; format the column as Text and type the numbers again")
+		return "", reasonf(Scientific, "is a number in scientific notation: Excel shortened it; format the column as Text and type the numbers again")
 	}
 	if !strings.HasPrefix(s, "+") && region == "" {
-		return "", errors.New(`is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`)
+		return "", reasonf(NotInternational, `is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`)
 	}
 	if e164, ok := fastE164(s); ok {
 		return e164, nil
 	}
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", errors.New("is not a phone number")
+		return "", reasonf(NotPhone, "is not a phone number")
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }

@@ -70,12 +70,14 @@ func clipValue(s string) string {
 
 func (e *RowError) Unwrap() error { return e.Err }
 
-// Reason is the error without the file name, as the ledger records it.
-func (e *RowError) Reason() string {
-	if e.Column == "" {
-		return e.Err.Error()
+// Reason is the problem as the ledger records it: a code, its values and
+// the cell, without the file and line.
+func (e *RowError) Reason() Reason {
+	r, ok := ReasonOf(e)
+	if !ok {
+		r = Reason{Code: RowUnread, Args: []any{e.Err.Error()}, Column: e.Column, Value: clipValue(e.Value)}
 	}
-	return fmt.Sprintf("column %q: %q %v", e.Column, clipValue(e.Value), e.Err)
+	return r
 }
 
 // knownColumns are the contact columns pregon reads by name; every other
@@ -219,7 +221,7 @@ func (r *Contacts) readHeader() error {
 	}
 	r.column = col
 	r.identify = r.c.identifier(kind)
-	r.fromExport = has(RowColumn)
+	r.fromExport = has(RowColumn) || has(RowColumnSpanish)
 	return nil
 }
 
@@ -359,6 +361,9 @@ func (r *Contacts) readChunk() *chunk {
 		// panics after a read that returned none.
 		line, _ := r.csv.FieldPos(0)
 		if err != nil { // gocsv refused the row itself (far longer than the header)
+			if _, ok := ReasonOf(err); !ok {
+				err = reasonf(RowUnread, "%s", err.Error())
+			}
 			c.rows = append(c.rows, rawRow{line: line, err: err})
 			continue
 		}
@@ -393,7 +398,7 @@ func blank(cells map[string]string) bool {
 func (r *Contacts) read() (known any, cells map[string]string, err error) {
 	defer func() {
 		if recover() != nil {
-			err = fmt.Errorf("the row has more than %d cells beyond the header's columns", maxBeyond)
+			err = reasonf(TooManyCells, "the row has more than %d cells beyond the header's columns", maxBeyond)
 		}
 	}()
 	return r.um.ReadUnmatched()
@@ -430,7 +435,7 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 		return m
 	}
 	if strings.TrimSpace(cells[r.column]) == "" {
-		return problem(r.column, errors.New("is empty: the row has no contact"))
+		return problem(r.column, reasonf(ContactEmpty, "is empty: the row has no contact"))
 	}
 	ident, path, err := r.identify(cells[r.column])
 	if err != nil {
@@ -439,14 +444,13 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 	m.Contact, m.Path = ident, path
 	for _, col := range r.c.tmpl.columns {
 		if strings.TrimSpace(cells[col]) == "" {
-			return problem(col, errors.New("is empty, and the message uses it"))
+			return problem(col, reasonf(CellEmpty, "is empty, and the message uses it"))
 		}
 	}
 	value := func(col string) string { return cells[col] }
 	for _, rc := range r.c.rowChecks {
-		if msg := rc.rule(rc.n.text(value)); msg != "" {
-			col := view{n: rc.n}.column()
-			return problem(col, errors.New(msg))
+		if err := rc.rule(rc.n.text(value)); err != nil {
+			return problem(view{n: rc.n}.column(), err)
 		}
 	}
 	buf.Reset()
@@ -473,12 +477,16 @@ func (r *Contacts) beyondHeader(cells map[string]string) error {
 	if first == 0 {
 		return nil
 	}
-	return fmt.Errorf("the row has a value in column %d, past the header's %d columns (%q): is there a %s inside a value that is not in quotes?",
-		first, len(r.keys), cells[fmt.Sprintf("%s%d", beyondPrefix, first)], r.delimiterName())
+	value := cells[fmt.Sprintf("%s%d", beyondPrefix, first)]
+	e := reasonf(BeyondHeader, "the row has a value in column %d, past the header's %d columns (%q): is there a %s inside a value that is not in quotes?",
+		first, len(r.keys), value, delimiterName(r.csv.Comma))
+	e.Reason.Args[3] = string(r.csv.Comma)
+	return e
 }
 
-func (r *Contacts) delimiterName() string {
-	switch r.csv.Comma {
+// delimiterName is the delimiter's English name.
+func delimiterName(comma rune) string {
+	switch comma {
 	case ';':
 		return "semicolon"
 	case '\t':

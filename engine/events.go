@@ -55,6 +55,7 @@ type Note struct {
 	Kind       NoteKind
 	Text       string
 	Count      int
+	Names      []string // NoteSharing: the campaigns of the other runs
 	Reconciled *ReconcileResult
 }
 

@@ -302,7 +302,7 @@ func shareRate(dir, base, campaign string, ev Events) (*rateshare.Window, error)
 	host, _ := os.Hostname()
 	run := rateshare.Run{PID: os.Getpid(), Host: host, Campaign: campaign, Started: time.Now()}
 	return rateshare.Open(dir, rateshare.Key(base), run, func(others []rateshare.Run) {
-		ev.Note(Note{Kind: NoteSharing, Count: len(others), Text: describeRuns(others)})
+		ev.Note(Note{Kind: NoteSharing, Count: len(others), Text: describeRuns(others), Names: campaignsOf(others)})
 	})
 }
 
@@ -313,6 +313,15 @@ func describeRuns(runs []rateshare.Run) string {
 		parts[i] = fmt.Sprintf("campaign %s (pid %d)", r.Campaign, r.PID)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// campaignsOf names the campaigns of other runs.
+func campaignsOf(runs []rateshare.Run) []string {
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		names[i] = r.Campaign
+	}
+	return names
 }
 
 // The causes of a graceful stop that the run's own limits make.

@@ -150,8 +150,7 @@ func (l *Ledger) Recover(ctx context.Context, id CampaignID) (int, error) {
 	var n int64
 	err := l.write(ctx, onDisk, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE contacts SET state = 'unknown',
-			error = 'the run stopped while this message was in flight: it may or may not have been delivered',
-			updated_at = ? WHERE campaign_id = ? AND state = 'sending'`, stamp(time.Now()), id)
+			error = NULL, reason = '{"code":"in_flight"}', updated_at = ? WHERE campaign_id = ? AND state = 'sending'`, stamp(time.Now()), id)
 		if err != nil {
 			return fmt.Errorf("recover in-flight contacts: %w", err)
 		}
