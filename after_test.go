@@ -168,7 +168,7 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"); code != 0 {
 		t.Fatalf("send: exit %d\n%s", code, errOut)
 	}
-	if _, html, _ := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino"); !strings.Contains(html, "Todavía no se ha consultado") || !strings.Contains(html, "pregon track -ledger") {
+	if _, html, _ := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino"); !strings.Contains(html, "The platform has not been asked yet") || !strings.Contains(html, "pregon track -ledger") {
 		t.Errorf("before tracking, the report does not say how to track")
 	}
 	before := len(fake.Requests())

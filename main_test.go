@@ -249,7 +249,7 @@ func TestSandboxNeedsNoTokenAndKeepsItsOwnLedger(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "sent 6") {
+	if !strings.Contains(out, "6 sent") {
 		t.Errorf("summary: %s", out)
 	}
 	// The rehearsal's "sent" must not make a real send skip everyone.
@@ -324,7 +324,7 @@ func TestExportFixAndResend(t *testing.T) {
 	want := "\uFEFFphone;nombre;pregon_file;pregon_line;pregon_state;pregon_error;pregon_attempts;pregon_message_id;pregon_sent_at;" +
 		"pregon_delivery;pregon_delivered_at;pregon_read_at;pregon_row\r\n" +
 		"12;Luis;clientes.csv;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;;;;;2\r\n" +
-		"+593991000004;Eva;clientes.csv;5;failed;403 Contact has opted out;1;;;;;;4\r\n"
+		"+593991000004;Eva;clientes.csv;5;failed;\"refused by the platform: 403 \"\"Contact has opted out\"\"\";1;;;;;;4\r\n"
 	if string(data) != want {
 		t.Errorf("export:\n got %q\nwant %q", data, want)
 	}
@@ -473,8 +473,8 @@ func TestFixThroughTheExportThenTheOriginalAgain(t *testing.T) {
 		if n := len(fake.Messages()) - before; n != 0 {
 			t.Errorf("%s: %d requests, want none", night, n)
 		}
-		for _, want := range []string{"clientes.csv:3: already sent (fixed through revisar.csv): phone:+593991000002",
-			"clientes.csv:5: already sent (fixed through revisar.csv): phone:+593991000005", "fixed_elsewhere=2 invalid=1"} {
+		for _, want := range []string{"clientes.csv:3 was fixed in revisar.csv (+593991000002): sent.",
+			"clientes.csv:5 was fixed in revisar.csv (+593991000005): sent.", "fixed_elsewhere=2 invalid=1"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("%s: the log does not say %q:\n%s", night, want, errOut)
 			}
@@ -741,7 +741,7 @@ func TestEmptyRowsAreSkippedNotInvalid(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, `msg="empty rows skipped" rows=4`) || !strings.Contains(errOut, "rows=6 new=2") {
+	if !strings.Contains(errOut, `msg="Skipped 4 empty rows." event=empty_rows rows=4`) || !strings.Contains(errOut, "rows=6 new=2") {
 		t.Errorf("the empty rows are not counted:\n%s", errOut)
 	}
 	st := status(t, ledger)[0]

@@ -51,6 +51,15 @@ func (p *Printer) Int(n int) string { return p.p.Sprintf("%d", n) }
 // Float is x with one decimal: 24,9 or 24.9.
 func (p *Printer) Float(x float64) string { return p.p.Sprintf("%.1f", x) }
 
+// Number is x as a whole number when it is one (25), else with one
+// decimal (12,5).
+func (p *Printer) Number(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return p.Int(int(x))
+	}
+	return p.Float(x)
+}
+
 // Percent is n of total as a percentage with one decimal: 0,5 % or 0.5%.
 func (p *Printer) Percent(n, total int) string {
 	var x float64

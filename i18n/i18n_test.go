@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -137,8 +138,8 @@ func TestCatalogsHaveTheSameKeys(t *testing.T) {
 func TestPlurals(t *testing.T) {
 	es, en := For(Spanish), For(English)
 	for _, c := range []struct{ got, want string }{
-		{es.T("test.rows", 1), "1 fila inválida"}, {es.T("test.rows", 1234), "1.234 filas inválidas"},
-		{en.T("test.rows", 1), "1 invalid row"}, {en.T("test.rows", 0), "0 invalid rows"},
+		{es.T("log.read.duplicate", 1), "1 duplicada"}, {es.T("log.read.duplicate", 1234), "1.234 duplicadas"},
+		{en.T("log.read.duplicate", 1), "1 duplicate"}, {en.T("log.read.duplicate", 0), "0 duplicates"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
@@ -146,8 +147,12 @@ func TestPlurals(t *testing.T) {
 	}
 }
 
-// Every message key written in the code (p.T("key", …), i18n.K("key"))
-// is in the catalogs: a key with a typo would show the reader the key.
+// templateKeyRE finds {{T "key" …}} in a template.
+var templateKeyRE = regexp.MustCompile(`\{\{\s*T\s+"([^"]+)"`)
+
+// Every message key written in the code (p.T("key", …), i18n.K("key"),
+// main's say("key", …), a template's {{T "key" …}}) is in the catalogs: a
+// key with a typo would show the reader the key.
 func TestKeysUsedInCodeExist(t *testing.T) {
 	root := ".."
 	fset := token.NewFileSet()
@@ -158,6 +163,19 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 		}
 		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
 			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".tmpl") {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range templateKeyRE.FindAllStringSubmatch(string(b), -1) {
+				found++
+				if !Has(m[1]) {
+					t.Errorf("%s: key %q is not in the catalogs", path, m[1])
+				}
+			}
+			return nil
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".go") {
 			return nil
@@ -178,7 +196,7 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 			case *ast.Ident:
 				name = fn.Name
 			}
-			if name != "T" && name != "K" {
+			if name != "T" && name != "K" && name != "say" {
 				return true
 			}
 			lit, ok := call.Args[0].(*ast.BasicLit)
