@@ -3,7 +3,6 @@ package rateshare
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,13 +100,15 @@ func Open(dir, key string, run Run, onChange func(others []Run)) (*Window, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("rate share: %w", err)
 	}
-	path := filepath.Join(dir, "rate-"+key+".json")
+	// The file's format is the second: a pregon of the first reads and
+	// writes rate-KEY.json, and does not share with this one.
+	path := filepath.Join(dir, "rate2-"+key)
 	f, err := openFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("rate share: %w", err)
 	}
 	w := &Window{path: path, f: f, run: run, onChange: onChange,
-		id:   fmt.Sprintf("%s/%d/%d", run.Host, run.PID, run.Started.UnixNano()),
+		id:   fmt.Sprintf("%s/%d/%d", strings.Join(strings.Fields(run.Host), "_"), run.PID, run.Started.UnixNano()),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	w.runs.Store(1)
 	if err := w.beat(); err != nil {
@@ -276,11 +277,11 @@ func (w *Window) read() (state, error) {
 	if err != nil {
 		return state{}, fmt.Errorf("rate share: read %s: %w", w.path, err)
 	}
-	var s state
 	if len(data) == 0 {
-		return s, nil
+		return state{}, nil
 	}
-	if json.Unmarshal(data, &s) != nil {
+	s, err := decode(data)
+	if err != nil {
 		s = state{}
 		now := sender.Clock(time.Now())
 		for i := range 1000 {
@@ -295,7 +296,7 @@ func (w *Window) read() (state, error) {
 // so that a crash in between leaves a file that does not parse (read as a
 // full window), never an empty one.
 func (w *Window) write(s state) error {
-	data, err := json.Marshal(s)
+	data, err := encode(s)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pregon/pregon/sender"
 )
 
 func open(t *testing.T, dir, campaign string, pid int) *Window {
@@ -148,5 +150,25 @@ func TestASlowerRunIsNotStarved(t *testing.T) {
 	}
 	if _, wait, _ := fast.Take(now, 25); wait <= 0 {
 		t.Error("together they went past 25")
+	}
+}
+
+// The file's lines read back as they were written, and a file cut short
+// does not parse.
+func TestFormatRoundTrip(t *testing.T) {
+	s := state{Next: 7, Runs: map[string]Run{"vm/1/2": {PID: 1, Host: "vm", Campaign: "promo b", Seen: 42, Limit: 13}},
+		Sends: sender.Sends{{Slot: 6, At: 100, Run: "vm/1/2"}, {Slot: 7, At: 200, Run: "vm/1/2"}}}
+	data, err := encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decode(data)
+	if err != nil || got.Next != 7 || len(got.Sends) != 2 || got.Sends[1] != s.Sends[1] || got.Runs["vm/1/2"] != s.Runs["vm/1/2"] {
+		t.Fatalf("decode(encode(s)) = %+v, %v\n%s", got, err, data)
+	}
+	for cut := 1; cut < len(data)-1; cut++ {
+		if _, err := decode(data[:cut]); err == nil {
+			t.Fatalf("a file cut at byte %d parses:\n%s", cut, data[:cut])
+		}
 	}
 }
