@@ -49,7 +49,6 @@ type Window struct {
 	run  Run
 
 	mu     sync.Mutex // one file operation at a time from this process
-	runs   atomic.Int32
 	others atomic.Pointer[[]Run]
 
 	stop     chan struct{}
@@ -110,7 +109,6 @@ func Open(dir, key string, run Run, onChange func(others []Run)) (*Window, error
 	w := &Window{path: path, f: f, run: run, onChange: onChange,
 		id:   fmt.Sprintf("%s/%d/%d", strings.Join(strings.Fields(run.Host), "_"), run.PID, run.Started.UnixNano()),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	w.runs.Store(1)
 	if err := w.beat(); err != nil {
 		f.Close()
 		return nil, err
@@ -173,8 +171,29 @@ func (w *Window) Count(t time.Time) int {
 	return n
 }
 
-// Runs implements sender.Window: the live runs, this one included.
-func (w *Window) Runs() int { return int(w.runs.Load()) }
+// Share implements sender.Window: the split of the rate between the live
+// runs, each wanting what it allows itself in a window (a run that has
+// not said yet wants as much as the most), within the most any of them
+// allows itself.
+func (w *Window) Share(want float64) float64 {
+	others := w.Others()
+	if len(others) == 0 {
+		return want
+	}
+	capacity := want
+	for _, r := range others {
+		capacity = max(capacity, float64(r.Limit))
+	}
+	wants := []float64{want}
+	for _, r := range others {
+		if r.Limit > 0 {
+			wants = append(wants, float64(r.Limit))
+		} else {
+			wants = append(wants, capacity)
+		}
+	}
+	return sender.Split(capacity, wants, 0)
+}
 
 // Others is the other live runs, as of the last heartbeat.
 func (w *Window) Others() []Run {
@@ -224,7 +243,6 @@ func (w *Window) beat() error {
 		return err
 	}
 	slices.SortFunc(others, func(a, b Run) int { return a.Started.Compare(b.Started) })
-	w.runs.Store(int32(len(others) + 1))
 	old := w.Others()
 	w.others.Store(&others)
 	if w.onChange != nil && !sameRuns(old, others) {

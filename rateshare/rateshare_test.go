@@ -55,25 +55,25 @@ func TestLiveRuns(t *testing.T) {
 	dir := t.TempDir()
 	a := open(t, dir, "a", 1)
 	defer a.Close()
-	if a.Runs() != 1 {
-		t.Fatalf("runs = %d, want 1", a.Runs())
+	if n := len(a.Others()); n != 0 {
+		t.Fatalf("others = %d, want 0", n)
 	}
 	b := open(t, dir, "b", 2)
-	waitFor(t, func() bool { return a.Runs() == 2 && b.Runs() == 2 })
+	waitFor(t, func() bool { return len(a.Others()) == 1 && len(b.Others()) == 1 })
 	if o := a.Others(); len(o) != 1 || o[0].Campaign != "b" || o[0].PID != 2 {
 		t.Errorf("others = %+v", o)
 	}
 	b.Close()
-	waitFor(t, func() bool { return a.Runs() == 1 })
+	waitFor(t, func() bool { return len(a.Others()) == 0 })
 
 	// A killed run: its entry stops being refreshed.
 	c := open(t, dir, "c", 3)
-	waitFor(t, func() bool { return a.Runs() == 2 })
+	waitFor(t, func() bool { return len(a.Others()) == 1 })
 	close(c.stop) // stops its heartbeat, as a kill would
 	<-c.done
 	c.f.Close()
 	start := time.Now()
-	waitFor(t, func() bool { return a.Runs() == 1 })
+	waitFor(t, func() bool { return len(a.Others()) == 0 })
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("a dead run kept its share for %s", el)
 	}
@@ -170,5 +170,21 @@ func TestFormatRoundTrip(t *testing.T) {
 		if _, err := decode(data[:cut]); err == nil {
 			t.Fatalf("a file cut at byte %d parses:\n%s", cut, data[:cut])
 		}
+	}
+}
+
+// A run that allows itself less than an even part (-rate 10 beside a run
+// at 25) keeps all of it, and the other gets the rest: together, 25.
+func TestShareLeavesTheRestToTheOthers(t *testing.T) {
+	dir := t.TempDir()
+	fast, slow := open(t, dir, "a", 1), open(t, dir, "b", 2)
+	defer fast.Close()
+	defer slow.Close()
+	// Each says what it allows itself in a window at its first take.
+	fast.Take(time.Now(), 25)
+	slow.Take(time.Now(), 10)
+	waitFor(t, func() bool { return len(fast.Others()) == 1 && fast.Others()[0].Limit == 10 && len(slow.Others()) == 1 })
+	if f, s := fast.Share(25), slow.Share(10); f != 15 || s != 10 {
+		t.Errorf("shares: fast %v, slow %v; want 15 and 10", f, s)
 	}
 }
