@@ -227,7 +227,9 @@ func TestDryRunSendsNothingAndNeedsNoToken(t *testing.T) {
 	t.Setenv(tokenEnv, "")
 	dir := t.TempDir()
 	ledger := filepath.Join(dir, "l.db")
-	code, out, errOut := pregon(t, "send", "-dry-run", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger)
+	// The sample's baseUrl is an example, which the send refuses.
+	code, out, errOut := pregon(t, "send", "-dry-run", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger,
+		"-base-url", "https://api.marca.example")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}

@@ -39,9 +39,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	eligible := store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown}
 	if f.dryRun {
 		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0),
-			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout})
+			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout, Sandbox: f.sandbox})
 		if err != nil {
-			return sendError(err, f.ledger)
+			return sendError(err, f.ledger, f.campaign)
 		}
 		return printDryRun(stdout, c, f, d)
 	}
@@ -61,18 +61,21 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Eligible: eligible, AllowChanged: f.allowChanged, Record: f.record(concurrency), Events: ev,
 	})
 	if err != nil {
-		return sendError(err, f.ledger)
+		return sendError(err, f.ledger, f.campaign)
 	}
 	return printResult(res, f, stdout)
 }
 
 // sendError adds to an error that stopped a send before it started what
 // the user can do about it.
-func sendError(err error, ledger string) error {
+func sendError(err error, ledger, campaignFile string) error {
 	var input *engine.InputError
 	var changed *store.ChangedError
 	var dest *store.DestinationError
+	var unfilled *engine.UnfilledError
 	switch {
+	case errors.As(err, &unfilled):
+		return usageError{errors.New(unfilledMessage(campaignFile, unfilled.Values))}
 	case errors.As(err, &changed):
 		return usageError{fmt.Errorf("%w:\n%s\nif the change is intended, run again with -allow-changed: contacts not sent yet get the new message",
 			err, campaign.DescribeChange(changed.Recorded, changed.Current))}
@@ -299,6 +302,8 @@ func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine
 		fmt.Fprintf(stdout, "  WhatsApp template: not checked (set %s to check it against the platform)\n", tokenEnv)
 	case "no address":
 		fmt.Fprintln(stdout, "  WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)")
+	case "example address":
+		fmt.Fprintln(stdout, "  WhatsApp template: not checked (baseUrl is still the example: the token goes only to your brand's API)")
 	case "unreadable":
 		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform's template list could not be read; check the address)")
 	case "not listed":
@@ -314,6 +319,9 @@ func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine
 		var pretty bytes.Buffer
 		_ = json.Indent(&pretty, d.Sample.Payload, "  ", "  ")
 		fmt.Fprintf(stdout, "\nFirst message (line %d), POST %s:\n  %s\n", d.Sample.Line, d.Sample.Path, pretty.String())
+	}
+	if len(d.Unfilled) > 0 {
+		return usageError{errors.New(unfilledMessage(f.campaign, d.Unfilled))}
 	}
 	if d.Invalid > 0 {
 		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", d.Invalid)}

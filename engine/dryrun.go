@@ -26,6 +26,8 @@ type DryRunOptions struct {
 	BaseURL string
 	Token   string
 	Timeout time.Duration
+	// Sandbox: the send would go to the built-in sandbox.
+	Sandbox bool
 }
 
 // DryRun is what a dry run found.
@@ -41,15 +43,21 @@ type DryRun struct {
 	// Sample is the first message that would be sent; nil when none.
 	Sample *campaign.Message
 	// Template says what became of the template check: "checked",
-	// "no token" or "no address" (skipped), "not listed" (the platform
-	// lists no templates for the channel), or "" (not a WhatsApp template
-	// with a channelId).
+	// "no token", "no address" or "example address" (skipped), "not
+	// listed" (the platform lists no templates for the channel), or ""
+	// (not a WhatsApp template with a channelId).
 	Template string
+	// Unfilled are values init left to fill in that the send would
+	// refuse (see UnfilledError).
+	Unfilled []campaign.Unfilled
 }
 
-// Code is the dry run's end, as a send's would be: incomplete when rows
-// are invalid.
+// Code is the dry run's end, as a send's would be: bad input when the
+// send would refuse the campaign, incomplete when rows are invalid.
 func (d *DryRun) Code() Code {
+	if len(d.Unfilled) > 0 {
+		return BadInput
+	}
 	if d.Invalid > 0 {
 		return Incomplete
 	}
@@ -71,8 +79,8 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 		return nil, err
 	}
 	defer closePlan()
-	d := &DryRun{Encoding: contacts.Encoding()}
-	if d.Template, err = dryTemplate(ctx, c, o); err != nil {
+	d := &DryRun{Encoding: contacts.Encoding(), Unfilled: unfilled(c, o.BaseURL, o.Sandbox)}
+	if d.Template, err = dryTemplate(ctx, c, o, d.Unfilled); err != nil {
 		return nil, err
 	}
 	// Identities are remembered by 64-bit hash to find duplicates in a
@@ -179,9 +187,14 @@ func recordDryRun(ctx context.Context, name string, o DryRunOptions, code Code) 
 
 // dryTemplate checks the campaign's WhatsApp template against the
 // platform's list, when a token allows it.
-func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (string, error) {
+func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions, unfilled []campaign.Unfilled) (string, error) {
 	if _, ok := c.Template(); !ok || c.ChannelID == "" {
 		return "", nil
+	}
+	for _, u := range unfilled {
+		if u.Kind == campaign.UnfilledBaseURL {
+			return "example address", nil // the token must not go there
+		}
 	}
 	if o.Token == "" {
 		return "no token", nil

@@ -98,6 +98,9 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	if ev == nil {
 		ev = Quiet{}
 	}
+	if u := unfilled(c, o.BaseURL, o.Sandbox); len(u) > 0 {
+		return nil, &UnfilledError{Values: u}
+	}
 	l, err := connect(c, o, ev)
 	if err != nil {
 		return nil, err
