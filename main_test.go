@@ -233,7 +233,8 @@ func TestDryRunSendsNothingAndNeedsNoToken(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", `"text": "José Núñez"`, "POST /v2/contact/phone:+593991000001/message"} {
+	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", "body {{1}}    José Núñez",
+		"to: POST https://api.marca.example/v2/contact/{contact}/message", "line 4, to phone:+593991000003"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}
@@ -771,5 +772,33 @@ func TestExportColumnsAreTheFilesOwn(t *testing.T) {
 	}
 	if got := cols.of(3, []string{"phone", "", "state", "ciudad"}); !slices.Equal(got, []int{0, -1, 2, 3}) {
 		t.Errorf("a list's cells go to %v", got)
+	}
+}
+
+// The dry run counts every problem and lists the first ones, saying how
+// many more there are and where to see them all.
+func TestDryRunCountsTheProblemsItDoesNotList(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("phone,nombre\n+593991000001,Ana\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "%d,Eva\n", i+1)
+	}
+	csv := writeTemp(t, dir, "c.csv", b.String())
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	code, out, _ := pregon(t, "send", "-dry-run", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(dir, "l.db"))
+	if code != exitIncomplete {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"Problems: 12 (the first 10):", `c.csv:12: column "phone": "10" is not in international form`,
+		"… and 2 more (see them all with -json, or after the send with pregon export -campaign x -outcome invalid,duplicate)",
+		"The first message, as the customer will see it:", "line 2, to phone:+593991000001: text\n    Hola Ana\n",
+		`to: no address yet: set "baseUrl" in the campaign, or -base-url`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the dry run does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "c.csv:13:") {
+		t.Errorf("the dry run lists more than 10 problems:\n%s", out)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -283,48 +282,4 @@ func printSummary(w io.Writer, s summary, elapsed time.Duration) {
 		fmt.Fprintf(w, " %s %d%s", state, s.Contacts[string(state)], sep)
 	}
 	fmt.Fprintln(w)
-}
-
-// printDryRun shows what a send would do, and decides the exit.
-func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
-	fmt.Fprintf(stdout, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, d.Encoding)
-	fmt.Fprintf(stdout, "  would send: %d   invalid: %d   duplicate: %d\n", d.Valid, d.Invalid, d.Duplicate)
-	if d.Empty > 0 {
-		fmt.Fprintf(stdout, "  %d empty rows skipped\n", d.Empty)
-	}
-	if d.Done > 0 {
-		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see %s)\n", d.Done, f.ledger, statusCommand(f.ledger, c.Name))
-	}
-	switch d.Template {
-	case "checked":
-		fmt.Fprintln(stdout, "  WhatsApp template: on the platform, approved, in this language, with these parameters")
-	case "no token":
-		fmt.Fprintf(stdout, "  WhatsApp template: not checked (set %s to check it against the platform)\n", tokenEnv)
-	case "no address":
-		fmt.Fprintln(stdout, "  WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)")
-	case "example address":
-		fmt.Fprintln(stdout, "  WhatsApp template: not checked (baseUrl is still the example: the token goes only to your brand's API)")
-	case "unreadable":
-		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform's template list could not be read; check the address)")
-	case "not listed":
-		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform does not list this channel's templates)")
-	}
-	if len(d.Problems) > 0 {
-		fmt.Fprintln(stdout, "\nFirst problems:")
-		for _, p := range d.Problems {
-			fmt.Fprintln(stdout, "  "+p)
-		}
-	}
-	if d.Sample != nil {
-		var pretty bytes.Buffer
-		_ = json.Indent(&pretty, d.Sample.Payload, "  ", "  ")
-		fmt.Fprintf(stdout, "\nFirst message (line %d), POST %s:\n  %s\n", d.Sample.Line, d.Sample.Path, pretty.String())
-	}
-	if len(d.Unfilled) > 0 {
-		return usageError{errors.New(unfilledMessage(f.campaign, d.Unfilled))}
-	}
-	if d.Invalid > 0 {
-		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", d.Invalid)}
-	}
-	return nil
 }

@@ -60,6 +60,15 @@ func guessKind(column, api string) string {
 	return "phone"
 }
 
+// PathPattern is the API path every message of the campaign is posted
+// to, with "{contact}" where each contact's goes.
+func (c *Campaign) PathPattern() string {
+	if c.API == "v1" {
+		return "/v1/message/sendContent/{contact}"
+	}
+	return "/v2/contact/{contact}/message"
+}
+
 func (c *Campaign) identifier(kind string) identify {
 	if c.API == "v1" {
 		viber := c.Channel == "viber"

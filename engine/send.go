@@ -133,7 +133,7 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 			ev.Note(Note{Kind: NoteRehearsal, Text: l.dest.BaseURL})
 		}
 	}
-	switch err := checkTemplate(ctx, l.sender, c); {
+	switch _, err := checkTemplate(ctx, l.sender, c); {
 	case errors.Is(err, ErrTemplatesUnlisted):
 		ev.Note(Note{Kind: NoteTemplateUnchecked})
 	case err != nil:

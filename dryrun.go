@@ -1,0 +1,252 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/engine"
+)
+
+// printDryRun shows what a send would do, and decides the exit.
+func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
+	printDryRunText(stdout, c, f, d)
+	return dryRunExit(f, d)
+}
+
+// dryRunExit is the exit a send would have: 2 for a campaign it would
+// refuse, 1 when rows are invalid.
+func dryRunExit(f *sendFlags, d *engine.DryRun) error {
+	switch d.Code() {
+	case engine.BadInput:
+		return usageError{errors.New(unfilledMessage(f.campaign, d.Unfilled))}
+	case engine.Incomplete:
+		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", d.Invalid)}
+	}
+	return nil
+}
+
+func printDryRunText(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) {
+	fmt.Fprintf(w, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, d.Encoding)
+	fmt.Fprintf(w, "  would send: %d   invalid: %d   duplicate: %d\n", d.Valid, d.Invalid, d.Duplicate)
+	if d.Empty > 0 {
+		fmt.Fprintf(w, "  %d empty rows skipped\n", d.Empty)
+	}
+	if d.Done > 0 {
+		fmt.Fprintf(w, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see %s)\n", d.Done, f.ledger, statusCommand(f.ledger, c.Name))
+	}
+	fmt.Fprintln(w, "  "+destinationText(d.Destination))
+	if s := templateCheckText(d.Template); s != "" {
+		fmt.Fprintln(w, "  "+s)
+	}
+	if n := d.Invalid + d.Duplicate; n > 0 {
+		fmt.Fprintf(w, "\n%s\n", problemsTitle(n, len(d.Problems)))
+		for _, p := range d.Problems {
+			fmt.Fprintln(w, "  "+problemText(p))
+		}
+		if more := n - len(d.Problems); more > 0 {
+			fmt.Fprintln(w, "  "+moreProblemsText(more, c.Name))
+		}
+	}
+	if len(d.Previews) > 0 {
+		fmt.Fprintf(w, "\n%s\n", previewsTitle(len(d.Previews)))
+		for _, p := range d.Previews {
+			fmt.Fprintln(w)
+			printPreview(w, p)
+		}
+	}
+}
+
+// destinationText says where the send would post.
+func destinationText(d engine.Destination) string {
+	switch {
+	case d.Sandbox:
+		return "to: the built-in sandbox (a fake Messages API on this machine: nothing leaves it)"
+	case d.URL == "":
+		return `to: no address yet: set "baseUrl" in the campaign, or -base-url`
+	}
+	return "to: POST " + d.URL
+}
+
+// templateCheckText says what became of the WhatsApp template check.
+func templateCheckText(check string) string {
+	switch check {
+	case "checked":
+		return "WhatsApp template: on the platform, approved, in this language, with these parameters"
+	case "no token":
+		return fmt.Sprintf("WhatsApp template: not checked (set %s to check it against the platform)", tokenEnv)
+	case "no address":
+		return "WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)"
+	case "example address":
+		return "WhatsApp template: not checked (baseUrl is still the example: the token goes only to your brand's API)"
+	case "unreadable":
+		return "WhatsApp template: not checked (the platform's template list could not be read; check the address)"
+	case "not listed":
+		return "WhatsApp template: not checked (the platform does not list this channel's templates)"
+	}
+	return ""
+}
+
+// problemsTitle heads the list of problems: how many, and how many shown.
+func problemsTitle(total, shown int) string {
+	if shown < total {
+		return fmt.Sprintf("Problems: %d (the first %d):", total, shown)
+	}
+	return fmt.Sprintf("Problems: %d", total)
+}
+
+// problemText is one invalid or duplicate row.
+func problemText(p engine.Problem) string {
+	if p.State == campaign.Duplicate {
+		return campaign.DuplicateNote(p.File, p.Line, p.FirstLine, p.Contact)
+	}
+	return p.Row.Error()
+}
+
+// moreProblemsText says how many problems are not listed, and where they
+// all are.
+func moreProblemsText(more int, name string) string {
+	return fmt.Sprintf("… and %d more (see them all with -json, or after the send with pregon export -campaign %s -outcome invalid,duplicate)",
+		more, shellQuote(name))
+}
+
+// previewsTitle heads the messages shown.
+func previewsTitle(n int) string {
+	if n == 1 {
+		return "The first message, as the customer will see it:"
+	}
+	return fmt.Sprintf("The first %d messages, as the customer will see them:", n)
+}
+
+// printPreview lays out one message: a line saying which row, to whom
+// and what kind of message, then its parts, one labelled line each.
+func printPreview(w io.Writer, p campaign.Preview) {
+	fmt.Fprintf(w, "  line %d, to %s: %s\n", p.Line, p.Contact, previewKind(p))
+	var parts [][2]string // label, text
+	part := func(label, text string) {
+		if text != "" {
+			parts = append(parts, [2]string{label, text})
+		}
+	}
+	if t := p.Template; t != nil && !t.TextKnown {
+		fmt.Fprintf(w, "    %s\n", templateTextUnknown())
+		for _, prm := range t.Parameters {
+			part(parameterLabel(prm), mediaText(prm.Value, prm.Filename))
+		}
+	}
+	if h := p.Header; h != nil {
+		if h.Format == "text" {
+			part(labelHeader, h.Text)
+		} else {
+			part(labelHeader, h.Format+": "+mediaText(h.Link, h.Filename))
+		}
+	}
+	part(labelSubject, p.Subject)
+	part(labelQuestion, p.Title)
+	part(labelText(p), p.Text)
+	part(labelFooter, p.Footer)
+	for _, b := range p.Buttons {
+		part(labelButton, buttonText(b))
+	}
+	if len(p.Replies) > 0 {
+		part(labelOptions, "["+strings.Join(p.Replies, "] [")+"]")
+	}
+	if a := p.Attachment; a != nil {
+		part(a.Type, mediaText(a.URL, a.FileName))
+	}
+	if len(p.Payload) > 0 {
+		part(labelPayload, string(p.Payload))
+	}
+	width := 0
+	for _, pt := range parts {
+		width = max(width, utf8.RuneCountInString(pt[0]))
+	}
+	for _, pt := range parts {
+		// A text of several lines keeps its lines, under the first.
+		label := pt[0] + strings.Repeat(" ", width-utf8.RuneCountInString(pt[0]))
+		for _, l := range strings.Split(strings.ReplaceAll(pt[1], "\r\n", "\n"), "\n") {
+			if width == 0 {
+				fmt.Fprintf(w, "    %s\n", l)
+			} else {
+				fmt.Fprintf(w, "    %s  %s\n", label, l)
+			}
+			label = strings.Repeat(" ", width)
+		}
+	}
+}
+
+// The labels of a message's parts.
+const (
+	labelHeader   = "header"
+	labelBody     = "body"
+	labelFooter   = "footer"
+	labelButton   = "button"
+	labelSubject  = "subject"
+	labelQuestion = "question"
+	labelOptions  = "options"
+	labelPayload  = "payload"
+)
+
+// labelText labels the main text: a template's body, or the text.
+func labelText(p campaign.Preview) string {
+	if p.Template != nil {
+		return labelBody
+	}
+	return ""
+}
+
+// previewKind names the kind of message.
+func previewKind(p campaign.Preview) string {
+	switch p.Type {
+	case "whatsapp_template":
+		return fmt.Sprintf("WhatsApp template %q (%s)", p.Template.Name, p.Template.LanguageCode)
+	case "quick_reply":
+		return "a question with quick replies"
+	case "text":
+		return "text"
+	case "email":
+		return "e-mail"
+	case "custom_payload":
+		return "custom payload"
+	}
+	if p.Attachment != nil {
+		return "attachment (" + p.Attachment.Type + ")"
+	}
+	return p.Type
+}
+
+// templateTextUnknown says why a template's text is not shown.
+func templateTextUnknown() string {
+	return fmt.Sprintf("its text is on the platform (set %s to see it here); the parameters, in order:", tokenEnv)
+}
+
+// parameterLabel names a template parameter: "body {{1}}", "header image".
+func parameterLabel(p campaign.Parameter) string {
+	if p.Type != "text" {
+		return p.Component + " " + p.Type
+	}
+	return fmt.Sprintf("%s {{%d}}", p.Component, p.Index)
+}
+
+// mediaText is a file's link, with the name the customer sees when the
+// link does not end in it.
+func mediaText(link, name string) string {
+	if name == "" || strings.HasSuffix(link, "/"+name) {
+		return link
+	}
+	return fmt.Sprintf("%s (%s)", name, link)
+}
+
+// buttonText is a button as the customer sees it, and where it leads.
+func buttonText(b campaign.Button) string {
+	switch {
+	case b.URL != "":
+		return fmt.Sprintf("[%s] → %s", b.Text, b.URL)
+	case b.PhoneNumber != "":
+		return fmt.Sprintf("[%s] → %s", b.Text, b.PhoneNumber)
+	}
+	return "[" + b.Text + "]"
+}
