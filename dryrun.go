@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,99 @@ import (
 
 // printDryRun shows what a send would do, and decides the exit.
 func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
+	exit := dryRunExit(f, d)
+	if f.json {
+		if err := writeDryRunJSON(stdout, c, f, d, codeOf(exit)); err != nil {
+			return err
+		}
+		return exit
+	}
 	printDryRunText(stdout, c, f, d)
-	return dryRunExit(f, d)
+	return exit
+}
+
+// dryRunJSON is what `send -dry-run -json` prints: one object (see the
+// README's flag reference).
+type dryRunJSON struct {
+	Campaign      string               `json:"campaign"`
+	CampaignFile  string               `json:"campaign_file"`
+	ContactsFile  string               `json:"contacts_file"`
+	Encoding      string               `json:"encoding"`
+	Destination   dryRunDestination    `json:"destination"`
+	Counts        dryRunCounts         `json:"counts"`
+	TemplateCheck engine.TemplateCheck `json:"template_check"`
+	Errors        []dryRunError        `json:"errors"`
+	Problems      []dryRunProblem      `json:"problems"`
+	Warnings      []dryRunWarning      `json:"warnings"`
+	Previews      []campaign.Preview   `json:"previews"`
+	ExitCode      int                  `json:"exit_code"`
+}
+
+type dryRunDestination struct {
+	Sandbox bool   `json:"sandbox"`
+	URL     string `json:"url"` // "" with the sandbox, or when there is no address
+}
+
+type dryRunCounts struct {
+	WouldSend   int `json:"would_send"`
+	Invalid     int `json:"invalid"`
+	Duplicate   int `json:"duplicate"`
+	AlreadyDone int `json:"already_done"`
+	Empty       int `json:"empty"`
+}
+
+// dryRunError is a value of the campaign that stops the send.
+type dryRunError struct {
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+	Message string `json:"message"`
+}
+
+type dryRunProblem struct {
+	State     string `json:"state"` // invalid or duplicate
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Column    string `json:"column"` // "" when the whole row is at fault
+	Value     string `json:"value"`  // the cell; for a duplicate, the contact
+	Reason    string `json:"reason"`
+	FirstLine int    `json:"first_line,omitempty"` // duplicate: the line of the contact's first row
+}
+
+// dryRunWarning is something that will be sent as it is, but likely is
+// not what was meant.
+type dryRunWarning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun, code int) error {
+	out := dryRunJSON{Campaign: c.Name, CampaignFile: f.campaign, ContactsFile: f.contacts, Encoding: d.Encoding,
+		Destination:   dryRunDestination{Sandbox: d.Destination.Sandbox, URL: d.Destination.URL},
+		Counts:        dryRunCounts{WouldSend: d.Valid, Invalid: d.Invalid, Duplicate: d.Duplicate, AlreadyDone: d.Done, Empty: d.Empty},
+		TemplateCheck: d.Template, Errors: []dryRunError{}, Problems: []dryRunProblem{}, Warnings: []dryRunWarning{},
+		Previews: d.Previews, ExitCode: code}
+	if out.Previews == nil {
+		out.Previews = []campaign.Preview{}
+	}
+	for _, u := range d.Unfilled {
+		out.Errors = append(out.Errors, dryRunError{Key: u.Key, Value: u.Value, Message: unfilledText(u)})
+	}
+	for _, p := range d.Problems {
+		j := dryRunProblem{State: string(p.State), File: p.File, Line: p.Line}
+		if p.State == campaign.Duplicate {
+			j.Value, j.Reason, j.FirstLine = p.Contact, campaign.DuplicateReason(p.FirstLine), p.FirstLine
+		} else {
+			j.Column, j.Value, j.Reason = p.Row.Column, p.Row.Value, p.Row.Err.Error()
+		}
+		out.Problems = append(out.Problems, j)
+	}
+	for _, warn := range c.Warnings() {
+		out.Warnings = append(out.Warnings, dryRunWarning{Code: "campaign", Message: warn})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 // dryRunExit is the exit a send would have: 2 for a campaign it would
@@ -72,19 +164,19 @@ func destinationText(d engine.Destination) string {
 }
 
 // templateCheckText says what became of the WhatsApp template check.
-func templateCheckText(check string) string {
+func templateCheckText(check engine.TemplateCheck) string {
 	switch check {
-	case "checked":
+	case engine.TemplateChecked:
 		return "WhatsApp template: on the platform, approved, in this language, with these parameters"
-	case "no token":
+	case engine.TemplateNoToken:
 		return fmt.Sprintf("WhatsApp template: not checked (set %s to check it against the platform)", tokenEnv)
-	case "no address":
+	case engine.TemplateNoAddress:
 		return "WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)"
-	case "example address":
+	case engine.TemplateExample:
 		return "WhatsApp template: not checked (baseUrl is still the example: the token goes only to your brand's API)"
-	case "unreadable":
+	case engine.TemplateUnreadable:
 		return "WhatsApp template: not checked (the platform's template list could not be read; check the address)"
-	case "not listed":
+	case engine.TemplateNotListed:
 		return "WhatsApp template: not checked (the platform does not list this channel's templates)"
 	}
 	return ""

@@ -802,3 +802,35 @@ func TestDryRunCountsTheProblemsItDoesNotList(t *testing.T) {
 		t.Errorf("the dry run lists more than 10 problems:\n%s", out)
 	}
 }
+
+// -dry-run -json prints one object with every problem, placed and
+// explained, and the exit the send would have.
+func TestDryRunJSONListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("phone,nombre\n+593991000001,Ana\n+593 99 100 0001,Ana\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "%d,Eva\n", i+1)
+	}
+	csv := writeTemp(t, dir, "c.csv", b.String())
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	code, out, _ := pregon(t, "send", "-dry-run", "-json", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(dir, "l.db"))
+	if code != exitIncomplete {
+		t.Errorf("exit %d, want 1", code)
+	}
+	var got dryRunJSON
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out)
+	}
+	if got.Counts != (dryRunCounts{WouldSend: 1, Invalid: 12, Duplicate: 1}) || got.ExitCode != exitIncomplete || len(got.Problems) != 13 || len(got.Previews) != 1 {
+		t.Errorf("counts %+v, exit %d, %d problems, %d previews", got.Counts, got.ExitCode, len(got.Problems), len(got.Previews))
+	}
+	wantDup := dryRunProblem{State: "duplicate", File: "c.csv", Line: 3, Value: "phone:+593991000001", Reason: "same contact as line 2", FirstLine: 2}
+	wantLast := dryRunProblem{State: "invalid", File: "c.csv", Line: 15, Column: "phone", Value: "12",
+		Reason: `is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`}
+	if len(got.Problems) == 13 && (got.Problems[0] != wantDup || got.Problems[12] != wantLast) {
+		t.Errorf("problems[0] = %+v\nwant %+v\nproblems[12] = %+v\nwant %+v", got.Problems[0], wantDup, got.Problems[12], wantLast)
+	}
+}

@@ -38,7 +38,8 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	eligible := store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown}
 	if f.dryRun {
 		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0),
-			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout, Sandbox: f.sandbox})
+			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout, Sandbox: f.sandbox,
+			AllProblems: f.json})
 		if err != nil {
 			return sendError(err, f.ledger, f.campaign)
 		}

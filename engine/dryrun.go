@@ -51,12 +51,8 @@ type DryRun struct {
 	// Previews are the first MaxPreviews messages that would be sent, as
 	// the customer will see them.
 	Previews []campaign.Preview
-	// Template says what became of the template check: "checked",
-	// "no token", "no address" or "example address" (skipped), "not
-	// listed" (the platform lists no templates for the channel),
-	// "unreadable" (the list could not be read), or "" (not a WhatsApp
-	// template with a channelId).
-	Template string
+	// Template says what became of the template check.
+	Template TemplateCheck
 	// Unfilled are values init left to fill in that the send would
 	// refuse (see UnfilledError).
 	Unfilled []campaign.Unfilled
@@ -80,6 +76,20 @@ type Problem struct {
 	Contact   string             // Duplicate: the contact both rows are
 	FirstLine int                // Duplicate: the line of the contact's first row
 }
+
+// TemplateCheck is what became of a dry run's WhatsApp template check.
+type TemplateCheck string
+
+// The template checks' ends.
+const (
+	TemplateNone       TemplateCheck = "none"            // not a WhatsApp template with a channelId
+	TemplateChecked    TemplateCheck = "checked"         // on the platform, approved, in this language, with these parameters
+	TemplateNoToken    TemplateCheck = "no_token"        // skipped: no token to ask with
+	TemplateNoAddress  TemplateCheck = "no_address"      // skipped: no baseUrl nor -base-url
+	TemplateExample    TemplateCheck = "example_address" // skipped: the baseUrl is init's example
+	TemplateUnreadable TemplateCheck = "unreadable"      // the list could not be read (unreachable, 5xx)
+	TemplateNotListed  TemplateCheck = "not_listed"      // the platform lists no templates for the channel
+)
 
 // MaxPreviews is how many messages a dry run shows.
 const MaxPreviews = 3
@@ -242,6 +252,7 @@ func destinationOf(c *campaign.Campaign, o DryRunOptions) Destination {
 // platform's list, when a token allows it, setting d.Template; it returns
 // the platform's copy of the template, to show the messages with.
 func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions, d *DryRun) (*campaign.PlatformTemplate, error) {
+	d.Template = TemplateNone
 	if _, ok := c.Template(); !ok || c.ChannelID == "" {
 		return nil, nil
 	}
@@ -251,7 +262,7 @@ func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions, d *
 	}
 	for _, u := range d.Unfilled {
 		if u.Kind == campaign.UnfilledBaseURL {
-			d.Template = "example address" // the token must not go there
+			d.Template = TemplateExample // the token must not go there
 			return nil, nil
 		}
 	}
@@ -262,11 +273,11 @@ func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions, d *
 		base, token = fake.URL, "sandbox"
 	}
 	if token == "" {
-		d.Template = "no token"
+		d.Template = TemplateNoToken
 		return nil, nil
 	}
 	if base == "" {
-		d.Template = "no address"
+		d.Template = TemplateNoAddress
 		return nil, nil
 	}
 	if err := checkDestination(base, token, true); err != nil {
@@ -284,10 +295,10 @@ func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions, d *
 	t, err := checkTemplate(ctx, s, c)
 	switch {
 	case errors.Is(err, ErrTemplatesUnlisted) && err != ErrTemplatesUnlisted:
-		d.Template = "unreadable" // the list failed (unreachable, 5xx): the send would say more
+		d.Template = TemplateUnreadable // the list failed (unreachable, 5xx): the send would say more
 		return nil, nil
 	case errors.Is(err, ErrTemplatesUnlisted):
-		d.Template = "not listed"
+		d.Template = TemplateNotListed
 		return nil, nil
 	case err != nil:
 		var te *TemplateError
@@ -296,7 +307,7 @@ func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions, d *
 		}
 		return nil, err
 	}
-	d.Template = "checked"
+	d.Template = TemplateChecked
 	return platformTemplate(t), nil
 }
 
