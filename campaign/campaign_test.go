@@ -362,6 +362,9 @@ func describeFile(c *Campaign, path string) string {
 	}
 	defer r.Close()
 	fmt.Fprintf(&b, "encoding %s, columns %q\n", r.Encoding(), r.Header())
+	for _, w := range r.Warnings() {
+		fmt.Fprintf(&b, "warning: %s: %s has %s, column %q\n", w.Code, w.Path, w.Value, w.Column)
+	}
 	for {
 		m, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -378,6 +381,9 @@ func describeFile(c *Campaign, path string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "line %d: %s %s %s\n", m.Line, m.Contact, m.Path, m.Payload)
+		for _, w := range m.Warnings {
+			fmt.Fprintf(&b, "line %d: warning: %s: column %q: %q\n", w.Line, w.Code, w.Column, w.Value)
+		}
 	}
 }
 
