@@ -73,10 +73,19 @@ type dryRunProblem struct {
 }
 
 // dryRunWarning is something that will be sent as it is, but likely is
-// not what was meant.
+// not what was meant: a kind of it, counted, with its first occurrences.
 type dryRunWarning struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code     string          `json:"code"` // single_brace, fixed_line, comma_in_name, or campaign
+	Count    int             `json:"count"`
+	Message  string          `json:"message"`
+	Examples []dryRunExample `json:"examples"`
+}
+
+type dryRunExample struct {
+	Line   int    `json:"line,omitempty"` // a row's; none for the campaign's
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	Path   string `json:"path,omitempty"` // single_brace: where in the message
 }
 
 func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun, code int) error {
@@ -100,8 +109,15 @@ func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		}
 		out.Problems = append(out.Problems, j)
 	}
-	for _, warn := range c.Warnings() {
-		out.Warnings = append(out.Warnings, dryRunWarning{Code: "campaign", Message: warn})
+	for _, cw := range d.CampaignWarnings {
+		out.Warnings = append(out.Warnings, dryRunWarning{Code: "campaign", Count: 1, Message: cw, Examples: []dryRunExample{}})
+	}
+	for _, warn := range d.Warnings {
+		j := dryRunWarning{Code: string(warn.Code), Count: warn.Count, Message: warningSummary(warn.Code), Examples: []dryRunExample{}}
+		for _, ex := range warn.First {
+			j.Examples = append(j.Examples, dryRunExample{Line: ex.Line, Column: ex.Column, Value: ex.Value, Path: ex.Path})
+		}
+		out.Warnings = append(out.Warnings, j)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -141,6 +157,21 @@ func printDryRunText(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		}
 		if more := n - len(d.Problems); more > 0 {
 			fmt.Fprintln(w, "  "+moreProblemsText(more, c.Name))
+		}
+	}
+	if len(d.Warnings)+len(d.CampaignWarnings) > 0 {
+		fmt.Fprintf(w, "\n%s\n", warningsTitle())
+		for _, cw := range d.CampaignWarnings {
+			fmt.Fprintln(w, "  "+cw)
+		}
+		for _, warn := range d.Warnings {
+			fmt.Fprintf(w, "  %s: %d\n", warningSummary(warn.Code), warn.Count)
+			for _, ex := range warn.First {
+				fmt.Fprintln(w, "    "+warningExample(ex))
+			}
+			if more := warn.Count - len(warn.First); more > 0 {
+				fmt.Fprintln(w, "    "+moreWarningsText(more))
+			}
 		}
 	}
 	if len(d.Previews) > 0 {
@@ -203,6 +234,37 @@ func problemText(p engine.Problem) string {
 func moreProblemsText(more int, name string) string {
 	return fmt.Sprintf("… and %d more (see them all with -json, or after the send with pregon export -campaign %s -outcome invalid,duplicate)",
 		more, shellQuote(name))
+}
+
+// warningsTitle heads the warnings.
+func warningsTitle() string {
+	return "Warnings (sent as they are, but likely not what you meant):"
+}
+
+// warningSummary says what a kind of warning means.
+func warningSummary(code campaign.WarningCode) string {
+	switch code {
+	case campaign.SingleBrace:
+		return "column names in single braces, sent as written, braces and all (write {{Nombre}} to fill one in)"
+	case campaign.FixedLine:
+		return "phone numbers that are fixed lines, which WhatsApp does not reach (it needs a mobile)"
+	case campaign.CommaInName:
+		return `names written "Apellido, Nombre", which the customer reads that way ("Hola Pérez, Ana")`
+	}
+	return string(code)
+}
+
+// warningExample is one occurrence of a warning.
+func warningExample(w campaign.Warning) string {
+	if w.Code == campaign.SingleBrace {
+		return fmt.Sprintf("%s in %s (the column %q)", w.Value, w.Path, w.Column)
+	}
+	return fmt.Sprintf("line %d, column %q: %q", w.Line, w.Column, w.Value)
+}
+
+// moreWarningsText counts the occurrences not shown.
+func moreWarningsText(more int) string {
+	return fmt.Sprintf("… and %d more", more)
 }
 
 // previewsTitle heads the messages shown.

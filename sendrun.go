@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
@@ -146,6 +147,13 @@ func (e *logEvents) Note(n engine.Note) {
 	case engine.NoteReconciled:
 		r := n.Reconciled
 		e.log.Info("asked the platform about the unknown contacts", "found_sent", r.Found, "absent_sent_again", r.Absent, "still_unknown", r.Still)
+	case engine.NoteWarnings:
+		w := n.Warning
+		first := make([]string, len(w.First))
+		for i, ex := range w.First {
+			first[i] = warningExample(ex)
+		}
+		e.log.Warn(warningSummary(w.Code), "count", w.Count, "first", strings.Join(first, "; "))
 	case engine.NoteSandbox:
 		fmt.Fprintf(e.stderr, "pregon: sandbox: sending to a fake Messages API at %s; nothing leaves this machine\n", n.Text)
 	}

@@ -56,6 +56,11 @@ type DryRun struct {
 	// Unfilled are values init left to fill in that the send would
 	// refuse (see UnfilledError).
 	Unfilled []campaign.Unfilled
+	// Warnings are what will be sent as it is but likely is not what was
+	// meant: the campaign's with this file's columns, and the rows' that
+	// would be sent. CampaignWarnings are the campaign's own, in words.
+	Warnings         []Warning
+	CampaignWarnings []string
 }
 
 // Destination is where a send posts: the built-in sandbox, or the URL
@@ -127,6 +132,8 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 		return nil, err
 	}
 	file := filepath.Base(o.Contacts)
+	var ws warnings
+	ws.add(contacts.Warnings()...)
 	problem := func(p Problem) {
 		if o.AllProblems || len(d.Problems) < MaxShownProblems {
 			d.Problems = append(d.Problems, p)
@@ -171,12 +178,14 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 				}
 			}
 			d.Valid++
+			ws.add(m.Warnings...)
 			if len(d.Previews) < MaxPreviews {
 				d.Previews = append(d.Previews, c.Preview(m, platform))
 			}
 		}
 	}
 	d.Empty = contacts.EmptyRows()
+	d.Warnings, d.CampaignWarnings = ws.list, c.Warnings()
 	if err := recordDryRun(ctx, c.Name, o, d.Code()); err != nil {
 		return nil, err
 	}

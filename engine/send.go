@@ -170,6 +170,9 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	for _, w := range c.Warnings() {
 		ev.Note(Note{Kind: NoteWarning, Text: w})
 	}
+	var ws warnings
+	ws.add(contacts.Warnings()...)
+	noteWarnings(ev, ws)
 	runID, err := ledger.StartRun(ctx, id, o.Record)
 	if err != nil {
 		return nil, err
