@@ -71,6 +71,26 @@ func Load(path string) (*Campaign, error) {
 	return c, nil
 }
 
+// ReadName reads only the "name" of a campaign file: what the ledger
+// knows the campaign by. The rest of the file is not checked, so a file
+// edited since its campaign was sent still names it.
+func ReadName(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var c struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return "", &Error{File: path, Err: jsonError(data, err)}
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		return "", &Error{File: path, Err: errors.New(`"name" is missing: it identifies the campaign in the ledger`)}
+	}
+	return c.Name, nil
+}
+
 // Parse reads a campaign from the JSON text of a campaign file.
 func Parse(data []byte) (*Campaign, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
