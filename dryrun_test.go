@@ -45,3 +45,22 @@ func TestDryRunGolden(t *testing.T) {
 		})
 	}
 }
+
+// -dry-run -sandbox says the messages would go to the built-in sandbox,
+// and shows a template with the sandbox's text, as the send would use
+// it; the sample's example baseUrl is not where it sends, so no error.
+func TestDryRunWithTheSandbox(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	ledger := filepath.Join(t.TempDir(), "pregon-sandbox.db")
+	code, out, errOut := pregon(t, "send", "-dry-run", "-sandbox", "-campaign", sample("pedido-en-camino.json"),
+		"-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"to: the built-in sandbox", "WhatsApp template: on the platform, approved",
+		"    body    Hola, José Núñez tu pedido PED-10231 está en camino.\n    footer  Gracias por tu compra\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the dry run does not say %q:\n%s", want, out)
+		}
+	}
+}
