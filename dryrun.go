@@ -178,7 +178,7 @@ func printDryRunText(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		fmt.Fprintf(w, "\n%s\n", previewsTitle(len(d.Previews)))
 		for _, p := range d.Previews {
 			fmt.Fprintln(w)
-			printPreview(w, p)
+			printPreview(w, p, d.Template)
 		}
 	}
 }
@@ -277,7 +277,7 @@ func previewsTitle(n int) string {
 
 // printPreview lays out one message: a line saying which row, to whom
 // and what kind of message, then its parts, one labelled line each.
-func printPreview(w io.Writer, p campaign.Preview) {
+func printPreview(w io.Writer, p campaign.Preview, check engine.TemplateCheck) {
 	fmt.Fprintf(w, "  line %d, to %s: %s\n", p.Line, p.Contact, previewKind(p))
 	var parts [][2]string // label, text
 	part := func(label, text string) {
@@ -286,7 +286,7 @@ func printPreview(w io.Writer, p campaign.Preview) {
 		}
 	}
 	if t := p.Template; t != nil && !t.TextKnown {
-		fmt.Fprintf(w, "    %s\n", templateTextUnknown())
+		fmt.Fprintf(w, "    %s\n", templateTextUnknown(check))
 		for _, prm := range t.Parameters {
 			part(parameterLabel(prm), mediaText(prm.Value, prm.Filename))
 		}
@@ -372,9 +372,16 @@ func previewKind(p campaign.Preview) string {
 	return p.Type
 }
 
-// templateTextUnknown says why a template's text is not shown.
-func templateTextUnknown() string {
-	return fmt.Sprintf("its text is on the platform (set %s to see it here); the parameters, in order:", tokenEnv)
+// templateTextUnknown says why a template's text is not shown, and what
+// would show it.
+func templateTextUnknown(check engine.TemplateCheck) string {
+	switch check {
+	case engine.TemplateExample, engine.TemplateNoAddress:
+		return fmt.Sprintf("its text is on the platform (put your brand's API address in baseUrl and set %s to see it here); the parameters, in order:", tokenEnv)
+	case engine.TemplateNoToken:
+		return fmt.Sprintf("its text is on the platform (set %s to see it here); the parameters, in order:", tokenEnv)
+	}
+	return "its text is on the platform, which did not list it; the parameters, in order:"
 }
 
 // parameterLabel names a template parameter: "body {{1}}", "header image".
