@@ -26,7 +26,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
-	name := fs.String("campaign", "", "the campaign to export (required)")
+	name := fs.String("campaign", "", "the campaign to export: its `name`, or its file (promo.json) (required)")
 	outcome := fs.String("outcome", "", "only contacts in these `states`, comma-separated: "+joinStates(campaign.States)+"; or, of the sent ones, what happened after (pregon track): "+strings.Join(deliveryOutcomes, ", ")+" (default all)")
 	outPath := fs.String("o", "", "write to this `file` (mode 0600; never the ledger; default standard output)")
 	force := fs.Bool("force", false, "replace the -o file if it exists")
@@ -45,17 +45,21 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError{fmt.Errorf("export: -delimiter: %w", err)}
 	}
-	ledger, err := openToRead(ctx, "export", *ledgerPath)
+	camp, err := readCampaignArg("export", *name)
+	if err != nil {
+		return err
+	}
+	ledger, err := openToRead(ctx, "export", *ledgerPath, camp)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	id, ok, err := ledger.Lookup(ctx, *name)
+	id, ok, err := ledger.Lookup(ctx, camp.name)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return noCampaign(ctx, ledger, "export", *ledgerPath, *name)
+		return noCampaign(ctx, ledger, "export", *ledgerPath, camp)
 	}
 	if *outPath == "" {
 		_, err := writeExport(ctx, ledger, id, states, deliveries, comma, stdout)

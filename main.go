@@ -73,9 +73,9 @@ const usage = `pregon sends one chat message per CSV row through the Messages AP
 
 Usage:
   pregon send   -campaign FILE -contacts FILE [-ledger pregon.db] [flags]
-  pregon status [-ledger pregon.db] [-campaign NAME] [-json]
-  pregon export -campaign NAME [-ledger pregon.db] [-outcome failed,unknown,invalid] [-o FILE]
-  pregon report -campaign NAME [-ledger pregon.db] -o report.html
+  pregon status [-ledger pregon.db] [-campaign NAME|FILE] [-json]
+  pregon export -campaign NAME|FILE [-ledger pregon.db] [-outcome failed,unknown,invalid] [-o FILE]
+  pregon report -campaign NAME|FILE [-ledger pregon.db] -o report.html
   pregon track  -campaign NAME [-ledger pregon.db]   ask the platform what became of each sent message (v2)
   pregon reconcile -campaign NAME [-ledger pregon.db] ask the platform about the unknown contacts (v2)
   pregon init -contacts FILE [-type whatsapp_template|text|image|quick_reply] [-api v2]

@@ -28,7 +28,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
-	name := fs.String("campaign", "", "the campaign to report on (required)")
+	name := fs.String("campaign", "", "the campaign to report on: its `name`, or its file (promo.json) (required)")
 	outPath := fs.String("o", "", "write the report to this `file` (mode 0600; never the ledger; default standard output)")
 	force := fs.Bool("force", false, "replace the -o file if it exists")
 	if err := parseFlags(fs, args); err != nil {
@@ -37,12 +37,21 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *name == "" || fs.NArg() > 0 {
 		return usageError{errors.New("report: -campaign NAME is required (see pregon status for the names)")}
 	}
-	ledger, err := openToRead(ctx, "report", *ledgerPath)
+	camp, err := readCampaignArg("report", *name)
+	if err != nil {
+		return err
+	}
+	ledger, err := openToRead(ctx, "report", *ledgerPath, camp)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	data, err := loadReport(ctx, ledger, *name)
+	if _, ok, err := ledger.Lookup(ctx, camp.name); err != nil {
+		return err
+	} else if !ok {
+		return noCampaign(ctx, ledger, "report", *ledgerPath, camp)
+	}
+	data, err := loadReport(ctx, ledger, camp.name)
 	if err != nil {
 		return err
 	}
@@ -61,7 +70,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return outputError("report", err)
 	}
-	fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", *name, *outPath)
+	fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", camp.name, *outPath)
 	return nil
 }
 
@@ -130,7 +139,7 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 		return nil, err
 	}
 	if len(sums) == 0 {
-		return nil, noCampaign(ctx, ledger, "report", ledger.Path(), name)
+		return nil, noCampaign(ctx, ledger, "report", ledger.Path(), campaignArg{arg: name, name: name})
 	}
 	s := sums[0]
 	minutes, err := ledger.Timeline(ctx, s.ID)

@@ -60,7 +60,7 @@ func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "also send to contacts the platform refused before")
 	fs.BoolVar(&f.allowChanged, "allow-changed", false, "continue although the campaign's message, or the platform's address, changed since the ledger recorded it")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow an http:// base URL for another machine (the token then crosses the network unencrypted)")
-	fs.BoolVar(&f.json, "json", false, "print the end-of-run summary as one JSON object on standard output")
+	fs.BoolVar(&f.json, "json", false, "print the end-of-run summary (with -dry-run, what the dry run found) as one JSON object on standard output")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}

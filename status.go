@@ -76,22 +76,26 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
-	name := fs.String("campaign", "", "show only this campaign")
+	name := fs.String("campaign", "", "show only this campaign: its `name`, or its file (promo.json)")
 	asJSON := fs.Bool("json", false, "print JSON: an array with one object per campaign")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	ledger, err := openToRead(ctx, "status", *ledgerPath)
+	camp, err := readCampaignArg("status", *name)
+	if err != nil {
+		return err
+	}
+	ledger, err := openToRead(ctx, "status", *ledgerPath, camp)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	list, err := loadStatus(ctx, ledger, *ledgerPath, *name)
+	list, err := loadStatus(ctx, ledger, *ledgerPath, camp.name)
 	if err != nil {
 		return err
 	}
-	if *name != "" && len(list) == 0 {
-		return noCampaign(ctx, ledger, "status", *ledgerPath, *name)
+	if camp.name != "" && len(list) == 0 {
+		return noCampaign(ctx, ledger, "status", *ledgerPath, camp)
 	}
 	if *asJSON {
 		return printStatusJSON(stdout, list)

@@ -412,7 +412,7 @@ func (c *checker) buttons(b view) {
 			phones++
 			c.requireString(btn.get("phone_number"), true)
 			c.apply(btn.get("phone_number"), func(s string) string {
-				if p, err := normalizePhone(s, ""); err != nil || p != strings.TrimSpace(s) {
+				if p, _, err := normalizePhone(s, ""); err != nil || p != strings.TrimSpace(s) {
 					return "must be a phone number in E.164 form, like +593991000001"
 				}
 				return ""
