@@ -327,3 +327,54 @@ func TestTrackBesideASendSharesTheLimit(t *testing.T) {
 		t.Errorf("tracked %d of 30", d.Tracked)
 	}
 }
+
+// A contact left unknown by a request to an address the campaign has left
+// (send -allow-changed) cannot be proved absent by the new address: the
+// message may sit where the request went. It stays unknown, never sent
+// again by reconciliation.
+func TestUnknownFromAnOldAddressIsNotProvedAbsentByTheNew(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	var mu sync.Mutex
+	cut := map[string]bool{}
+	old := sendertest.NewServer(t, sendertest.Config{Respond: func(r *sendertest.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if cut[r.Contact] {
+			return 0, ""
+		}
+		switch r.Contact {
+		case "phone:+593991000003":
+			cut[r.Contact] = true
+			return -2, "" // taken, then the answer is lost
+		case "phone:+593991000005":
+			cut[r.Contact] = true
+			return -1, "" // lost before the platform took it
+		}
+		return 0, ""
+	}})
+	moved := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(t.TempDir(), "l.db")
+	args := []string{"send", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-rate", "0", "-timeout", "1s"}
+	code, _, errOut := pregon(t, append(args, "-base-url", old.URL)...)
+	if st := status(t, ledger)[0]; code != exitIncomplete || st.Unknown != 2 {
+		t.Fatalf("first run: exit %d, %d unknown\n%s", code, st.Unknown, errOut)
+	}
+	time.Sleep(3100 * time.Millisecond) // long enough for the old address to have proved them absent
+	code, _, errOut = pregon(t, append(args, "-base-url", moved.URL, "-allow-changed")...)
+	if code != exitIncomplete || !strings.Contains(errOut, "still_unknown=2") {
+		t.Fatalf("run at the new address: exit %d\n%s", code, errOut)
+	}
+	if n := len(moved.Messages()); n != 0 {
+		t.Errorf("the new address got %d messages; want none (28 were sent at the old one, 2 are in doubt)", n)
+	}
+	if st := status(t, ledger)[0]; st.Unknown != 2 || st.Sent != 28 {
+		t.Errorf("status = %+v", st)
+	}
+	// Back at the old address, the one it took is found; the ledger does
+	// not say which address the other's request went to, so it stays.
+	code, _, errOut = pregon(t, append(args, "-base-url", old.URL, "-allow-changed")...)
+	if code != exitIncomplete || !strings.Contains(errOut, "found_sent=1 absent_sent_again=0 still_unknown=1") {
+		t.Errorf("back at the old address: exit %d\n%s", code, errOut)
+	}
+}

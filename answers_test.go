@@ -346,7 +346,7 @@ func TestTheGuidesNamesWork(t *testing.T) {
 		t.Errorf("an unknown name: exit %d\n%s", code, errOut)
 	}
 	code, _, errOut = pregon(t, "status", "-ledger", filepath.Join(dir, "pregon.db"))
-	if code != exitUsage || !strings.Contains(errOut, "-ledger pregon-sandbox.db") {
+	if code != exitUsage || !strings.Contains(errOut, "pregon status -ledger "+ledger) {
 		t.Errorf("status without the sandbox's ledger: exit %d\n%s", code, errOut)
 	}
 }

@@ -44,17 +44,21 @@ func runExport(ctx context.Context, tr *i18n.Printer, args []string, stdout, std
 	if err != nil {
 		return usageError{err}
 	}
-	ledger, err := openToRead(ctx, "export", *ledgerPath)
+	camp, err := readCampaignArg("export", *name)
+	if err != nil {
+		return err
+	}
+	ledger, err := openToRead(ctx, "export", *ledgerPath, camp)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	id, ok, err := ledger.Lookup(ctx, *name)
+	id, ok, err := ledger.Lookup(ctx, camp.name)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return noCampaign(ctx, ledger, "export", *ledgerPath, *name)
+		return noCampaign(ctx, ledger, "export", *ledgerPath, camp)
 	}
 	if *outPath == "" {
 		_, err := writeExport(ctx, tr, ledger, id, states, deliveries, comma, stdout)

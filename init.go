@@ -96,7 +96,47 @@ type starterCampaign struct {
 	ChannelID      *int                    `json:"channelId,omitempty"`
 	Contact        *campaign.ContactColumn `json:"contact,omitempty"`
 	DefaultCountry string                  `json:"defaultCountry,omitempty"`
-	Message        any                     `json:"message"`
+	Message        starterMessage          `json:"message"`
+}
+
+// starterMessage is a message of any type init writes: its type first,
+// then what the customer reads, in the order they read it.
+type starterMessage struct {
+	Type       string             `json:"type"`
+	Title      string             `json:"title,omitempty"`
+	Text       string             `json:"text,omitempty"`
+	Replies    []string           `json:"replies,omitempty"`
+	URL        string             `json:"url,omitempty"`
+	Attachment *starterAttachment `json:"attachment,omitempty"`
+	Template   *starterTemplate   `json:"template,omitempty"`
+}
+
+type starterAttachment struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+type starterTemplate struct {
+	Name         string             `json:"name"`
+	LanguageCode string             `json:"languageCode"`
+	Components   []starterComponent `json:"components"`
+}
+
+type starterComponent struct {
+	Type       string             `json:"type"`
+	Format     string             `json:"format,omitempty"`
+	Text       string             `json:"text,omitempty"`
+	Parameters []starterParameter `json:"parameters,omitempty"`
+}
+
+type starterParameter struct {
+	Type  string       `json:"type"`
+	Text  string       `json:"text,omitempty"`
+	Image *starterLink `json:"image,omitempty"`
+}
+
+type starterLink struct {
+	Link string `json:"link"`
 }
 
 var (
@@ -132,9 +172,9 @@ func starter(name string, header []string, rows [][]string, typ, api string) (*s
 	c := &starterCampaign{Name: name, API: api}
 	notes := []string{}
 	if api == "v1" {
-		c.BaseURL = "https://app.example-brand.com/api"
+		c.BaseURL = campaign.ExampleBaseURLv1
 	} else {
-		c.BaseURL = "https://api.example-brand.com"
+		c.BaseURL = campaign.ExampleBaseURLv2
 	}
 	notes = append(notes, `set "baseUrl" to your brand's API address`)
 	contact, kind := contactColumnOf(header, api)
@@ -178,39 +218,39 @@ func starter(name string, header []string, rows [][]string, typ, api string) (*s
 		ch := 0
 		c.ChannelID = &ch
 		notes = append(notes, `set "channelId" and the template's "name" and "languageCode" as approved in WhatsApp; the body "text" is what the inbox shows`)
-		var comps []any
+		var comps []starterComponent
 		if len(media) > 0 {
-			comps = append(comps, map[string]any{"type": "header", "format": "image",
-				"parameters": []any{map[string]any{"type": "image", "image": map[string]any{"link": ph(media[0])}}}})
+			comps = append(comps, starterComponent{Type: "header", Format: "image",
+				Parameters: []starterParameter{{Type: "image", Image: &starterLink{Link: ph(media[0])}}}})
 		}
-		var params []any
+		var params []starterParameter
 		var body strings.Builder
 		body.WriteString("Hola")
 		for i, col := range text {
-			params = append(params, map[string]any{"type": "text", "text": ph(col)})
+			params = append(params, starterParameter{Type: "text", Text: ph(col)})
 			fmt.Fprintf(&body, " {{%d}}", i+1)
 		}
 		body.WriteString(".")
-		comps = append(comps, map[string]any{"type": "body", "text": body.String(), "parameters": params})
-		c.Message = map[string]any{"type": "whatsapp_template",
-			"template": map[string]any{"name": "nombre_de_la_plantilla", "languageCode": "es", "components": comps}}
+		comps = append(comps, starterComponent{Type: "body", Text: body.String(), Parameters: params})
+		c.Message = starterMessage{Type: "whatsapp_template",
+			Template: &starterTemplate{Name: campaign.ExampleTemplateName, LanguageCode: "es", Components: comps}}
 	case "text":
-		c.Message = map[string]any{"type": "text", "text": "Hola " + first + ", …"}
+		c.Message = starterMessage{Type: "text", Text: "Hola " + first + campaign.ExampleText}
 		notes = append(notes, `write the message's "text"`)
 	case "image":
-		link := "https://example-brand.com/imagen.jpg"
+		link := campaign.ExampleImageURL
 		if len(media) > 0 {
 			link = ph(media[0])
 		} else {
 			notes = append(notes, `set the image's web address`)
 		}
 		if api == "v1" {
-			c.Message = map[string]any{"type": "image", "url": link}
+			c.Message = starterMessage{Type: "image", URL: link}
 		} else {
-			c.Message = map[string]any{"type": "attachment", "attachment": map[string]any{"type": "image", "url": link}}
+			c.Message = starterMessage{Type: "attachment", Attachment: &starterAttachment{Type: "image", URL: link}}
 		}
 	case "quick_reply":
-		c.Message = map[string]any{"type": "quick_reply", "title": first + ", ¿…?", "replies": []string{"Sí", "No"}}
+		c.Message = starterMessage{Type: "quick_reply", Title: first + ", " + campaign.ExampleQuestion, Replies: []string{"Sí", "No"}}
 		notes = append(notes, `write the question ("title") and the answers ("replies", at most 10 of 20 characters)`)
 	default:
 		return nil, nil, fmt.Errorf("-type %q: write whatsapp_template, text, image or quick_reply", typ)

@@ -9,40 +9,89 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/store"
 )
 
 // openToRead opens the ledger a reading command (status, export, report)
 // names. A missing default ledger next to a sandbox rehearsal's says so:
 // the first thing a new user runs after `send -sandbox` is a bare status.
-func openToRead(ctx context.Context, cmd, path string) (*store.Ledger, error) {
+func openToRead(ctx context.Context, cmd, path string, c campaignArg) (*store.Ledger, error) {
 	ledger, err := store.OpenReadOnly(ctx, path)
 	if err == nil {
 		return ledger, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		hint := "give the ledger your send used with -ledger"
-		if _, serr := os.Stat(filepath.Join(filepath.Dir(path), defaultSandboxLedger)); serr == nil && filepath.Base(path) == defaultLedger {
-			hint = "a send with -sandbox keeps its rehearsal in " + defaultSandboxLedger + ": add -ledger " + defaultSandboxLedger
+		sandbox := filepath.Join(filepath.Dir(path), defaultSandboxLedger)
+		if _, serr := os.Stat(sandbox); serr == nil && filepath.Base(path) == defaultLedger {
+			return nil, usageError{errors.New(sandboxLedgerText(cmd, path, sandbox, c))}
 		}
-		return nil, usageError{fmt.Errorf("%s: there is no ledger %s: %s", cmd, path, hint)}
+		return nil, usageError{fmt.Errorf("%s: there is no ledger %s: give the ledger your send used with -ledger", cmd, path)}
 	}
 	return nil, usageError{err}
 }
 
-// noCampaign says a campaign is not in the ledger, and which are: a
-// campaign is named by the "name" in its file (init takes it from -o),
-// not by the file's name.
-func noCampaign(ctx context.Context, ledger *store.Ledger, cmd, path, name string) error {
+// sandboxLedgerText says that the default ledger is not there but a
+// sandbox rehearsal's is, and gives the command that reads it.
+func sandboxLedgerText(cmd, path, sandbox string, c campaignArg) string {
+	where := path
+	if filepath.Dir(path) == "." {
+		where = path + " here"
+	}
+	again := fmt.Sprintf("pregon %s -ledger %s", cmd, shellQuote(sandbox))
+	if c.arg != "" {
+		again += " -campaign " + shellQuote(c.arg)
+	}
+	return fmt.Sprintf("%s: no %s; your sandbox runs are in %s: %s", cmd, where, sandbox, again)
+}
+
+// campaignArg is what -campaign gave: a campaign's name, or its file.
+type campaignArg struct {
+	arg  string // as given
+	name string // the campaign's name: arg, or the "name" in the file arg
+	file bool   // arg is the campaign's file
+}
+
+// readCampaignArg reads -campaign: a path that exists and ends in .json is
+// the campaign's file, whose "name" is the campaign's name; anything else
+// is the name itself.
+func readCampaignArg(cmd, arg string) (campaignArg, error) {
+	c := campaignArg{arg: arg, name: arg}
+	if !strings.EqualFold(filepath.Ext(arg), ".json") {
+		return c, nil
+	}
+	if fi, err := os.Stat(arg); err != nil || !fi.Mode().IsRegular() {
+		return c, nil
+	}
+	name, err := campaign.ReadName(arg)
+	if err != nil {
+		return c, usageError{fmt.Errorf("%s: -campaign: %w", cmd, err)}
+	}
+	c.name, c.file = name, true
+	return c, nil
+}
+
+// noCampaign says a campaign is not in the ledger, and which are.
+func noCampaign(ctx context.Context, ledger *store.Ledger, cmd, path string, c campaignArg) error {
 	var names []string
 	if sums, err := ledger.Summaries(ctx, ""); err == nil {
 		for _, s := range sums {
 			names = append(names, fmt.Sprintf("%q", s.Name))
 		}
 	}
+	return usageError{errors.New(noCampaignText(cmd, path, c, names))}
+}
+
+// noCampaignText says which campaign is missing from the ledger, and
+// names the ones it has (quoted).
+func noCampaignText(cmd, path string, c campaignArg, names []string) string {
 	have := "it has none yet"
 	if len(names) > 0 {
 		have = "it has " + strings.Join(names, ", ")
 	}
-	return usageError{fmt.Errorf("%s: no campaign %q in %s (%s; the name is the \"name\" in the campaign file)", cmd, name, path, have)}
+	if c.file {
+		return fmt.Sprintf("%s: no campaign %q (the \"name\" in %s) in %s (%s)", cmd, c.name, c.arg, path, have)
+	}
+	return fmt.Sprintf("%s: no campaign %q in %s (%s; -campaign takes the \"name\" in the campaign file, or the file itself: -campaign promo.json)",
+		cmd, c.name, path, have)
 }

@@ -194,3 +194,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// codeOf is err's exit code.
+func codeOf(err error) int {
+	code, _ := classify(i18n.For(i18n.English), err)
+	return code
+}

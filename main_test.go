@@ -227,11 +227,14 @@ func TestDryRunSendsNothingAndNeedsNoToken(t *testing.T) {
 	t.Setenv(tokenEnv, "")
 	dir := t.TempDir()
 	ledger := filepath.Join(dir, "l.db")
-	code, out, errOut := pregon(t, "send", "-dry-run", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger)
+	// The sample's baseUrl is an example, which the send refuses.
+	code, out, errOut := pregon(t, "send", "-dry-run", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger,
+		"-base-url", "https://api.marca.example")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", `"text": "José Núñez"`, "POST /v2/contact/phone:+593991000001/message"} {
+	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", "body {{1}}    José Núñez",
+		"to: POST https://api.marca.example/v2/contact/{contact}/message", "line 4, to phone:+593991000003"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}
@@ -769,5 +772,65 @@ func TestExportColumnsAreTheFilesOwn(t *testing.T) {
 	}
 	if got := cols.of(3, []string{"phone", "", "state", "ciudad"}); !slices.Equal(got, []int{0, -1, 2, 3}) {
 		t.Errorf("a list's cells go to %v", got)
+	}
+}
+
+// The dry run counts every problem and lists the first ones, saying how
+// many more there are and where to see them all.
+func TestDryRunCountsTheProblemsItDoesNotList(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("phone,nombre\n+593991000001,Ana\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "%d,Eva\n", i+1)
+	}
+	csv := writeTemp(t, dir, "c.csv", b.String())
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	code, out, _ := pregon(t, "send", "-dry-run", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(dir, "l.db"))
+	if code != exitIncomplete {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"Problems: 12 (the first 10):", `c.csv:12: column "phone": "10" is not in international form`,
+		"… and 2 more (see them all with -json, or after the send with pregon export -campaign x -outcome invalid,duplicate)",
+		"The first message, as the customer will see it:", "line 2, to phone:+593991000001: text\n    Hola Ana\n",
+		`to: no address yet: set "baseUrl" in the campaign, or -base-url`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the dry run does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "c.csv:13:") {
+		t.Errorf("the dry run lists more than 10 problems:\n%s", out)
+	}
+}
+
+// -dry-run -json prints one object with every problem, placed and
+// explained, and the exit the send would have.
+func TestDryRunJSONListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("phone,nombre\n+593991000001,Ana\n+593 99 100 0001,Ana\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "%d,Eva\n", i+1)
+	}
+	csv := writeTemp(t, dir, "c.csv", b.String())
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	code, out, _ := pregon(t, "send", "-dry-run", "-json", "-campaign", camp, "-contacts", csv, "-ledger", filepath.Join(dir, "l.db"))
+	if code != exitIncomplete {
+		t.Errorf("exit %d, want 1", code)
+	}
+	var got dryRunJSON
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out)
+	}
+	if got.Counts != (dryRunCounts{WouldSend: 1, Invalid: 12, Duplicate: 1}) || got.ExitCode != exitIncomplete || len(got.Problems) != 13 || len(got.Previews) != 1 {
+		t.Errorf("counts %+v, exit %d, %d problems, %d previews", got.Counts, got.ExitCode, len(got.Problems), len(got.Previews))
+	}
+	wantDup := dryRunProblem{State: "duplicate", File: "c.csv", Line: 3, Value: "phone:+593991000001", Reason: "same contact as line 2", FirstLine: 2}
+	wantLast := dryRunProblem{State: "invalid", File: "c.csv", Line: 15, Column: "phone", Value: "12",
+		Reason: `is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`}
+	if len(got.Problems) == 13 && (got.Problems[0] != wantDup || got.Problems[12] != wantLast) {
+		t.Errorf("problems[0] = %+v\nwant %+v\nproblems[12] = %+v\nwant %+v", got.Problems[0], wantDup, got.Problems[12], wantLast)
 	}
 }

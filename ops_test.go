@@ -106,7 +106,8 @@ func TestSendJSONSummary(t *testing.T) {
 	}
 }
 
-// init on every sample CSV writes a campaign that a dry run accepts.
+// init on every sample CSV writes a campaign that a dry run accepts once
+// the values init says to fill in are filled in.
 func TestInitOnSamplesPassesDryRun(t *testing.T) {
 	cases := []struct{ csv, typ, api string }{
 		{"pedido-en-camino.csv", "whatsapp_template", "v2"},
@@ -127,6 +128,7 @@ func TestInitOnSamplesPassesDryRun(t *testing.T) {
 			if !strings.Contains(errOut, `set "baseUrl"`) {
 				t.Errorf("init does not say what to fill in: %s", errOut)
 			}
+			fillStarter(t, out)
 			code, dry, errOut := pregon(t, "send", "-dry-run", "-campaign", out, "-contacts", sample(tc.csv))
 			if code != 0 {
 				body, _ := os.ReadFile(out)

@@ -51,12 +51,21 @@ func runReport(ctx context.Context, tr *i18n.Printer, args []string, stdout, std
 	if *name == "" || fs.NArg() > 0 {
 		return usageError{say("error.campaign_required", "report", *ledgerPath)}
 	}
-	ledger, err := openToRead(ctx, "report", *ledgerPath)
+	camp, err := readCampaignArg("report", *name)
+	if err != nil {
+		return err
+	}
+	ledger, err := openToRead(ctx, "report", *ledgerPath, camp)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	data, err := loadReport(ctx, tr, ledger, *name)
+	if _, ok, err := ledger.Lookup(ctx, camp.name); err != nil {
+		return err
+	} else if !ok {
+		return noCampaign(ctx, ledger, "report", *ledgerPath, camp)
+	}
+	data, err := loadReport(ctx, tr, ledger, camp.name)
 	if err != nil {
 		return err
 	}
@@ -69,7 +78,7 @@ func runReport(ctx context.Context, tr *i18n.Printer, args []string, stdout, std
 	if err != nil {
 		return outputError("report", err)
 	}
-	fmt.Fprintln(stderr, "pregon: "+tr.T("report.wrote", *name, *outPath))
+	fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", camp.name, *outPath)
 	return nil
 }
 
@@ -138,7 +147,7 @@ func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, nam
 		return nil, err
 	}
 	if len(sums) == 0 {
-		return nil, noCampaign(ctx, ledger, "report", ledger.Path(), name)
+		return nil, noCampaign(ctx, ledger, "report", ledger.Path(), campaignArg{arg: name, name: name})
 	}
 	s := sums[0]
 	minutes, err := ledger.Timeline(ctx, s.ID)

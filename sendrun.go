@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,9 +43,10 @@ func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 	eligible := store.Eligible{RetryFailed: f.retryFailed, ResendUnknown: f.resendUnknown}
 	if f.dryRun {
 		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0),
-			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout})
+			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout, Sandbox: f.sandbox,
+			AllProblems: f.json})
 		if err != nil {
-			return sendError(err, f.ledger)
+			return sendError(err, f.ledger, f.campaign)
 		}
 		return printDryRun(stdout, c, f, d)
 	}
@@ -66,18 +66,21 @@ func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 		Eligible: eligible, AllowChanged: f.allowChanged, Record: f.record(concurrency), Events: ev,
 	})
 	if err != nil {
-		return sendError(err, f.ledger)
+		return sendError(err, f.ledger, f.campaign)
 	}
 	return printResult(tr, res, f, stdout)
 }
 
 // sendError adds to an error that stopped a send before it started what
 // the user can do about it.
-func sendError(err error, ledger string) error {
+func sendError(err error, ledger, campaignFile string) error {
 	var input *engine.InputError
 	var changed *store.ChangedError
 	var dest *store.DestinationError
+	var unfilled *engine.UnfilledError
 	switch {
+	case errors.As(err, &unfilled):
+		return usageError{errors.New(unfilledMessage(campaignFile, unfilled.Values))}
 	case errors.As(err, &changed):
 		return usageError{say("send.error.changed", changed, campaign.DescribeChange(changed.Recorded, changed.Current))}
 	case errors.As(err, &dest):
@@ -170,6 +173,13 @@ func (e *logEvents) Note(n engine.Note) {
 		r := n.Reconciled
 		e.info("reconciled", tr.T("log.reconciled", r.Found, r.Absent, r.Still),
 			"found_sent", r.Found, "absent_sent_again", r.Absent, "still_unknown", r.Still)
+	case engine.NoteWarnings:
+		w := n.Warning
+		first := make([]string, len(w.First))
+		for i, ex := range w.First {
+			first[i] = warningExample(ex)
+		}
+		e.log.Warn(warningSummary(w.Code), "count", w.Count, "first", strings.Join(first, "; "))
 	case engine.NoteSandbox:
 		e.info("sandbox", tr.T("log.sandbox", n.Text), "address", n.Text)
 	}
@@ -375,43 +385,4 @@ func summaryNext(tr *i18n.Printer, res *engine.Result, f *sendFlags) []string {
 		out = append(out, tr.T("summary.next.unknown", n, fmt.Sprintf("pregon reconcile -ledger %s -campaign %s", ledger, name)))
 	}
 	return out
-}
-
-// printDryRun shows what a send would do, and decides the exit.
-func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
-	fmt.Fprintf(stdout, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, d.Encoding)
-	fmt.Fprintf(stdout, "  would send: %d   invalid: %d   duplicate: %d\n", d.Valid, d.Invalid, d.Duplicate)
-	if d.Empty > 0 {
-		fmt.Fprintf(stdout, "  %d empty rows skipped\n", d.Empty)
-	}
-	if d.Done > 0 {
-		fmt.Fprintf(stdout, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see %s)\n", d.Done, f.ledger, statusCommand(f.ledger, c.Name))
-	}
-	switch d.Template {
-	case "checked":
-		fmt.Fprintln(stdout, "  WhatsApp template: on the platform, approved, in this language, with these parameters")
-	case "no token":
-		fmt.Fprintf(stdout, "  WhatsApp template: not checked (set %s to check it against the platform)\n", tokenEnv)
-	case "no address":
-		fmt.Fprintln(stdout, "  WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)")
-	case "unreadable":
-		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform's template list could not be read; check the address)")
-	case "not listed":
-		fmt.Fprintln(stdout, "  WhatsApp template: not checked (the platform does not list this channel's templates)")
-	}
-	if len(d.Problems) > 0 {
-		fmt.Fprintln(stdout, "\nFirst problems:")
-		for _, p := range d.Problems {
-			fmt.Fprintln(stdout, "  "+p)
-		}
-	}
-	if d.Sample != nil {
-		var pretty bytes.Buffer
-		_ = json.Indent(&pretty, d.Sample.Payload, "  ", "  ")
-		fmt.Fprintf(stdout, "\nFirst message (line %d), POST %s:\n  %s\n", d.Sample.Line, d.Sample.Path, pretty.String())
-	}
-	if d.Invalid > 0 {
-		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", d.Invalid)}
-	}
-	return nil
 }

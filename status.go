@@ -81,17 +81,21 @@ func runStatus(ctx context.Context, tr *i18n.Printer, args []string, stdout, std
 	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return err
 	}
-	ledger, err := openToRead(ctx, "status", *ledgerPath)
+	camp, err := readCampaignArg("status", *name)
+	if err != nil {
+		return err
+	}
+	ledger, err := openToRead(ctx, "status", *ledgerPath, camp)
 	if err != nil {
 		return err
 	}
 	defer ledger.Close()
-	list, err := loadStatus(ctx, ledger, *ledgerPath, *name)
+	list, err := loadStatus(ctx, ledger, *ledgerPath, camp.name)
 	if err != nil {
 		return err
 	}
-	if *name != "" && len(list) == 0 {
-		return noCampaign(ctx, ledger, "status", *ledgerPath, *name)
+	if camp.name != "" && len(list) == 0 {
+		return noCampaign(ctx, ledger, "status", *ledgerPath, camp)
 	}
 	if *asJSON {
 		return printStatusJSON(stdout, list)

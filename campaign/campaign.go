@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 )
 
 // Campaign is a parsed campaign file: one message, filled in per contact.
@@ -68,6 +69,26 @@ func Load(path string) (*Campaign, error) {
 	}
 	c.path = path
 	return c, nil
+}
+
+// ReadName reads only the "name" of a campaign file: what the ledger
+// knows the campaign by. The rest of the file is not checked, so a file
+// edited since its campaign was sent still names it.
+func ReadName(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var c struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return "", &Error{File: path, Err: jsonError(data, err)}
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		return "", &Error{File: path, Err: errors.New(`"name" is missing: it identifies the campaign in the ledger`)}
+	}
+	return c.Name, nil
 }
 
 // Parse reads a campaign from the JSON text of a campaign file.
@@ -200,8 +221,7 @@ func jsonError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(data, syn.Offset-1) // Offset counts the bad byte
-		return fmt.Errorf("line %d, column %d: %v", line, col, syn)
+		return syntaxError(data, syn)
 	case errors.As(err, &typ):
 		line, col := position(data, typ.Offset)
 		return fmt.Errorf("line %d, column %d: %q must be %v, not a JSON %s", line, col, typ.Field, typ.Type, typ.Value)
@@ -211,12 +231,100 @@ func jsonError(data []byte, err error) error {
 	return err
 }
 
+// SyntaxError is a campaign file that is not JSON, placed where a person
+// fixes it. encoding/json points at the token after a missing comma,
+// which is often on the next line; a missing or extra comma is placed
+// where the comma goes (or is), just after the value before it.
+type SyntaxError struct {
+	Line, Column int    // where to look, counted as an editor does (from 1, in characters)
+	Text         string // that line of the file
+	Fix          SyntaxFix
+	Err          error // encoding/json's own error
+}
+
+// SyntaxFix says what most likely fixes a SyntaxError.
+type SyntaxFix int
+
+// The fixes a SyntaxError can name.
+const (
+	FixUnknown      SyntaxFix = iota // see Err
+	FixMissingComma                  // a "," is missing at Line, Column
+	FixExtraComma                    // the "," at Line, Column must go: JSON allows none before } or ]
+)
+
+func (e *SyntaxError) Error() string {
+	var what string
+	switch e.Fix {
+	case FixMissingComma:
+		what = `a "," is missing here`
+	case FixExtraComma:
+		what = `remove this ",": JSON allows none before } or ]`
+	default:
+		what = e.Err.Error()
+	}
+	return fmt.Sprintf("line %d, column %d: %s:\n%s", e.Line, e.Column, what, e.Spot())
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Spot is the line of the file with a caret under the column, indented
+// for an error message.
+func (e *SyntaxError) Spot() string {
+	var caret strings.Builder
+	for i, r := range []rune(e.Text) {
+		if i >= e.Column-1 {
+			break
+		}
+		if r == '\t' {
+			caret.WriteRune('\t')
+		} else {
+			caret.WriteRune(' ')
+		}
+	}
+	return "    " + e.Text + "\n    " + caret.String() + "^"
+}
+
+func syntaxError(data []byte, syn *json.SyntaxError) *SyntaxError {
+	bad := min(max(syn.Offset-1, 0), int64(len(data))) // Offset counts the bad byte
+	at, fix := bad, FixUnknown
+	// The value before the bad byte ends at its last byte that is not
+	// white space: a comma belongs right after it.
+	prev := bad - 1
+	for prev >= 0 && strings.ContainsRune(" \t\r\n", rune(data[prev])) {
+		prev--
+	}
+	msg := syn.Error()
+	switch {
+	case strings.HasSuffix(msg, "after object key:value pair") && bad < int64(len(data)) && data[bad] == '"',
+		strings.HasSuffix(msg, "after array element") && bad < int64(len(data)) && strings.ContainsRune(`"{[-0123456789tfn`, rune(data[bad])):
+		at, fix = prev+1, FixMissingComma
+	case (strings.HasSuffix(msg, "looking for beginning of object key string") || strings.HasSuffix(msg, "looking for beginning of value")) &&
+		bad < int64(len(data)) && (data[bad] == '}' || data[bad] == ']') && prev >= 0 && data[prev] == ',':
+		at, fix = prev, FixExtraComma
+	}
+	line, col := position(data, at)
+	return &SyntaxError{Line: line, Column: col, Text: lineAt(data, at), Fix: fix, Err: syn}
+}
+
+// position is the line and column (in characters) of the byte at offset.
 func position(data []byte, offset int64) (line, col int) {
 	if offset > int64(len(data)) {
 		offset = int64(len(data))
 	}
 	before := data[:offset]
 	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	col = utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
 	return line, col
+}
+
+// lineAt is the line of data that holds the byte at offset, without its
+// line end.
+func lineAt(data []byte, offset int64) string {
+	offset = min(offset, int64(len(data)))
+	start := bytes.LastIndexByte(data[:offset], '\n') + 1
+	end := bytes.IndexByte(data[offset:], '\n')
+	if end < 0 {
+		end = len(data) - int(offset)
+	}
+	return strings.TrimRight(string(data[start:int(offset)+end]), "\r")
 }

@@ -234,7 +234,7 @@ func TestCampaignErrors(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, js, want string }{
-		{"syntax", "{\n  \"name\": \"x\",\n  \"api\": \"v2\"\n  \"message\": {}\n}", "line 4, column 3: invalid character '\"' after object key:value pair"},
+		{"syntax", "{\n  \"name\": \"x\",\n  \"api\": v2,\n  \"message\": {}\n}", "line 3, column 10: invalid character 'v' looking for beginning of value:\n      \"api\": v2,\n             ^"},
 		{"unknown field", `{"name":"x","api":"v2","mesage":{"type":"text"}}`, `json: unknown field "mesage"`},
 		{"bad api", `{"name":"x","api":"v3","message":{"type":"text"}}`, `"api": "v3": write "v1" or "v2"`},
 		{"no name", `{"api":"v2","message":{"type":"text"}}`, `"name" is missing: it identifies the campaign in the ledger`},
@@ -246,6 +246,41 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse([]byte(tt.js))
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("err = %v, want %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// A missing comma is reported where it goes, after the value before it,
+// not at the next key (often on the next line) where encoding/json
+// notices it; an extra one before } or ] is reported where it is.
+func TestCampaignFileSyntaxFixtures(t *testing.T) {
+	dir := filepath.Join("testdata", "campaign")
+	tests := []struct {
+		file string
+		fix  SyntaxFix
+		want string
+	}{
+		{"missing-comma.json", FixMissingComma, filepath.Join(dir, "missing-comma.json") + ": line 3, column 14: a \",\" is missing here:\n" +
+			"      \"api\": \"v2\"\n" +
+			"                 ^"},
+		{"extra-comma.json", FixExtraComma, filepath.Join(dir, "extra-comma.json") + ": line 7, column 27: remove this \",\": JSON allows none before } or ]:\n" +
+			"        \"replies\": [\"Sí\", \"No\",]\n" +
+			"                              ^"},
+		// Columns count characters, and the caret keeps the line's tabs.
+		{"missing-comma-tabs.json", FixMissingComma, filepath.Join(dir, "missing-comma-tabs.json") + ": line 4, column 62: a \",\" is missing here:\n" +
+			"    \t\"message\": {\"type\": \"quick_reply\", \"title\": \"¿Vienes, José?\" \"replies\": [\"Sí\", \"No\"]}\n" +
+			"    \t                                                            ^"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := Load(filepath.Join(dir, tt.file))
+			var se *SyntaxError
+			if !errors.As(err, &se) || se.Fix != tt.fix {
+				t.Fatalf("err = %v, want a syntax error with fix %d", err, tt.fix)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("err:\n got %s\nwant %s", err, tt.want)
 			}
 		})
 	}
@@ -327,6 +362,9 @@ func describeFile(c *Campaign, path string) string {
 	}
 	defer r.Close()
 	fmt.Fprintf(&b, "encoding %s, columns %q\n", r.Encoding(), r.Header())
+	for _, w := range r.Warnings() {
+		fmt.Fprintf(&b, "warning: %s: %s has %s, column %q\n", w.Code, w.Path, w.Value, w.Column)
+	}
 	for {
 		m, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -343,6 +381,9 @@ func describeFile(c *Campaign, path string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "line %d: %s %s %s\n", m.Line, m.Contact, m.Path, m.Payload)
+		for _, w := range m.Warnings {
+			fmt.Fprintf(&b, "line %d: warning: %s: column %q: %q\n", w.Line, w.Code, w.Column, w.Value)
+		}
 	}
 }
 

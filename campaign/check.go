@@ -419,7 +419,7 @@ func (c *checker) buttons(b view) {
 			phones++
 			c.requireString(btn.get("phone_number"), true)
 			c.apply(btn.get("phone_number"), func(s string) error {
-				if p, err := normalizePhone(s, ""); err != nil || p != strings.TrimSpace(s) {
+				if p, _, err := normalizePhone(s, ""); err != nil || p != strings.TrimSpace(s) {
 					return reasonf(NotE164, "must be a phone number in E.164 form, like +593991000001")
 				}
 				return nil

@@ -16,8 +16,9 @@ import (
 )
 
 // identify turns a contact cell into the contact's identity (what makes two
-// rows the same person) and the API path its message is posted to.
-type identify func(cell string) (identity, path string, err error)
+// rows the same person) and the API path its message is posted to;
+// fixedLine says the contact is a phone number that is a fixed line.
+type identify func(cell string) (identity, path string, fixedLine bool, err error)
 
 // contactColumn picks the column that identifies contacts: the one the
 // campaign names, else contact_id (v1), else phone, email or id (v2).
@@ -60,13 +61,22 @@ func guessKind(column, api string) string {
 	return "phone"
 }
 
+// PathPattern is the API path every message of the campaign is posted
+// to, with "{contact}" where each contact's goes.
+func (c *Campaign) PathPattern() string {
+	if c.API == "v1" {
+		return "/v1/message/sendContent/{contact}"
+	}
+	return "/v2/contact/{contact}/message"
+}
+
 func (c *Campaign) identifier(kind string) identify {
 	if c.API == "v1" {
 		viber := c.Channel == "viber"
-		return func(cell string) (string, string, error) {
+		return func(cell string) (string, string, bool, error) {
 			id, err := positiveInt(cell)
 			if err != nil {
-				return "", "", err
+				return "", "", false, err
 			}
 			seg := id
 			// The API wants the Base64 of the id as the segment. Base64 of
@@ -78,37 +88,35 @@ func (c *Campaign) identifier(kind string) identify {
 			if viber {
 				seg = base64.StdEncoding.EncodeToString([]byte(id))
 			}
-			return id, "/v1/message/sendContent/" + url.PathEscape(seg), nil
+			return id, "/v1/message/sendContent/" + url.PathEscape(seg), false, nil
 		}
 	}
-	v2 := func(ident string) (string, string, error) {
-		return ident, "/v2/contact/" + url.PathEscape(ident) + "/message", nil
-	}
+	v2 := func(ident string) string { return "/v2/contact/" + url.PathEscape(ident) + "/message" }
 	switch kind {
 	case "email":
-		return func(cell string) (string, string, error) {
+		return func(cell string) (string, string, bool, error) {
 			e, err := normalizeEmail(cell)
 			if err != nil {
-				return "", "", err
+				return "", "", false, err
 			}
-			return v2("email:" + e)
+			return "email:" + e, v2("email:" + e), false, nil
 		}
 	case "id":
-		return func(cell string) (string, string, error) {
+		return func(cell string) (string, string, bool, error) {
 			id, err := positiveInt(cell)
 			if err != nil {
-				return "", "", err
+				return "", "", false, err
 			}
-			return v2("id:" + id)
+			return "id:" + id, v2("id:" + id), false, nil
 		}
 	}
 	region := strings.ToUpper(strings.TrimSpace(c.DefaultCountry))
-	return func(cell string) (string, string, error) {
-		p, err := normalizePhone(cell, region)
+	return func(cell string) (string, string, bool, error) {
+		p, typ, err := normalizePhone(cell, region)
 		if err != nil {
-			return "", "", err
+			return "", "", false, err
 		}
-		return v2("phone:" + p)
+		return "phone:" + p, v2("phone:" + p), typ == phonenumbers.FIXED_LINE, nil
 	}
 }
 
@@ -165,23 +173,32 @@ func unsafeInPath(r rune) bool {
 }
 
 // normalizePhone returns the number in E.164 (+593991000001), using
-// libphonenumber's rules for the country the number belongs to.
-func normalizePhone(cell, region string) (string, error) {
+// libphonenumber's rules for the country the number belongs to, and its
+// type (mobile, fixed line…).
+//
+// A number is valid when libphonenumber gives it a type: IsValidNumber is
+// exactly that test (the region it checks against is the number's own),
+// so asking for the type costs nothing more.
+func normalizePhone(cell, region string) (string, phonenumbers.PhoneNumberType, error) {
 	s := strings.TrimSpace(cell)
 	if strings.ContainsAny(s, "eE") && strings.Contains(s, "+") && strings.Contains(s, ".") {
-		return "", reasonf(Scientific, "is a number in scientific notation: Excel shortened it; format the column as Text and type the numbers again")
+		return "", 0, reasonf(Scientific, "is a number in scientific notation: Excel shortened it; format the column as Text and type the numbers again")
 	}
 	if !strings.HasPrefix(s, "+") && region == "" {
-		return "", reasonf(NotInternational, `is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`)
+		return "", 0, reasonf(NotInternational, `is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`)
 	}
-	if e164, ok := fastE164(s); ok {
-		return e164, nil
+	if e164, typ, ok := fastE164(s); ok {
+		return e164, typ, nil
 	}
 	num, err := phonenumbers.Parse(s, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", reasonf(NotPhone, "is not a phone number")
+	if err != nil {
+		return "", 0, reasonf(NotPhone, "is not a phone number")
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	typ := phonenumbers.GetNumberType(num)
+	if typ == phonenumbers.UNKNOWN {
+		return "", 0, reasonf(NotPhone, "is not a phone number")
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), typ, nil
 }
 
 // fastE164 reads a number already written in international form
@@ -189,7 +206,7 @@ func normalizePhone(cell, region string) (string, error) {
 // a row on extensions and national prefixes such a number cannot have.
 // The number is still validated by libphonenumber; anything unusual (an
 // extension, a "(0)") is left to Parse (ok false).
-func fastE164(s string) (string, bool) {
+func fastE164(s string) (string, phonenumbers.PhoneNumberType, bool) {
 	digits := make([]byte, 0, 16)
 	for i := 1; i < len(s); i++ {
 		switch c := s[i]; {
@@ -197,11 +214,11 @@ func fastE164(s string) (string, bool) {
 			digits = append(digits, c)
 		case c == ' ' || c == '-' || c == '.':
 		default:
-			return "", false
+			return "", 0, false
 		}
 	}
 	if s[0] != '+' || len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
-		return "", false
+		return "", 0, false
 	}
 	// Country calling codes are prefix-free: at most one of 1 to 3 digits
 	// names a country.
@@ -212,17 +229,18 @@ func fastE164(s string) (string, bool) {
 		}
 		national := digits[n:]
 		if len(national) == 0 || national[0] == '0' {
-			return "", false // leading zeros (Italy) are Parse's business
+			return "", 0, false // leading zeros (Italy) are Parse's business
 		}
 		nn, err := strconv.ParseUint(string(national), 10, 64)
 		if err != nil {
-			return "", false
+			return "", 0, false
 		}
 		num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}
-		if !phonenumbers.IsValidNumber(num) {
-			return "", false
+		typ := phonenumbers.GetNumberType(num)
+		if typ == phonenumbers.UNKNOWN {
+			return "", 0, false
 		}
-		return "+" + string(digits), true
+		return "+" + string(digits), typ, true
 	}
-	return "", false
+	return "", 0, false
 }

@@ -60,7 +60,7 @@ func TestEmailIdentifiers(t *testing.T) {
 	identify := mustParse(t, `{"name":"x","api":"v2","message":{"type":"text","text":"hola"}}`).identifier("email")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			contact, path, err := identify(tt.cell)
+			contact, path, _, err := identify(tt.cell)
 			if tt.err != "" {
 				if err == nil || err.Error() != tt.err {
 					t.Fatalf("err = %v\nwant %s", err, tt.err)
@@ -155,7 +155,7 @@ func TestViberSegmentsNeedNoEscaping(t *testing.T) {
 		{"1000000", "/v1/message/sendContent/MTAwMDAwMA=="},
 		{"9223372036854775807", "/v1/message/sendContent/OTIyMzM3MjAzNjg1NDc3NTgwNw=="},
 	} {
-		if _, path, err := identify(tt.cell); err != nil || path != tt.path {
+		if _, path, _, err := identify(tt.cell); err != nil || path != tt.path {
 			t.Errorf("%s: path %s, err %v; want %s", tt.cell, path, err, tt.path)
 		}
 	}

@@ -41,6 +41,10 @@ type Message struct {
 	// Exported is where the row came from when the file is a pregon export
 	// fed back to send (it has RowColumn); zero otherwise.
 	Exported Exported
+	// Warnings are what in the row will be sent as it is but likely is
+	// not what was meant (a fixed line, "Pérez, Ana" in a name column);
+	// nil for most rows, and for a row with a Problem.
+	Warnings []Warning
 }
 
 // RowError says what is wrong with one CSV row, and where.
@@ -103,6 +107,8 @@ type Contacts struct {
 	display  map[string]string // normalized → as written
 	column   string            // normalized contact column
 	identify identify
+	names    []string  // name-like columns the message uses (see nameColumnRE)
+	warnings []Warning // the campaign's, with this header (see Warnings)
 	// fromExport: the file is a pregon export (see Message.Exported).
 	fromExport bool
 
@@ -222,8 +228,16 @@ func (r *Contacts) readHeader() error {
 	r.column = col
 	r.identify = r.c.identifier(kind)
 	r.fromExport = has(RowColumn) || has(RowColumnSpanish)
+	r.names = nameColumns(r.c.tmpl)
+	r.warnings = singleBraces(r.c.tmpl, r.display)
 	return nil
 }
+
+// Warnings are what in the campaign will be sent as it is but likely is
+// not what was meant, given this file's columns: {Nombre} in the message
+// where the file has a column Nombre. Each row has its own
+// (Message.Warnings).
+func (r *Contacts) Warnings() []Warning { return r.warnings }
 
 // Encoding names the text encoding the file was read in: "UTF-8", or the
 // one it was converted from.
@@ -437,7 +451,7 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 	if strings.TrimSpace(cells[r.column]) == "" {
 		return problem(r.column, reasonf(ContactEmpty, "is empty: the row has no contact"))
 	}
-	ident, path, err := r.identify(cells[r.column])
+	ident, path, fixedLine, err := r.identify(cells[r.column])
 	if err != nil {
 		return problem(r.column, err)
 	}
@@ -451,6 +465,14 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 	for _, rc := range r.c.rowChecks {
 		if err := rc.rule(rc.n.text(value)); err != nil {
 			return problem(view{n: rc.n}.column(), err)
+		}
+	}
+	if fixedLine {
+		m.Warnings = append(m.Warnings, Warning{Code: FixedLine, Line: line, Column: r.display[r.column], Value: cells[r.column]})
+	}
+	for _, col := range r.names {
+		if commaName(cells[col]) {
+			m.Warnings = append(m.Warnings, Warning{Code: CommaInName, Line: line, Column: r.display[col], Value: cells[col]})
 		}
 	}
 	buf.Reset()

@@ -29,7 +29,7 @@ func TestFastE164AgreesWithParse(t *testing.T) {
 	}
 	accepted := 0
 	for _, in := range inputs {
-		fast, ok := fastE164(in)
+		fast, _, ok := fastE164(in)
 		if !ok {
 			continue
 		}

@@ -35,6 +35,7 @@ type node struct {
 	kind     nodeKind
 	raw      []byte    // literalNode
 	segs     []segment // stringNode
+	src      string    // stringNode: the value as the campaign file has it
 	keys     []string  // objectNode, parallel to children
 	children []*node   // objectNode, arrayNode
 }
@@ -102,7 +103,7 @@ func (t *template) parse(dec *json.Decoder, seen map[string]bool) (*node, error)
 		}
 		return nil, fmt.Errorf("unexpected %v", v)
 	case string:
-		return &node{kind: stringNode, segs: t.splitPlaceholders(v, seen)}, nil
+		return &node{kind: stringNode, src: v, segs: t.splitPlaceholders(v, seen)}, nil
 	case json.Number:
 		return &node{kind: literalNode, raw: []byte(v.String())}, nil
 	case bool:
@@ -138,6 +139,23 @@ func (t *template) splitPlaceholders(s string, seen map[string]bool) []segment {
 		segs = append(segs, segment{text: s[last:]})
 	}
 	return segs
+}
+
+// walk calls fn for every string of the message, with its path
+// ("message.template.components[1].text").
+func (n *node) walk(path string, fn func(path string, n *node)) {
+	switch n.kind {
+	case stringNode:
+		fn(path, n)
+	case objectNode:
+		for i, k := range n.keys {
+			n.children[i].walk(path+"."+k, fn)
+		}
+	case arrayNode:
+		for i, c := range n.children {
+			c.walk(fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	}
 }
 
 func isDigits(s string) bool {

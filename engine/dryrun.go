@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/sender"
+	"github.com/pregon/pregon/sender/sendertest"
 	"github.com/pregon/pregon/store"
 )
 
@@ -26,6 +28,11 @@ type DryRunOptions struct {
 	BaseURL string
 	Token   string
 	Timeout time.Duration
+	// Sandbox: the send would go to the built-in sandbox.
+	Sandbox bool
+	// AllProblems keeps every invalid and duplicate row, not only the
+	// first MaxShownProblems: memory grows with them.
+	AllProblems bool
 }
 
 // DryRun is what a dry run found.
@@ -36,20 +43,68 @@ type DryRun struct {
 	Duplicate int
 	Done      int // not sent again: the ledger has them sent, in doubt or refused
 	Empty     int // rows whose cells are all empty: skipped
-	// Problems lists the first MaxShownProblems invalid and duplicate rows.
-	Problems []string
-	// Sample is the first message that would be sent; nil when none.
-	Sample *campaign.Message
-	// Template says what became of the template check: "checked",
-	// "no token" or "no address" (skipped), "not listed" (the platform
-	// lists no templates for the channel), or "" (not a WhatsApp template
-	// with a channelId).
-	Template string
+	// Destination is where the send would post each message.
+	Destination Destination
+	// Problems are the invalid and duplicate rows, in file order: the
+	// first MaxShownProblems, or all of them with AllProblems.
+	Problems []Problem
+	// Previews are the first MaxPreviews messages that would be sent, as
+	// the customer will see them.
+	Previews []campaign.Preview
+	// Template says what became of the template check.
+	Template TemplateCheck
+	// Unfilled are values init left to fill in that the send would
+	// refuse (see UnfilledError).
+	Unfilled []campaign.Unfilled
+	// Warnings are what will be sent as it is but likely is not what was
+	// meant: the campaign's with this file's columns, and the rows' that
+	// would be sent. CampaignWarnings are the campaign's own, in words.
+	Warnings         []Warning
+	CampaignWarnings []string
 }
 
-// Code is the dry run's end, as a send's would be: incomplete when rows
-// are invalid.
+// Destination is where a send posts: the built-in sandbox, or the URL
+// of every message, "{contact}" standing for each contact ("" when the
+// campaign has no address and no -base-url gives one).
+type Destination struct {
+	Sandbox bool
+	URL     string
+}
+
+// Problem is a row a send would not send: an invalid one (Row says why)
+// or a duplicate of an earlier row (FirstLine).
+type Problem struct {
+	State     campaign.State // campaign.Invalid or campaign.Duplicate
+	File      string
+	Line      int
+	Row       *campaign.RowError // Invalid
+	Contact   string             // Duplicate: the contact both rows are
+	FirstLine int                // Duplicate: the line of the contact's first row
+}
+
+// TemplateCheck is what became of a dry run's WhatsApp template check.
+type TemplateCheck string
+
+// The template checks' ends.
+const (
+	TemplateNone       TemplateCheck = "none"            // not a WhatsApp template with a channelId
+	TemplateChecked    TemplateCheck = "checked"         // on the platform, approved, in this language, with these parameters
+	TemplateNoToken    TemplateCheck = "no_token"        // skipped: no token to ask with
+	TemplateNoAddress  TemplateCheck = "no_address"      // skipped: no baseUrl nor -base-url
+	TemplateExample    TemplateCheck = "example_address" // skipped: the baseUrl is init's example
+	TemplateUnreadable TemplateCheck = "unreadable"      // the list could not be read (unreachable, 5xx)
+	TemplateNotListed  TemplateCheck = "not_listed"      // the platform lists no templates for the channel
+)
+
+// MaxPreviews is how many messages a dry run shows.
+const MaxPreviews = 3
+
+// Code is the dry run's end, as a send's would be: bad input when the
+// send would refuse the campaign, incomplete when rows are invalid.
 func (d *DryRun) Code() Code {
+	if len(d.Unfilled) > 0 {
+		return BadInput
+	}
 	if d.Invalid > 0 {
 		return Incomplete
 	}
@@ -71,9 +126,18 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 		return nil, err
 	}
 	defer closePlan()
-	d := &DryRun{Encoding: contacts.Encoding()}
-	if d.Template, err = dryTemplate(ctx, c, o); err != nil {
+	d := &DryRun{Encoding: contacts.Encoding(), Unfilled: unfilled(c, o.BaseURL, o.Sandbox), Destination: destinationOf(c, o)}
+	platform, err := dryTemplate(ctx, c, o, d)
+	if err != nil {
 		return nil, err
+	}
+	file := filepath.Base(o.Contacts)
+	var ws warnings
+	ws.add(contacts.Warnings()...)
+	problem := func(p Problem) {
+		if o.AllProblems || len(d.Problems) < MaxShownProblems {
+			d.Problems = append(d.Problems, p)
+		}
 	}
 	// Identities are remembered by 64-bit hash to find duplicates in a
 	// million rows within a few megabytes; a collision is a 1-in-10^7
@@ -94,16 +158,12 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 		switch {
 		case m.Problem != nil:
 			d.Invalid++
-			if len(d.Problems) < MaxShownProblems {
-				d.Problems = append(d.Problems, m.Problem.Error())
-			}
+			problem(Problem{State: campaign.Invalid, File: m.Problem.File, Line: m.Line, Row: m.Problem})
 		default:
 			h := maphash.String(seed, m.Contact)
 			if first, ok := seen[h]; ok {
 				d.Duplicate++
-				if len(d.Problems) < MaxShownProblems {
-					d.Problems = append(d.Problems, campaign.DuplicateNote(filepath.Base(o.Contacts), m.Line, int(first), m.Contact))
-				}
+				problem(Problem{State: campaign.Duplicate, File: file, Line: m.Line, Contact: m.Contact, FirstLine: int(first)})
 				continue
 			}
 			seen[h] = int32(m.Line)
@@ -118,12 +178,14 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 				}
 			}
 			d.Valid++
-			if d.Sample == nil {
-				d.Sample = &m
+			ws.add(m.Warnings...)
+			if len(d.Previews) < MaxPreviews {
+				d.Previews = append(d.Previews, c.Preview(m, platform))
 			}
 		}
 	}
 	d.Empty = contacts.EmptyRows()
+	d.Warnings, d.CampaignWarnings = ws.list, c.Warnings()
 	if err := recordDryRun(ctx, c.Name, o, d.Code()); err != nil {
 		return nil, err
 	}
@@ -177,45 +239,100 @@ func recordDryRun(ctx context.Context, name string, o DryRunOptions, code Code) 
 	return ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), EndedBy: "dry run", ExitCode: int(code)})
 }
 
-// dryTemplate checks the campaign's WhatsApp template against the
-// platform's list, when a token allows it.
-func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (string, error) {
-	if _, ok := c.Template(); !ok || c.ChannelID == "" {
-		return "", nil
-	}
-	if o.Token == "" {
-		return "no token", nil
+// destinationOf is where a send with these options would post.
+func destinationOf(c *campaign.Campaign, o DryRunOptions) Destination {
+	if o.Sandbox {
+		return Destination{Sandbox: true}
 	}
 	base := c.BaseURL
 	if o.BaseURL != "" {
 		base = o.BaseURL
 	}
 	if base == "" {
-		return "no address", nil
+		return Destination{}
 	}
-	if err := checkDestination(base, o.Token, true); err != nil {
-		return "", err
+	if u, err := sender.ParseBaseURL(base); err == nil {
+		base = u.String()
+	}
+	return Destination{URL: strings.TrimRight(base, "/") + c.PathPattern()}
+}
+
+// dryTemplate checks the campaign's WhatsApp template against the
+// platform's list, when a token allows it, setting d.Template; it returns
+// the platform's copy of the template, to show the messages with.
+func dryTemplate(ctx context.Context, c *campaign.Campaign, o DryRunOptions, d *DryRun) (*campaign.PlatformTemplate, error) {
+	d.Template = TemplateNone
+	if _, ok := c.Template(); !ok || c.ChannelID == "" {
+		return nil, nil
+	}
+	base, token := c.BaseURL, o.Token
+	if o.BaseURL != "" {
+		base = o.BaseURL
+	}
+	for _, u := range d.Unfilled {
+		if u.Kind == campaign.UnfilledBaseURL {
+			d.Template = TemplateExample // the token must not go there
+			return nil, nil
+		}
+	}
+	if o.Sandbox {
+		// As the send would: the built-in sandbox's own templates.
+		fake := sendertest.New(sendertest.Config{Sandbox: true})
+		defer fake.Close()
+		base, token = fake.URL, "sandbox"
+	}
+	if token == "" {
+		d.Template = TemplateNoToken
+		return nil, nil
+	}
+	if base == "" {
+		d.Template = TemplateNoAddress
+		return nil, nil
+	}
+	if err := checkDestination(base, token, true); err != nil {
+		return nil, err
 	}
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = sender.DefaultTimeout
 	}
-	client, err := sender.NewClient(base, o.Token, 4, timeout)
+	client, err := sender.NewClient(base, token, 4, timeout)
 	if err != nil {
-		return "", inputError(err)
+		return nil, inputError(err)
 	}
 	s := sender.New(client, sender.NewPacer(sender.DefaultRate, sender.PacerOptions{}), sender.Options{})
-	switch err := checkTemplate(ctx, s, c); {
+	t, err := checkTemplate(ctx, s, c)
+	switch {
 	case errors.Is(err, ErrTemplatesUnlisted) && err != ErrTemplatesUnlisted:
-		return "unreadable", nil // the list failed (unreachable, 5xx): the send would say more
+		d.Template = TemplateUnreadable // the list failed (unreachable, 5xx): the send would say more
+		return nil, nil
 	case errors.Is(err, ErrTemplatesUnlisted):
-		return "not listed", nil
+		d.Template = TemplateNotListed
+		return nil, nil
 	case err != nil:
 		var te *TemplateError
 		if errors.As(err, &te) {
-			return "", inputError(err)
+			return nil, inputError(err)
 		}
-		return "", err
+		return nil, err
 	}
-	return "checked", nil
+	d.Template = TemplateChecked
+	return platformTemplate(t), nil
+}
+
+// platformTemplate is the platform's template as campaign previews take
+// it; nil when there is none.
+func platformTemplate(t *sender.Template) *campaign.PlatformTemplate {
+	if t == nil {
+		return nil
+	}
+	out := &campaign.PlatformTemplate{}
+	for _, comp := range t.Components {
+		pc := campaign.PlatformComponent{Type: comp.Type, Format: comp.Format, Text: comp.Text}
+		for _, b := range comp.Buttons {
+			pc.Buttons = append(pc.Buttons, campaign.Button{Type: b.Type, Text: b.Text, URL: b.URL, PhoneNumber: b.PhoneNumber})
+		}
+		out.Components = append(out.Components, pc)
+	}
+	return out
 }

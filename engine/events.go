@@ -48,6 +48,7 @@ const (
 	NoteSharing                           // the rate is shared with Count other runs (Text names them; 0: alone again)
 	NoteTemplateUnchecked                 // the platform does not list the channel's templates: not checked
 	NoteReconciled                        // unknown contacts asked about: see Reconciled
+	NoteWarnings                          // what will be sent as it is but likely is not what was meant: see Warning
 )
 
 // Note is one thing worth telling before or while sending.
@@ -57,6 +58,7 @@ type Note struct {
 	Count      int
 	Names      []string // NoteSharing: the campaigns of the other runs
 	Reconciled *ReconcileResult
+	Warning    *Warning
 }
 
 // MaxShownProblems bounds the invalid rows a run reports one by one.

@@ -98,6 +98,7 @@ func prepareImport(ctx context.Context, ledger *store.Ledger, id store.CampaignI
 // invalid rows it reports are those the import counted invalid: a broken
 // row whose contact was fixed in another file is not one.
 func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts, ev Events) (store.ImportResult, error) {
+	var ws warnings
 	for {
 		if err := ctx.Err(); err != nil {
 			return store.ImportResult{}, err
@@ -109,10 +110,12 @@ func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts,
 		if err != nil {
 			return store.ImportResult{}, brokenFile(err)
 		}
+		ws.add(m.Warnings...)
 		if err := imp.Add(ctx, m); err != nil {
 			return store.ImportResult{}, err
 		}
 	}
+	noteWarnings(ev, ws)
 	imp.AddEmpty(contacts.EmptyRows())
 	res, err := imp.Finish(ctx)
 	if err != nil {
@@ -125,6 +128,13 @@ func fill(ctx context.Context, imp *store.Importer, contacts *campaign.Contacts,
 		ev.InvalidRow(p)
 	}
 	return res, nil
+}
+
+// noteWarnings tells ev each kind of warning, counted.
+func noteWarnings(ev Events, ws warnings) {
+	for i := range ws.list {
+		ev.Note(Note{Kind: NoteWarnings, Warning: &ws.list[i]})
+	}
 }
 
 // BrokenFileError is a contacts file that cannot be read to its end:

@@ -81,6 +81,10 @@ func reconcile(ctx context.Context, ledger *store.Ledger, id store.CampaignID, s
 			}
 			res.Found++
 		case absent:
+			if u.Moved { // absent here; it may sit at the address the request went to
+				res.Still++
+				break
+			}
 			if err := ledger.AbsentFromPlatform(context.WithoutCancel(ctx), u.ID); err != nil {
 				return res, err
 			}

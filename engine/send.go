@@ -98,6 +98,9 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	if ev == nil {
 		ev = Quiet{}
 	}
+	if u := unfilled(c, o.BaseURL, o.Sandbox); len(u) > 0 {
+		return nil, &UnfilledError{Values: u}
+	}
 	l, err := connect(c, o, ev)
 	if err != nil {
 		return nil, err
@@ -130,7 +133,7 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 			ev.Note(Note{Kind: NoteRehearsal, Text: l.dest.BaseURL})
 		}
 	}
-	switch err := checkTemplate(ctx, l.sender, c); {
+	switch _, err := checkTemplate(ctx, l.sender, c); {
 	case errors.Is(err, ErrTemplatesUnlisted):
 		ev.Note(Note{Kind: NoteTemplateUnchecked})
 	case err != nil:
@@ -167,6 +170,9 @@ func Send(ctx context.Context, c *campaign.Campaign, o SendOptions) (res *Result
 	for _, w := range c.Warnings() {
 		ev.Note(Note{Kind: NoteWarning, Text: w})
 	}
+	var ws warnings
+	ws.add(contacts.Warnings()...)
+	noteWarnings(ev, ws)
 	runID, err := ledger.StartRun(ctx, id, o.Record)
 	if err != nil {
 		return nil, err

@@ -30,28 +30,32 @@ var ErrTemplatesUnlisted = sender.ErrNoTemplateList
 // before the first message, a campaign whose template is not there, is in
 // another language, is not approved, or takes another number of
 // parameters. It checks nothing for other messages, or without channelId.
-func checkTemplate(ctx context.Context, s *sender.Sender, c *campaign.Campaign) error {
+//
+// It returns the platform's template, when the campaign names one.
+func checkTemplate(ctx context.Context, s *sender.Sender, c *campaign.Campaign) (*sender.Template, error) {
 	ref, ok := c.Template()
 	if !ok || c.ChannelID == "" || strings.Contains(ref.Name, "{{") {
-		return nil // a name filled in per row is checked by the sends
+		return nil, nil // a name filled in per row is checked by the sends
 	}
 	list, err := s.Templates(ctx, c.ChannelID.String())
 	var re *sender.ReadError
 	switch {
 	case errors.As(err, &re) && re.Status == 401:
-		return &sender.StopError{Problem: sender.TokenRejected, Status: 401, Reason: fmt.Sprintf("401 %s", re.Reason)}
+		return nil, &sender.StopError{Problem: sender.TokenRejected, Status: 401, Reason: fmt.Sprintf("401 %s", re.Reason)}
 	case errors.As(err, &re) && ctx.Err() == nil:
 		// The list is a courtesy of the platform: when it fails, the
 		// sends say what is wrong, one by one.
-		return fmt.Errorf("%w (%v)", ErrTemplatesUnlisted, err)
+		return nil, fmt.Errorf("%w (%v)", ErrTemplatesUnlisted, err)
 	case err != nil:
-		return err
+		return nil, err
 	}
 	return matchTemplate(ref, list)
 }
 
-// matchTemplate is checkTemplate's decision, on the list the platform gave.
-func matchTemplate(ref campaign.TemplateRef, list []sender.Template) error {
+// matchTemplate is checkTemplate's decision, on the list the platform
+// gave; it returns the template the campaign names (nil when the language
+// is filled in per row: which one is not known yet).
+func matchTemplate(ref campaign.TemplateRef, list []sender.Template) (*sender.Template, error) {
 	var named []sender.Template
 	for _, t := range list {
 		if t.Name == ref.Name {
@@ -59,7 +63,7 @@ func matchTemplate(ref campaign.TemplateRef, list []sender.Template) error {
 		}
 	}
 	if len(named) == 0 {
-		return &TemplateError{ref.Name, "the channel has no template of that name" + closest(ref.Name, list)}
+		return nil, &TemplateError{ref.Name, "the channel has no template of that name" + closest(ref.Name, list)}
 	}
 	var t *sender.Template
 	var langs []string
@@ -70,13 +74,13 @@ func matchTemplate(ref campaign.TemplateRef, list []sender.Template) error {
 		}
 	}
 	if strings.Contains(ref.LanguageCode, "{{") {
-		return nil // the language is filled in per row: any of them may be right
+		return nil, nil // the language is filled in per row: any of them may be right
 	}
 	if t == nil {
-		return &TemplateError{ref.Name, fmt.Sprintf("it exists in %s, not in %q (languageCode)", strings.Join(langs, ", "), ref.LanguageCode)}
+		return nil, &TemplateError{ref.Name, fmt.Sprintf("it exists in %s, not in %q (languageCode)", strings.Join(langs, ", "), ref.LanguageCode)}
 	}
 	if t.Status != "APPROVED" {
-		return &TemplateError{ref.Name, fmt.Sprintf("its status on the platform is %s, not APPROVED: WhatsApp sends only approved templates", t.Status)}
+		return nil, &TemplateError{ref.Name, fmt.Sprintf("its status on the platform is %s, not APPROVED: WhatsApp sends only approved templates", t.Status)}
 	}
 	for _, comp := range t.Components {
 		kind := strings.ToLower(comp.Type)
@@ -88,10 +92,10 @@ func matchTemplate(ref campaign.TemplateRef, list []sender.Template) error {
 			continue
 		}
 		if got := ref.Parameters[kind]; got != want {
-			return &TemplateError{ref.Name, fmt.Sprintf("its %s takes %d parameters on the platform, the campaign gives %d", kind, want, got)}
+			return nil, &TemplateError{ref.Name, fmt.Sprintf("its %s takes %d parameters on the platform, the campaign gives %d", kind, want, got)}
 		}
 	}
-	return nil
+	return t, nil
 }
 
 // closest names the templates whose names are nearest to name.

@@ -39,7 +39,7 @@ func TestMatchTemplate(t *testing.T) {
 		{"no image", campaign.TemplateRef{Name: ok.Name, LanguageCode: "es", Parameters: map[string]int{"body": 2}}, "its header takes 1 parameters on the platform, the campaign gives 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := matchTemplate(tc.ref, list)
+			_, err := matchTemplate(tc.ref, list)
 			var te *TemplateError
 			switch {
 			case tc.want == "" && err != nil:

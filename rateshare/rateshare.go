@@ -3,7 +3,6 @@ package rateshare
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +49,6 @@ type Window struct {
 	run  Run
 
 	mu     sync.Mutex // one file operation at a time from this process
-	runs   atomic.Int32
 	others atomic.Pointer[[]Run]
 
 	stop     chan struct{}
@@ -101,15 +99,16 @@ func Open(dir, key string, run Run, onChange func(others []Run)) (*Window, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("rate share: %w", err)
 	}
-	path := filepath.Join(dir, "rate-"+key+".json")
+	// The file's format is the second: a pregon of the first reads and
+	// writes rate-KEY.json, and does not share with this one.
+	path := filepath.Join(dir, "rate2-"+key)
 	f, err := openFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("rate share: %w", err)
 	}
 	w := &Window{path: path, f: f, run: run, onChange: onChange,
-		id:   fmt.Sprintf("%s/%d/%d", run.Host, run.PID, run.Started.UnixNano()),
+		id:   fmt.Sprintf("%s/%d/%d", strings.Join(strings.Fields(run.Host), "_"), run.PID, run.Started.UnixNano()),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	w.runs.Store(1)
 	if err := w.beat(); err != nil {
 		f.Close()
 		return nil, err
@@ -172,8 +171,29 @@ func (w *Window) Count(t time.Time) int {
 	return n
 }
 
-// Runs implements sender.Window: the live runs, this one included.
-func (w *Window) Runs() int { return int(w.runs.Load()) }
+// Share implements sender.Window: the split of the rate between the live
+// runs, each wanting what it allows itself in a window (a run that has
+// not said yet wants as much as the most), within the most any of them
+// allows itself.
+func (w *Window) Share(want float64) float64 {
+	others := w.Others()
+	if len(others) == 0 {
+		return want
+	}
+	capacity := want
+	for _, r := range others {
+		capacity = max(capacity, float64(r.Limit))
+	}
+	wants := []float64{want}
+	for _, r := range others {
+		if r.Limit > 0 {
+			wants = append(wants, float64(r.Limit))
+		} else {
+			wants = append(wants, capacity)
+		}
+	}
+	return sender.Split(capacity, wants, 0)
+}
 
 // Others is the other live runs, as of the last heartbeat.
 func (w *Window) Others() []Run {
@@ -223,7 +243,6 @@ func (w *Window) beat() error {
 		return err
 	}
 	slices.SortFunc(others, func(a, b Run) int { return a.Started.Compare(b.Started) })
-	w.runs.Store(int32(len(others) + 1))
 	old := w.Others()
 	w.others.Store(&others)
 	if w.onChange != nil && !sameRuns(old, others) {
@@ -276,11 +295,11 @@ func (w *Window) read() (state, error) {
 	if err != nil {
 		return state{}, fmt.Errorf("rate share: read %s: %w", w.path, err)
 	}
-	var s state
 	if len(data) == 0 {
-		return s, nil
+		return state{}, nil
 	}
-	if json.Unmarshal(data, &s) != nil {
+	s, err := decode(data)
+	if err != nil {
 		s = state{}
 		now := sender.Clock(time.Now())
 		for i := range 1000 {
@@ -295,7 +314,7 @@ func (w *Window) read() (state, error) {
 // so that a crash in between leaves a file that does not parse (read as a
 // full window), never an empty one.
 func (w *Window) write(s state) error {
-	data, err := json.Marshal(s)
+	data, err := encode(s)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pregon/pregon/sender"
 )
 
 func open(t *testing.T, dir, campaign string, pid int) *Window {
@@ -53,25 +55,25 @@ func TestLiveRuns(t *testing.T) {
 	dir := t.TempDir()
 	a := open(t, dir, "a", 1)
 	defer a.Close()
-	if a.Runs() != 1 {
-		t.Fatalf("runs = %d, want 1", a.Runs())
+	if n := len(a.Others()); n != 0 {
+		t.Fatalf("others = %d, want 0", n)
 	}
 	b := open(t, dir, "b", 2)
-	waitFor(t, func() bool { return a.Runs() == 2 && b.Runs() == 2 })
+	waitFor(t, func() bool { return len(a.Others()) == 1 && len(b.Others()) == 1 })
 	if o := a.Others(); len(o) != 1 || o[0].Campaign != "b" || o[0].PID != 2 {
 		t.Errorf("others = %+v", o)
 	}
 	b.Close()
-	waitFor(t, func() bool { return a.Runs() == 1 })
+	waitFor(t, func() bool { return len(a.Others()) == 0 })
 
 	// A killed run: its entry stops being refreshed.
 	c := open(t, dir, "c", 3)
-	waitFor(t, func() bool { return a.Runs() == 2 })
+	waitFor(t, func() bool { return len(a.Others()) == 1 })
 	close(c.stop) // stops its heartbeat, as a kill would
 	<-c.done
 	c.f.Close()
 	start := time.Now()
-	waitFor(t, func() bool { return a.Runs() == 1 })
+	waitFor(t, func() bool { return len(a.Others()) == 0 })
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("a dead run kept its share for %s", el)
 	}
@@ -148,5 +150,41 @@ func TestASlowerRunIsNotStarved(t *testing.T) {
 	}
 	if _, wait, _ := fast.Take(now, 25); wait <= 0 {
 		t.Error("together they went past 25")
+	}
+}
+
+// The file's lines read back as they were written, and a file cut short
+// does not parse.
+func TestFormatRoundTrip(t *testing.T) {
+	s := state{Next: 7, Runs: map[string]Run{"vm/1/2": {PID: 1, Host: "vm", Campaign: "promo b", Seen: 42, Limit: 13}},
+		Sends: sender.Sends{{Slot: 6, At: 100, Run: "vm/1/2"}, {Slot: 7, At: 200, Run: "vm/1/2"}}}
+	data, err := encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decode(data)
+	if err != nil || got.Next != 7 || len(got.Sends) != 2 || got.Sends[1] != s.Sends[1] || got.Runs["vm/1/2"] != s.Runs["vm/1/2"] {
+		t.Fatalf("decode(encode(s)) = %+v, %v\n%s", got, err, data)
+	}
+	for cut := 1; cut < len(data)-1; cut++ {
+		if _, err := decode(data[:cut]); err == nil {
+			t.Fatalf("a file cut at byte %d parses:\n%s", cut, data[:cut])
+		}
+	}
+}
+
+// A run that allows itself less than an even part (-rate 10 beside a run
+// at 25) keeps all of it, and the other gets the rest: together, 25.
+func TestShareLeavesTheRestToTheOthers(t *testing.T) {
+	dir := t.TempDir()
+	fast, slow := open(t, dir, "a", 1), open(t, dir, "b", 2)
+	defer fast.Close()
+	defer slow.Close()
+	// Each says what it allows itself in a window at its first take.
+	fast.Take(time.Now(), 25)
+	slow.Take(time.Now(), 10)
+	waitFor(t, func() bool { return len(fast.Others()) == 1 && fast.Others()[0].Limit == 10 && len(slow.Others()) == 1 })
+	if f, s := fast.Share(25), slow.Share(10); f != 15 || s != 10 {
+		t.Errorf("shares: fast %v, slow %v; want 15 and 10", f, s)
 	}
 }

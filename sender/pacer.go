@@ -246,7 +246,7 @@ func (p *Pacer) othersNow(now time.Time) int {
 // on record).
 func (p *Pacer) repace(now time.Time) {
 	e := p.effective(now)
-	r := math.Min(e, math.Max(1, math.Floor(e))) / float64(max(1, p.window.Runs()))
+	r := p.window.Share(math.Min(e, math.Max(1, math.Floor(e))))
 	if l := spaced(r); l != p.bucket {
 		p.bucket = l
 		p.limiter.SetLimitAt(now, l)

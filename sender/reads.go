@@ -227,9 +227,18 @@ type Template struct {
 
 // TemplateComponent is one part of a template.
 type TemplateComponent struct {
-	Type   string `json:"type"` // HEADER, BODY, FOOTER, BUTTONS (any case)
-	Format string `json:"format"`
-	Text   string `json:"text"`
+	Type    string           `json:"type"` // HEADER, BODY, FOOTER, BUTTONS (any case)
+	Format  string           `json:"format"`
+	Text    string           `json:"text"`
+	Buttons []TemplateButton `json:"buttons"` // BUTTONS
+}
+
+// TemplateButton is one button of a template's BUTTONS component.
+type TemplateButton struct {
+	Type        string `json:"type"` // URL, PHONE_NUMBER, QUICK_REPLY (any case)
+	Text        string `json:"text"`
+	URL         string `json:"url"`
+	PhoneNumber string `json:"phone_number"`
 }
 
 // ErrNoTemplateList says the brand does not list templates at either known

@@ -1,6 +1,8 @@
 package sender
 
 import (
+	"cmp"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -26,8 +28,33 @@ type Window interface {
 	// (this one included): what the platform's count at this request's
 	// arrival can be compared with.
 	Written(slot uint64, t time.Time) int
-	// Runs is how many runs send through the window now (at least 1).
-	Runs() int
+	// Share is this run's part of the rate, for a run that would send
+	// at want requests per second alone: want itself in a window of its
+	// own; with other runs, want split with them so that the sum stays
+	// within what the most ambitious run would send alone, a run that wants
+	// less than an even part (a -rate 10 beside a 25) leaving the rest to
+	// the others.
+	Share(want float64) float64
+}
+
+// Split is the water-filling split of capacity between runs that want
+// wants (each at most its want, the smaller wants filled first, the rest
+// evenly): the part of the run at index own.
+func Split(capacity float64, wants []float64, own int) float64 {
+	order := make([]int, len(wants))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(wants[a], wants[b]) })
+	left := capacity
+	for k, i := range order {
+		part := math.Min(wants[i], left/float64(len(order)-k))
+		if i == own {
+			return part
+		}
+		left -= part
+	}
+	return 0
 }
 
 // Send is one request in a window: when it was written (or admitted, until
@@ -136,5 +163,5 @@ func (w *LocalWindow) Count(t time.Time) int {
 	return w.sends.Count(t)
 }
 
-// Runs implements Window: a local window has one run.
-func (w *LocalWindow) Runs() int { return 1 }
+// Share implements Window: a local window has one run.
+func (w *LocalWindow) Share(want float64) float64 { return want }

@@ -105,8 +105,19 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 	if same && known {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ? WHERE id = ?`,
-		dest.API, dest.BaseURL, dest.Rehearsal, now, id)
+	// A move after contacts were acted on at the old address: the
+	// unknown ones among them can no longer be proved absent.
+	moved := sql.NullString{}
+	if !same {
+		acted, err := actedOnAny(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		moved = sql.NullString{String: now, Valid: acted}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ?,
+		moved_at = coalesce(?, moved_at) WHERE id = ?`,
+		dest.API, dest.BaseURL, dest.Rehearsal, now, moved, id)
 	if err != nil {
 		return fmt.Errorf("record campaign destination: %w", err)
 	}

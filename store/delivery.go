@@ -117,12 +117,18 @@ type Unknown struct {
 	Contact     string
 	Payload     []byte
 	AttemptedAt time.Time // of its last request
+	// Moved: its last request went to an address the campaign has left
+	// since (send -allow-changed): the new one can find the message, never
+	// prove it absent.
+	Moved bool
 }
 
 // Unknowns returns the campaign's unknown contacts.
 func (l *Ledger) Unknowns(ctx context.Context, id CampaignID) ([]Unknown, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT id, contact, payload, attempted_at FROM contacts
-		WHERE campaign_id = ? AND state = 'unknown' ORDER BY id`, id)
+	rows, err := l.db.QueryContext(ctx, `SELECT c.id, c.contact, c.payload, c.attempted_at,
+			m.moved_at IS NOT NULL AND (c.attempted_at IS NULL OR c.attempted_at <= m.moved_at)
+		FROM contacts c JOIN campaigns m ON m.id = c.campaign_id
+		WHERE c.campaign_id = ? AND c.state = 'unknown' ORDER BY c.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("find unknown contacts: %w", err)
 	}
@@ -131,7 +137,7 @@ func (l *Ledger) Unknowns(ctx context.Context, id CampaignID) ([]Unknown, error)
 	for rows.Next() {
 		var u Unknown
 		var at sql.NullString
-		if err := rows.Scan(&u.ID, &u.Contact, &u.Payload, &at); err != nil {
+		if err := rows.Scan(&u.ID, &u.Contact, &u.Payload, &at, &u.Moved); err != nil {
 			return nil, fmt.Errorf("find unknown contacts: %w", err)
 		}
 		u.AttemptedAt = parseStamp(at)

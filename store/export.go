@@ -18,7 +18,7 @@ type Row struct {
 	Source    string // the file the row was read from
 	Line      int
 	State     campaign.State
-	Reason    campaign.Reason // why not sent, for records written since format 6
+	Reason    campaign.Reason // why not sent, for records written since format 7
 	Error     string          // older records' English prose, when Reason is zero
 	Attempts  int
 	MessageID string

@@ -72,8 +72,8 @@ func sendAll(t *testing.T, l *Ledger, id CampaignID, gen int64, outcomes ...camp
 		}
 		switch {
 		case i >= len(outcomes):
-		case userVersion(t, l) < 6:
-			// Before format 6 a reason was English prose.
+		case userVersion(t, l) < 7:
+			// Before format 7 a reason was English prose.
 			o := outcomes[i]
 			prose := sql.NullString{String: fmt.Sprint(o.Reason.Args...), Valid: !o.Reason.IsZero()}
 			if _, err := l.db.Exec(`UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?, permanent = ? WHERE id = ?`,
@@ -88,9 +88,9 @@ func sendAll(t *testing.T, l *Ledger, id CampaignID, gen int64, outcomes ...camp
 	}
 }
 
-// contactsBefore6 reads the contacts of a ledger of before format 6, as
+// contactsBefore7 reads the contacts of a ledger of before format 7, as
 // Contacts does from it on.
-func contactsBefore6(t *testing.T, l *Ledger, id CampaignID) []Contact {
+func contactsBefore7(t *testing.T, l *Ledger, id CampaignID) []Contact {
 	t.Helper()
 	rows, err := l.db.Query(`SELECT line, contact, state, attempts, coalesce(http_status, 0),
 		coalesce(message_id, ''), coalesce(error, ''), payload, sent_at FROM contacts WHERE campaign_id = ? ORDER BY line, id`, id)
@@ -134,7 +134,7 @@ func TestOlderLedgerIsMigratedOnce(t *testing.T) {
 			_, gen := importAll(t, old, id, msg(2, "phone:+1", "a"), msg(3, "phone:+2", "b"), msg(4, "phone:+3", "c"), msg(5, "phone:+4", "d"))
 			sendAll(t, old, id, gen, campaign.Outcome{State: campaign.Sent, HTTPStatus: 200, MessageID: "m1"},
 				campaign.Outcome{State: campaign.Failed, HTTPStatus: 403, Reason: optedOut, Permanent: true})
-			before := contactsBefore6(t, old, id)
+			before := contactsBefore7(t, old, id)
 			old.Close()
 
 			l, err := Open(ctx, path)

@@ -33,7 +33,7 @@ type Summary struct {
 type Reason struct {
 	State  campaign.State
 	Status int
-	Why    campaign.Reason // the reason as a code, for records written since format 6
+	Why    campaign.Reason // the reason as a code, for records written since format 7
 	Error  string          // older records' English prose, when Why is zero
 	Count  int
 }

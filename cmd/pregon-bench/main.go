@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pregon-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quickRun := fs.Bool("quick", false, "tiny sizes, to check that the bench still works (CI)")
-	only := fs.String("only", "", "run only the measurements whose name contains this `text`: "+
+	only := fs.String("only", "", "run only the measurements whose name contains this `text` (or one of these, comma-separated): "+
 		"rate-sliding, rate-fixed, share, share-ends, background, track, floor, ceiling, first, dry, import")
 	pregon := fs.String("pregon", "", "measure this pregon `binary` instead of building one from the repository")
 	stamps := fs.String("stamps", "", "save the fake's arrival stamps of each rate row to a CSV file in this `folder`")
@@ -129,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	)
 	var results []result
 	for _, st := range steps {
-		if *only != "" && st.key != "" && !strings.Contains(st.key, *only) {
+		if *only != "" && st.key != "" && !slices.ContainsFunc(strings.Split(*only, ","), func(o string) bool { return strings.Contains(st.key, o) }) {
 			continue
 		}
 		r, err := st.run()

@@ -1,4 +1,4 @@
--- Ledger format 6: why a contact was not sent, as a code and its values.
+-- Ledger format 7: why a contact was not sent, as a code and its values.
 --
 -- reason holds campaign.Reason as JSON ({"code":"not_phone","column":
 -- "Teléfono","value":"12"}), which status, export and the report put in
