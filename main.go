@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -99,7 +98,7 @@ func dispatch(ctx context.Context, tr *i18n.Printer, args []string, stdout, stde
 	case "export":
 		return runExport(ctx, tr, args[1:], stdout, stderr)
 	case "init":
-		return runInit(ctx, args[1:], stdout, stderr)
+		return runInit(ctx, tr, args[1:], stdout, stderr)
 	case "report":
 		return runReport(ctx, tr, args[1:], stdout, stderr)
 	case "sandbox":
@@ -179,20 +178,6 @@ func classify(tr *i18n.Printer, err error) (int, string) {
 	// another run holding the campaign, an interruption, a ledger that
 	// cannot be written.
 	return exitStopped, describe(tr, err)
-}
-
-// parseFlags parses the flags of a command not yet in the reader's
-// language (init); flag prints the problem, or the help that -h asked
-// for.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return errHelp
-	case err != nil:
-		return errUsage
-	}
-	return nil
 }
 
 // codeOf is err's exit code.

@@ -234,7 +234,7 @@ func TestDryRunSendsNothingAndNeedsNoToken(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", "body {{1}}    José Núñez",
-		"to: POST https://api.marca.example/v2/contact/{contact}/message", "line 4, to phone:+593991000003"} {
+		"to: POST https://api.marca.example/v2/contact/{contact}/message", "line 4, to +593991000003"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}
@@ -792,7 +792,7 @@ func TestDryRunCountsTheProblemsItDoesNotList(t *testing.T) {
 	}
 	for _, want := range []string{"Problems: 12 (the first 10):", `c.csv:12: column "phone": "10" is not in international form`,
 		"… and 2 more (see them all with -json, or after the send with pregon export -campaign x -outcome invalid,duplicate)",
-		"The first message, as the customer will see it:", "line 2, to phone:+593991000001: text\n    Hola Ana\n",
+		"The first message, as the customer will see it:", "line 2, to +593991000001: text\n    Hola Ana\n",
 		`to: no address yet: set "baseUrl" in the campaign, or -base-url`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the dry run does not say %q:\n%s", want, out)

@@ -48,7 +48,7 @@ func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 		if err != nil {
 			return sendError(err, f.ledger, f.campaign)
 		}
-		return printDryRun(stdout, c, f, d)
+		return printDryRun(tr, stdout, c, f, d)
 	}
 	token := os.Getenv(tokenEnv)
 	if token == "" && !f.sandbox {
@@ -80,7 +80,7 @@ func sendError(err error, ledger, campaignFile string) error {
 	var unfilled *engine.UnfilledError
 	switch {
 	case errors.As(err, &unfilled):
-		return usageError{errors.New(unfilledMessage(campaignFile, unfilled.Values))}
+		return usageError{&unfilledError{file: campaignFile, values: unfilled.Values}}
 	case errors.As(err, &changed):
 		return usageError{say("send.error.changed", changed, campaign.DescribeChange(changed.Recorded, changed.Current))}
 	case errors.As(err, &dest):
@@ -89,13 +89,6 @@ func sendError(err error, ledger, campaignFile string) error {
 		return usageError{input}
 	}
 	return err
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // statusCommand is the status command for a campaign in a ledger.
@@ -175,11 +168,13 @@ func (e *logEvents) Note(n engine.Note) {
 			"found_sent", r.Found, "absent_sent_again", r.Absent, "still_unknown", r.Still)
 	case engine.NoteWarnings:
 		w := n.Warning
-		first := make([]string, len(w.First))
+		first, firstEN := make([]string, len(w.First)), make([]string, len(w.First))
+		en := i18n.For(i18n.English)
 		for i, ex := range w.First {
-			first[i] = warningExample(ex)
+			first[i], firstEN[i] = warningExample(tr, ex), warningExample(en, ex)
 		}
-		e.log.Warn(warningSummary(w.Code), "count", w.Count, "first", strings.Join(first, "; "))
+		e.warn("warning", tr.T("log.warning", warningSummary(tr, w.Code), w.Count, strings.Join(first, "; ")),
+			"code", string(w.Code), "count", w.Count, "first", strings.Join(firstEN, "; "))
 	case engine.NoteSandbox:
 		e.info("sandbox", tr.T("log.sandbox", n.Text), "address", n.Text)
 	}

@@ -96,6 +96,8 @@ func describe(tr *i18n.Printer, err error) string {
 		return e.msg
 	case *engine.InputError:
 		return describe(tr, e.Err)
+	case *unfilledError:
+		return unfilledText(tr, e)
 	case *engine.BrokenFileError:
 		return tr.T("error.broken_file", describe(tr, e.Err))
 	case *campaign.Error:
