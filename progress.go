@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,18 +41,19 @@ type progress struct {
 func newProgress(stderr io.Writer, total int, log *slog.Logger, tr *i18n.Printer) *progress {
 	p := &progress{log: log, tr: tr, total: total, w: stderr}
 	if realTerminal(stderr) && total > 0 {
-		p.bar = newBar(stderr, total, tr)
+		p.bar = newBar(total, tr)
 	}
 	return p
 }
 
-// newBar is the bar a terminal shows. progress draws it every drawEvery,
-// words and count from one reading of its counts: the bar's own Add and
-// Describe each draw at once (or not, throttled), which showed a count one
-// off its words and could leave the last frame at 299/300.
-func newBar(w io.Writer, total int, tr *i18n.Printer) *progressbar.ProgressBar {
+// newBar is the bar a terminal shows. It draws into nothing: progress
+// writes its frame (String) every drawEvery, words and count from one
+// reading of its counts. The bar's own Add and Describe each draw a frame
+// at once (or not, throttled), which showed a count one off its words and
+// could leave the last frame at 299/300.
+func newBar(total int, tr *i18n.Printer) *progressbar.ProgressBar {
 	return progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetWriter(io.Discard),
 		progressbar.OptionSetDescription(tr.T("progress.bar", 0, 0, 0)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
@@ -98,14 +100,15 @@ func (p *progress) add(s campaign.State) {
 	}
 }
 
-// draw shows the counts so far: the words first, then the count, so that
-// the frame the bar is left with has both from the same moment.
+// draw shows the counts so far: one frame, its words and its count from
+// the same moment, over the line the last one took.
 func (p *progress) draw() (done, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	done = min(p.sent+p.failed+p.unknown, p.total)
 	p.bar.Describe(p.tr.T("progress.bar", p.sent, p.failed, p.unknown))
 	_ = p.bar.Set(done)
+	_, _ = io.WriteString(p.w, "\r"+strings.TrimLeft(p.bar.String(), "\r")+"\x1b[K")
 	return done, p.total
 }
 
