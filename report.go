@@ -179,7 +179,10 @@ func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, nam
 	}
 	if ok {
 		d.Sample = &reportSample{Lines: readable(tr, sample.Payload),
-			Meta: tr.T("report.sample_meta", stateOne(tr, sample.State))}
+			Meta: tr.T("report.sample_other", stateOne(tr, sample.State))}
+		if sample.State == campaign.Sent {
+			d.Sample.Meta = tr.T("report.sample_sent")
+		}
 	}
 	// A probe, never the lock: a send starting now must not find the
 	// campaign taken by a reader.
