@@ -78,7 +78,7 @@ func runReport(ctx context.Context, tr *i18n.Printer, args []string, stdout, std
 	if err != nil {
 		return outputError("report", err)
 	}
-	fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", camp.name, *outPath)
+	fmt.Fprintln(stderr, "pregon: "+tr.T("report.wrote", camp.name, *outPath))
 	return nil
 }
 
