@@ -177,7 +177,8 @@ func TestAFailedTryLockLeavesTheHoldersInfo(t *testing.T) {
 }
 
 // A probe never makes a lock fail, whatever the timing: many probes run
-// beside many TryLocks, and every TryLock succeeds.
+// beside many TryLocks, and every TryLock succeeds. And a probe that finds
+// the lock held names its holder, even while holders come and go.
 func TestProbeNeverMakesTryLockFail(t *testing.T) {
 	name := filepath.Join(testfs.TempDir(t), "l.lock")
 	stop := make(chan struct{})
@@ -194,8 +195,13 @@ func TestProbeNeverMakesTryLockFail(t *testing.T) {
 					return
 				default:
 				}
-				if _, _, err := Probe(name); err != nil {
+				info, held, err := Probe(name)
+				if err != nil {
 					t.Error(err)
+					return
+				}
+				if held && string(info) != "me" {
+					t.Errorf("Probe finds the lock held by %q, want %q", info, "me")
 					return
 				}
 			}
