@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pregon/pregon/internal/testfs"
 	"github.com/pregon/pregon/sender/sendertest"
 )
 
@@ -15,7 +16,8 @@ import (
 // export names the contacts file as it is called.
 func TestFoldersWithSpacesAndAccentsAndCRLFFiles(t *testing.T) {
 	t.Setenv(tokenEnv, "t")
-	dir := filepath.Join(t.TempDir(), "Campañas 2026", "Pedidos de José")
+	// testfs.TempDir: CI runs this test under Wine as well.
+	dir := filepath.Join(testfs.TempDir(t), "Campañas 2026", "Pedidos de José")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
