@@ -95,11 +95,12 @@ func WithBusyTimeout(d time.Duration) Option {
 }
 
 // Open opens the ledger at path, creating it with mode 0600 (it holds
-// customers' phone numbers) when it does not exist, and brings a ledger
-// written by an older pregon up to this one's format. A symbolic link at
-// path is followed to an existing file, whose path the Ledger then uses;
-// none is ever followed to create one, nor in place of the -wal, -shm or
-// -journal files.
+// customers' phone numbers; on Windows, where modes mean nothing, the
+// access list of its folder protects it) when it does not exist, and
+// brings a ledger written by an older pregon up to this one's format. A
+// symbolic link at path is followed to an existing file, whose path the
+// Ledger then uses; none is ever followed to create one, nor in place of
+// the -wal, -shm or -journal files.
 func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	path, err := ledgerFile(path, true)
 	if err != nil {
