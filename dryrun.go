@@ -230,7 +230,7 @@ func problemsTitle(tr *i18n.Printer, total, shown int) string {
 // problemText is one invalid or duplicate row.
 func problemText(tr *i18n.Printer, p engine.Problem) string {
 	if p.State == campaign.Duplicate {
-		return tr.T("dry.duplicate", rowPlace(tr, p.File, p.Line), p.FirstLine, contactName(tr, p.Contact))
+		return tr.T("dry.duplicate", rowPlace(tr, p.File, p.Line), strconv.Itoa(p.FirstLine), contactName(tr, p.Contact))
 	}
 	return describe(tr, p.Row)
 }

@@ -375,7 +375,7 @@ func TestFullDiskStopsSending(t *testing.T) {
 	}
 	reqs := fake.Messages()
 	if len(reqs) == 0 || len(reqs) >= n {
-		t.Fatalf("%d requests: the disk did not fill mid-run", len(reqs))
+		t.Fatalf("%d requests: the disk did not fill mid-run\n%s", len(reqs), errOut)
 	}
 	attempted := map[string]bool{}
 	for _, c := range ledgerContacts(t, ledger) {

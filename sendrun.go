@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -220,7 +221,7 @@ func (e *logEvents) Imported(res store.ImportResult) {
 		e.info("empty_rows", tr.T("log.empty_rows", res.Empty), "rows", res.Empty)
 	}
 	for _, d := range res.Duplicates {
-		e.info("duplicate_row", tr.T("log.duplicate_row", rowPlace(tr, d.File, d.Line), d.FirstLine, contactName(tr, d.Contact)),
+		e.info("duplicate_row", tr.T("log.duplicate_row", rowPlace(tr, d.File, d.Line), strconv.Itoa(d.FirstLine), contactName(tr, d.Contact)),
 			"file", d.File, "line", d.Line, "first_line", d.FirstLine)
 	}
 	for _, f := range res.FixedRows {

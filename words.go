@@ -119,8 +119,76 @@ func describe(tr *i18n.Printer, err error) string {
 		return stopText(tr, e)
 	case *outfile.Error:
 		return outfileText(tr, e)
+	case *campaign.SyntaxError:
+		what := e.Err.Error()
+		switch e.Fix {
+		case campaign.FixMissingComma:
+			what = tr.T("campaign.missing_comma")
+		case campaign.FixExtraComma:
+			what = tr.T("campaign.extra_comma")
+		}
+		return tr.T("campaign.syntax", strconv.Itoa(e.Line), strconv.Itoa(e.Column), what) + ":\n" + e.Spot()
+	case *sender.LedgerError:
+		return tr.T("error.ledger_write", describe(tr, e.Err))
+	case *sender.TokenError:
+		if e.What == "empty" {
+			return tr.T("error.token_empty")
+		}
+		where := tr.T("token.at", e.At+1, e.Len)
+		switch e.At {
+		case 0:
+			where = tr.T("token.at_start")
+		case e.Len - 1:
+			where = tr.T("token.at_end")
+		}
+		return tr.T("error.token", tr.T(tokenWhat[e.What]), where)
+	case *sender.BaseURLError:
+		if e.Carries {
+			return tr.T("error.base_url_carries", e.URL)
+		}
+		return tr.T("error.base_url", e.URL)
+	case *engine.InsecureError:
+		return tr.T("error.insecure", e.URL)
+	case *engine.NoReadsError:
+		switch e.Why {
+		case engine.SentThroughV1:
+			return tr.T("error.no_reads_v1", e.Campaign)
+		case engine.RehearsedInSandbox:
+			return tr.T("error.no_reads_sandbox", e.Campaign)
+		case engine.NoRecordedAddress:
+			return tr.T("error.no_reads_unrecorded", e.Campaign)
+		}
+		return tr.T("error.no_campaign_in", e.Campaign, e.Ledger)
 	}
-	return err.Error()
+	switch err {
+	case engine.ErrNoToken:
+		return tr.T("error.no_token")
+	case engine.ErrNoAddress:
+		return tr.T("error.no_address")
+	}
+	return wrapped(tr, err)
+}
+
+// tokenWhat names what is wrong in a token, by TokenError.What.
+var tokenWhat = map[string]string{"cr": i18n.K("token.cr"), "lf": i18n.K("token.lf"), "space": i18n.K("token.space"),
+	"control": i18n.K("token.control"), "non_ascii": i18n.K("token.non_ascii")}
+
+// wrapped puts in words an error that wraps one of pregon's with context
+// of its own ("clientes.csv:" before a quote out of place): the context
+// as it is, the error it ends with in words.
+func wrapped(tr *i18n.Printer, err error) string {
+	text := err.Error()
+	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
+		switch inner.(type) {
+		case *campaign.ReasonError, *campaign.RowError, *campaign.SyntaxError, *words, *sender.LedgerError,
+			*sender.TokenError, *sender.BaseURLError, *engine.InsecureError, *engine.NoReadsError:
+			if prefix, ok := strings.CutSuffix(text, inner.Error()); ok {
+				return prefix + describe(tr, inner)
+			}
+			return text
+		}
+	}
+	return text
 }
 
 // rowPlace names a row of a file: clientes.csv:14, or in Spanish

@@ -3,7 +3,6 @@ package campaign
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -26,7 +25,7 @@ func (c *Campaign) contactColumn(has func(string) bool) (column, kind string, er
 	if c.Contact.Column != "" {
 		col := NormalizeHeader(c.Contact.Column)
 		if !has(col) {
-			return "", "", fmt.Errorf("the contact column %q named in the campaign is not in the CSV header", c.Contact.Column)
+			return "", "", reasonf(ContactColumnAbsent, "the contact column %q named in the campaign is not in the CSV header", c.Contact.Column)
 		}
 		kind := c.Contact.Type
 		if kind == "" {
@@ -38,14 +37,14 @@ func (c *Campaign) contactColumn(has func(string) bool) (column, kind string, er
 		if has("contact_id") {
 			return "contact_id", "id", nil
 		}
-		return "", "", errors.New(`no "contact_id" column: v1 needs the contact ids in a column of that name, or "contact": {"column": "…"} in the campaign`)
+		return "", "", reasonf(NoContactIDColumn, `no "contact_id" column: v1 needs the contact ids in a column of that name, or "contact": {"column": "…"} in the campaign`)
 	}
 	for _, col := range []string{"phone", "email", "id"} {
 		if has(col) {
 			return col, col, nil
 		}
 	}
-	return "", "", errors.New(`no contact column: v2 reads "phone", "email" or "id", or the column named by "contact": {"column": "…", "type": "phone"} in the campaign`)
+	return "", "", reasonf(NoContactColumn, `no contact column: v2 reads "phone", "email" or "id", or the column named by "contact": {"column": "…", "type": "phone"} in the campaign`)
 }
 
 func guessKind(column, api string) string {

@@ -166,7 +166,7 @@ func (c *Campaign) newContacts(f *os.File, name string) (*Contacts, error) {
 	return r, nil
 }
 
-var errEmptyFile = errors.New("the file is empty: it needs a header row and one row per contact")
+var errEmptyFile = reasonf(CSVEmpty, "the file is empty: it needs a header row and one row per contact")
 
 // csvReader is how every reader of a contacts file sees it: converted to
 // UTF-8 (decodeText), split on the delimiter its header uses, and rows
@@ -197,7 +197,7 @@ func (r *Contacts) readHeader() error {
 		if n == "" {
 			n = fmt.Sprintf("%s%d", unnamedPrefix, i+1) // left by trailing delimiters: ignored
 		} else if first, dup := r.display[n]; dup {
-			return fmt.Errorf("the header has two columns named %q (%q and %q): rename one", n, first, h)
+			return reasonf(DuplicateHeader, "the header has two columns named %q (%q and %q): rename one", n, first, h)
 		} else {
 			r.display[n] = h
 		}
@@ -218,7 +218,7 @@ func (r *Contacts) readHeader() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the campaign uses %s but the CSV has no such column (its columns: %s)",
+		return reasonf(MissingColumns, "the campaign uses %s but the CSV has no such column (its columns: %s)",
 			strings.Join(missing, ", "), strings.Join(r.headers, ", "))
 	}
 	col, kind, err := r.c.contactColumn(has)
@@ -550,7 +550,8 @@ func csvError(err error) error {
 	}
 	switch {
 	case errors.Is(pe.Err, csv.ErrBareQuote), errors.Is(pe.Err, csv.ErrQuote):
-		return fmt.Errorf("%d:%d: a quote (\") in the middle of a cell: put the whole cell in quotes and double the quote inside (\"\")", pe.Line, pe.Column)
+		return reasonf(BareQuote, "%s:%s: a quote (\") in the middle of a cell: put the whole cell in quotes and double the quote inside (\"\")",
+			strconv.Itoa(pe.Line), strconv.Itoa(pe.Column))
 	}
 	return fmt.Errorf("%d:%d: %v", pe.Line, pe.Column, pe.Err)
 }

@@ -83,7 +83,7 @@ const (
 	BeyondHeader Code = "beyond_header"  // args: first column past the header, header's columns, its value, delimiter (, ; tab)
 	TooManyCells Code = "too_many_cells" // args: the most cells past the header
 	RowUnread    Code = "row_unread"     // the CSV reader's own words: args: text
-	SameContact  Code = "same_contact"   // args: the line of the row sent (a duplicate)
+	SameContact  Code = "same_contact"   // args: the line of the row sent (a duplicate), as text
 	// The platform's rules on what the CSV fills in.
 	ValueEmpty       Code = "value_empty"       // blank
 	TooLong          Code = "too_long"          // args: characters, the most, what (answer, body, footer, header, button)
@@ -110,6 +110,29 @@ const (
 	GaveUp         Code = "gave_up"          // args: attempts; Cause: the last answer
 	SandboxAnswer  Code = "sandbox_answer"   // a pregon sandbox answered a real send: not delivered
 	StoppedAtRetry Code = "stopped_at_retry" // the run stopped before a retry; Cause: the last answer
+	// The campaign file, and the CSV as a whole: nothing is sent.
+	NameMissing          Code = "name_missing"
+	TrailingText         Code = "trailing_text"
+	FileEmpty            Code = "file_empty"
+	ChannelIDInV1        Code = "channel_id_in_v1"
+	ChannelNotViber      Code = "channel_not_viber" // args: the channel
+	V1FieldsInV2         Code = "v1_fields_in_v2"
+	ChannelIDNotNumber   Code = "channel_id_not_number" // args: the value
+	APIMissing           Code = "api_missing"
+	APIInvalid           Code = "api_invalid"          // args: the value
+	ContactTypeInvalid   Code = "contact_type_invalid" // args: the value
+	ContactTypeInV1      Code = "contact_type_in_v1"   // args: the value
+	ContactColumnMissing Code = "contact_column_missing"
+	MessageMissing       Code = "message_missing"
+	MessageNotObject     Code = "message_not_object"
+	MessageNoType        Code = "message_no_type"
+	CSVEmpty             Code = "csv_empty"
+	DuplicateHeader      Code = "duplicate_header"      // args: the name, as first written, as written again
+	MissingColumns       Code = "missing_columns"       // args: the placeholders, the CSV's columns
+	BareQuote            Code = "bare_quote"            // args: line, column, as text
+	ContactColumnAbsent  Code = "contact_column_absent" // args: the column the campaign names
+	NoContactIDColumn    Code = "no_contact_id_column"
+	NoContactColumn      Code = "no_contact_column"
 	// What the ledger learnt later.
 	InFlight        Code = "in_flight"         // a run stopped while the request was under way
 	FoundOnPlatform Code = "found_on_platform" // reconcile: the platform has it
@@ -123,7 +146,10 @@ var Codes = []Code{ContactEmpty, CellEmpty, NotContactID, NotEmail, Unaddressabl
 	ValueEmpty, TooLong, NotWebAddress, PlaceholderCount, ParamLineBreak, ParamTab, ParamSpaces, NotE164,
 	NotAPISuccess, Redirect, TryLater, NotAPIError, TokenRejected, WrongAddress, Refused, MaybeDelivered,
 	NoAnswer, NotSent, TimedOut, Cancelled, Network, GaveUp, SandboxAnswer, StoppedAtRetry,
-	InFlight, FoundOnPlatform, NotOnPlatform}
+	InFlight, FoundOnPlatform, NotOnPlatform,
+	NameMissing, TrailingText, FileEmpty, ChannelIDInV1, ChannelNotViber, V1FieldsInV2, ChannelIDNotNumber, APIMissing, APIInvalid,
+	ContactTypeInvalid, ContactTypeInV1, ContactColumnMissing, MessageMissing, MessageNotObject, MessageNoType,
+	CSVEmpty, DuplicateHeader, MissingColumns, BareQuote, ContactColumnAbsent, NoContactIDColumn, NoContactColumn}
 
 // ReasonError is a leaf error with a code: its Error is the package's
 // English, for logs and tests; a front end shows Reason in its reader's

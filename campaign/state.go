@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -48,7 +49,7 @@ type Outcome struct {
 
 // DuplicateReason is why a row is a duplicate, as the ledger records it.
 func DuplicateReason(firstLine int) Reason {
-	return Reason{Code: SameContact, Args: []any{firstLine}}
+	return Reason{Code: SameContact, Args: []any{strconv.Itoa(firstLine)}}
 }
 
 // DuplicateRow is a row whose contact an earlier row lists: it is sent

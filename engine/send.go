@@ -336,24 +336,37 @@ var (
 	errNotAfter    = errors.New("the run's -not-after time came")
 )
 
+// The destinations no request goes to.
+var (
+	ErrNoToken   = errors.New("the API token is missing")
+	ErrNoAddress = errors.New(`no API address: set "baseUrl" in the campaign or -base-url`)
+)
+
+// InsecureError is plain http to another machine without -insecure.
+type InsecureError struct{ URL string }
+
+func (e *InsecureError) Error() string {
+	return e.URL + " is plain http to another machine: the token would cross the network unencrypted; use https, or -insecure if this network is yours"
+}
+
 // checkDestination refuses, before anything is opened, a destination no
 // request could reach safely.
 func checkDestination(base, token string, insecure bool) error {
 	if token == "" {
-		return inputError(errors.New("the API token is missing"))
+		return inputError(ErrNoToken)
 	}
 	if err := sender.CheckToken(token); err != nil {
 		return inputError(err)
 	}
 	if base == "" {
-		return inputError(errors.New(`no API address: set "baseUrl" in the campaign or -base-url`))
+		return inputError(ErrNoAddress)
 	}
 	u, err := sender.ParseBaseURL(base)
 	if err != nil {
 		return inputError(err)
 	}
 	if sender.Insecure(u) && !insecure {
-		return inputError(fmt.Errorf("%s is plain http to another machine: the token would cross the network unencrypted; use https, or -insecure if this network is yours", u.Redacted()))
+		return inputError(&InsecureError{URL: u.Redacted()})
 	}
 	return nil
 }
