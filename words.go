@@ -392,6 +392,12 @@ func flagError(tr *i18n.Printer, err error) string {
 	return err.Error()
 }
 
+// flagTypes are the flag package's names for a value it has no name
+// for in its usage.
+var flagTypes = map[string]string{"string": i18n.K("flagtype.string"), "int": i18n.K("flagtype.number"),
+	"uint": i18n.K("flagtype.number"), "float": i18n.K("flagtype.number"), "duration": i18n.K("flagtype.duration"),
+	"value": i18n.K("flagtype.value")}
+
 // printUsage prints a command's flags as flag.PrintDefaults does, in the
 // reader's words.
 func printUsage(tr *i18n.Printer, fs *flag.FlagSet, w io.Writer) {
@@ -400,6 +406,9 @@ func printUsage(tr *i18n.Printer, fs *flag.FlagSet, w io.Writer) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "  -%s", f.Name)
 		name, usage := flag.UnquoteUsage(f)
+		if k, ok := flagTypes[name]; ok && !strings.Contains(f.Usage, "`") {
+			name = tr.T(k) // the flag package's word for the value's type
+		}
 		if name != "" {
 			b.WriteString(" " + name)
 		}
