@@ -372,7 +372,7 @@ func TestUnknownFromAnOldAddressIsNotProvedAbsentByTheNew(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 	_, rows, _ := pregon(t, "export", "-ledger", ledger, "-campaign", "pedido-en-camino", "-outcome", "unknown")
-	if n := strings.Count(rows, "its request went to v2 at "+old.URL+" before the campaign moved"); n != 2 {
+	if n := strings.Count(rows, "its request went to "+old.URL+" before the campaign moved"); n != 2 {
 		t.Errorf("the export says why for %d of the 2 unknown contacts:\n%s", n, rows)
 	}
 	// Back at the old address, the one it took is found; the ledger does

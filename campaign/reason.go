@@ -137,6 +137,8 @@ const (
 	InFlight        Code = "in_flight"         // a run stopped while the request was under way
 	FoundOnPlatform Code = "found_on_platform" // reconcile: the platform has it
 	NotOnPlatform   Code = "not_on_platform"   // reconcile: the platform never got it; sent again
+	MovedAway       Code = "moved_away"        // reconcile: not at the new address; the request went to an earlier one
+	MovedAwayFrom   Code = "moved_away_from"   // … to this address: args: the address
 )
 
 // Codes lists every code, for the test that each has words in every
@@ -146,7 +148,7 @@ var Codes = []Code{ContactEmpty, CellEmpty, NotContactID, NotEmail, Unaddressabl
 	ValueEmpty, TooLong, NotWebAddress, PlaceholderCount, ParamLineBreak, ParamTab, ParamSpaces, NotE164,
 	NotAPISuccess, Redirect, TryLater, NotAPIError, TokenRejected, WrongAddress, Refused, MaybeDelivered,
 	NoAnswer, NotSent, TimedOut, Cancelled, Network, GaveUp, SandboxAnswer, StoppedAtRetry,
-	InFlight, FoundOnPlatform, NotOnPlatform,
+	InFlight, FoundOnPlatform, NotOnPlatform, MovedAway, MovedAwayFrom,
 	NameMissing, TrailingText, FileEmpty, ChannelIDInV1, ChannelNotViber, V1FieldsInV2, ChannelIDNotNumber, APIMissing, APIInvalid,
 	ContactTypeInvalid, ContactTypeInV1, ContactColumnMissing, MessageMissing, MessageNotObject, MessageNoType,
 	CSVEmpty, DuplicateHeader, MissingColumns, BareQuote, ContactColumnAbsent, NoContactIDColumn, NoContactColumn}

@@ -114,7 +114,8 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 			return err
 		}
 		moved = sql.NullString{String: now, Valid: acted}
-		from = sql.NullString{String: rec.String(), Valid: acted}
+		// The address alone, never words: the reader's language words it.
+		from = sql.NullString{String: rec.BaseURL, Valid: acted && rec.BaseURL != ""}
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ?,
 		moved_at = coalesce(?, moved_at), moved_from = coalesce(?, moved_from) WHERE id = ?`,

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/pregon/pregon/campaign"
 )
 
 // Delivery is what the platform says became of a sent message.
@@ -176,9 +178,9 @@ func (l *Ledger) AbsentFromPlatform(ctx context.Context, contactID int64) error 
 }
 
 // StillUnknown records why an unknown contact stays unknown.
-func (l *Ledger) StillUnknown(ctx context.Context, contactID int64, why string) error {
-	return l.settle(ctx, contactID, `UPDATE contacts SET error = ?, updated_at = ? WHERE id = ? AND state = 'unknown'`,
-		why, stamp(time.Now()), contactID)
+func (l *Ledger) StillUnknown(ctx context.Context, contactID int64, why campaign.Reason) error {
+	return l.settle(ctx, contactID, `UPDATE contacts SET error = NULL, reason = ?, updated_at = ? WHERE id = ? AND state = 'unknown'`,
+		reasonValue(why), stamp(time.Now()), contactID)
 }
 
 func (l *Ledger) settle(ctx context.Context, contactID int64, query string, args ...any) error {
