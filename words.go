@@ -119,6 +119,12 @@ func describe(tr *i18n.Printer, err error) string {
 		return stopText(tr, e)
 	case *outfile.Error:
 		return outfileText(tr, e)
+	case *campaign.RulesError:
+		text := tr.T("campaign.rules")
+		for _, b := range e.Broken {
+			text += "\n  " + b.Path + ": " + describe(tr, b.Err)
+		}
+		return text
 	case *campaign.SyntaxError:
 		what := e.Err.Error()
 		switch e.Fix {
@@ -180,7 +186,7 @@ func wrapped(tr *i18n.Printer, err error) string {
 	text := err.Error()
 	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
 		switch inner.(type) {
-		case *campaign.ReasonError, *campaign.RowError, *campaign.SyntaxError, *words, *sender.LedgerError,
+		case *campaign.ReasonError, *campaign.RowError, *campaign.SyntaxError, *campaign.RulesError, *words, *sender.LedgerError,
 			*sender.TokenError, *sender.BaseURLError, *engine.InsecureError, *engine.NoReadsError:
 			if prefix, ok := strings.CutSuffix(text, inner.Error()); ok {
 				return prefix + describe(tr, inner)

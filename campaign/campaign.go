@@ -116,15 +116,33 @@ func Parse(data []byte) (*Campaign, error) {
 	ck := &checker{api: c.API, channelID: c.ChannelID != ""}
 	ck.checkMessage(view{n: t.root, path: "message"})
 	if len(ck.problems) > 0 {
-		lines := make([]string, len(ck.problems))
-		for i, p := range ck.problems {
-			lines[i] = p.path + ": " + p.msg
+		rules := &RulesError{}
+		for _, p := range ck.problems {
+			rules.Broken = append(rules.Broken, Broken{Path: p.path, Err: p.err})
 		}
-		return nil, fmt.Errorf("the message breaks the platform's rules:\n  %s", strings.Join(lines, "\n  "))
+		return nil, rules
 	}
 	c.warnings = ck.warnings
 	c.rowChecks = ck.rows
 	return &c, nil
+}
+
+// RulesError is a message that breaks the platform's rules before any
+// row fills it in: it would fail for every contact.
+type RulesError struct{ Broken []Broken }
+
+// Broken is one rule broken at a place in the message (message.template…).
+type Broken struct {
+	Path string
+	Err  error // a *ReasonError
+}
+
+func (e *RulesError) Error() string {
+	lines := make([]string, len(e.Broken))
+	for i, b := range e.Broken {
+		lines[i] = b.Path + ": " + b.Err.Error()
+	}
+	return "the message breaks the platform's rules:\n  " + strings.Join(lines, "\n  ")
 }
 
 // Warnings are things in the campaign that will work but may not be what

@@ -27,7 +27,7 @@ var spaceRunRE = regexp.MustCompile(` {5,}`)
 // problem is one broken rule, at a place in the message.
 type problem struct {
 	path string
-	msg  string
+	err  error // a *ReasonError
 }
 
 // rule decides a value: nil when it is fine, else what is wrong with it.
@@ -132,23 +132,23 @@ func (c *checker) apply(v view, r rule) {
 	}
 	s, _ := c.text(v)
 	if err := r(s); err != nil {
-		c.fail(v, "%v", err)
+		c.fail(v, err)
 	}
 }
 
-func (c *checker) fail(v view, format string, args ...any) {
-	c.problems = append(c.problems, problem{path: strings.TrimPrefix(v.path, "."), msg: fmt.Sprintf(format, args...)})
+func (c *checker) fail(v view, err error) {
+	c.problems = append(c.problems, problem{path: strings.TrimPrefix(v.path, "."), err: err})
 }
 
 // requireString checks that a field is a string; with nonEmpty, that its
 // value is not blank.
 func (c *checker) requireString(v view, nonEmpty bool) {
 	if v.missing() {
-		c.fail(v, "is missing")
+		c.fail(v, reasonf(FieldMissing, "is missing"))
 		return
 	}
 	if v.n.kind != stringNode {
-		c.fail(v, "must be a text in quotes")
+		c.fail(v, reasonf(NotText, "must be a text in quotes"))
 		return
 	}
 	if nonEmpty {
@@ -200,7 +200,7 @@ func webURL(s string) error {
 func (c *checker) oneOf(v view, allowed ...string) (string, bool) {
 	c.requireString(v, true)
 	if v.dynamic() {
-		c.fail(v, "must be written in the campaign, not taken from the CSV")
+		c.fail(v, reasonf(NotFromCSV, "must be written in the campaign, not taken from the CSV"))
 		return "", false
 	}
 	s, ok := c.text(v)
@@ -212,14 +212,14 @@ func (c *checker) oneOf(v view, allowed ...string) (string, bool) {
 			return s, true
 		}
 	}
-	c.fail(v, "%q is not one of %s", s, strings.Join(allowed, ", "))
+	c.fail(v, reasonf(NotOneOf, "%q is not one of %s", s, strings.Join(allowed, ", ")))
 	return "", false
 }
 
 // checkMessage checks the message against the platform's rules.
 func (c *checker) checkMessage(m view) {
 	if !m.isObject() {
-		c.fail(m, "must be a JSON object")
+		c.fail(m, reasonf(NotObject, "must be a JSON object"))
 		return
 	}
 	if c.api == "v1" {
@@ -258,7 +258,7 @@ func (c *checker) checkV2(m view) {
 	case "attachment":
 		a := m.get("attachment")
 		if !a.isObject() {
-			c.fail(a, `must be an object like {"type": "image", "url": "https://…"}`)
+			c.fail(a, reasonf(AttachmentShape, `must be an object like {"type": "image", "url": "https://…"}`))
 			return
 		}
 		c.oneOf(a.get("type"), "image", "video", "audio", "file")
@@ -267,10 +267,10 @@ func (c *checker) checkV2(m view) {
 		c.quickReply(m)
 	case "custom_payload":
 		if m.get("payload").missing() {
-			c.fail(m.get("payload"), "is missing")
+			c.fail(m.get("payload"), reasonf(FieldMissing, "is missing"))
 		}
 		if !c.channelID {
-			c.fail(m, `a custom_payload message needs "channelId" in the campaign`)
+			c.fail(m, reasonf(PayloadNeedsChannel, `a custom_payload message needs "channelId" in the campaign`))
 		}
 	case "email":
 		c.requireString(m.get("text"), true)
@@ -283,12 +283,12 @@ func (c *checker) quickReply(m view) {
 	c.requireString(m.get("title"), true)
 	replies := m.get("replies")
 	if !replies.isArray() {
-		c.fail(replies, "must be a list of 1 to 10 answers")
+		c.fail(replies, reasonf(RepliesList, "must be a list of 1 to 10 answers"))
 		return
 	}
 	items := replies.items()
 	if len(items) == 0 || len(items) > 10 {
-		c.fail(replies, "has %d answers; quick replies take 1 to 10", len(items))
+		c.fail(replies, reasonf(RepliesCount, "has %d answers; quick replies take 1 to 10", len(items)))
 	}
 	for _, r := range items {
 		c.requireString(r, true)
@@ -298,7 +298,7 @@ func (c *checker) quickReply(m view) {
 
 func (c *checker) template(t view) {
 	if !t.isObject() {
-		c.fail(t, `must be an object with "name", "languageCode" and "components"`)
+		c.fail(t, reasonf(TemplateShape, `must be an object with "name", "languageCode" and "components"`))
 		return
 	}
 	c.requireString(t.get("name"), true)
@@ -308,7 +308,7 @@ func (c *checker) template(t view) {
 		return // a template without parameters
 	}
 	if !comps.isArray() {
-		c.fail(comps, "must be a list")
+		c.fail(comps, reasonf(NotList, "must be a list"))
 		return
 	}
 	for _, comp := range comps.items() {
@@ -339,14 +339,14 @@ func (c *checker) header(h view) {
 	if format == "text" {
 		c.maxChars(h.get("text"), 60, "header")
 		if p := h.get("parameters"); len(p.items()) > 1 {
-			c.fail(p, "a text header takes at most 1 parameter, not %d", len(p.items()))
+			c.fail(p, reasonf(TextHeaderParams, "a text header takes at most 1 parameter, not %d", len(p.items())))
 		}
 		c.placeholdersMatch(h)
 		return
 	}
 	params := h.get("parameters").items()
 	if len(params) != 1 {
-		c.fail(h.get("parameters"), `a %s header needs one parameter: [{"type": "%s", "%s": {"link": "https://…"}}]`, format, format, format)
+		c.fail(h.get("parameters"), reasonf(MediaHeaderParam, `a %[1]s header needs one parameter: [{"type": "%[1]s", "%[1]s": {"link": "https://…"}}]`, format))
 		return
 	}
 	media := params[0].get(format)
@@ -396,12 +396,12 @@ func parameterText(s string) error {
 
 func (c *checker) buttons(b view) {
 	if !b.isArray() {
-		c.fail(b, "must be a list")
+		c.fail(b, reasonf(NotList, "must be a list"))
 		return
 	}
 	items := b.items()
 	if len(items) > 10 {
-		c.fail(b, "has %d buttons; the most is 10", len(items))
+		c.fail(b, reasonf(ButtonsCount, "has %d buttons; the most is 10", len(items)))
 	}
 	urls, phones := 0, 0
 	for _, btn := range items {
@@ -427,9 +427,9 @@ func (c *checker) buttons(b view) {
 		}
 	}
 	if urls > 2 {
-		c.fail(b, "has %d url buttons; the most is 2", urls)
+		c.fail(b, reasonf(URLButtons, "has %d url buttons; the most is 2", urls))
 	}
 	if phones > 1 {
-		c.fail(b, "has %d phone_number buttons; the most is 1", phones)
+		c.fail(b, reasonf(PhoneButtons, "has %d phone_number buttons; the most is 1", phones))
 	}
 }

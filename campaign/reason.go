@@ -133,6 +133,23 @@ const (
 	ContactColumnAbsent  Code = "contact_column_absent" // args: the column the campaign names
 	NoContactIDColumn    Code = "no_contact_id_column"
 	NoContactColumn      Code = "no_contact_column"
+	// The message against the platform's rules (a RulesError).
+	FieldMissing        Code = "field_missing"
+	NotText             Code = "not_text"
+	NotFromCSV          Code = "not_from_csv"
+	NotOneOf            Code = "not_one_of" // args: the value, the values allowed
+	NotObject           Code = "not_object"
+	AttachmentShape     Code = "attachment_shape"
+	PayloadNeedsChannel Code = "payload_needs_channel"
+	RepliesList         Code = "replies_list"
+	RepliesCount        Code = "replies_count" // args: how many
+	TemplateShape       Code = "template_shape"
+	NotList             Code = "not_list"
+	TextHeaderParams    Code = "text_header_params" // args: how many
+	MediaHeaderParam    Code = "media_header_param" // args: the format (image, video, document)
+	ButtonsCount        Code = "buttons_count"      // args: how many
+	URLButtons          Code = "url_buttons"        // args: how many
+	PhoneButtons        Code = "phone_buttons"      // args: how many
 	// What the ledger learnt later.
 	InFlight        Code = "in_flight"         // a run stopped while the request was under way
 	FoundOnPlatform Code = "found_on_platform" // reconcile: the platform has it
@@ -151,7 +168,9 @@ var Codes = []Code{ContactEmpty, CellEmpty, NotContactID, NotEmail, Unaddressabl
 	InFlight, FoundOnPlatform, NotOnPlatform, MovedAway, MovedAwayFrom,
 	NameMissing, TrailingText, FileEmpty, ChannelIDInV1, ChannelNotViber, V1FieldsInV2, ChannelIDNotNumber, APIMissing, APIInvalid,
 	ContactTypeInvalid, ContactTypeInV1, ContactColumnMissing, MessageMissing, MessageNotObject, MessageNoType,
-	CSVEmpty, DuplicateHeader, MissingColumns, BareQuote, ContactColumnAbsent, NoContactIDColumn, NoContactColumn}
+	CSVEmpty, DuplicateHeader, MissingColumns, BareQuote, ContactColumnAbsent, NoContactIDColumn, NoContactColumn,
+	FieldMissing, NotText, NotFromCSV, NotOneOf, NotObject, AttachmentShape, PayloadNeedsChannel, RepliesList, RepliesCount,
+	TemplateShape, NotList, TextHeaderParams, MediaHeaderParam, ButtonsCount, URLButtons, PhoneButtons}
 
 // ReasonError is a leaf error with a code: its Error is the package's
 // English, for logs and tests; a front end shows Reason in its reader's
