@@ -45,7 +45,7 @@ func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 	if f.dryRun {
 		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0),
 			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout, Sandbox: f.sandbox,
-			Insecure: f.insecure, AllProblems: f.json})
+			Insecure: f.insecure, AllowChanged: f.allowChanged, AllProblems: f.json})
 		if err != nil {
 			return sendError(err, f.ledger, f.campaign)
 		}
