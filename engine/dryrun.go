@@ -222,9 +222,11 @@ func planFromLedger(ctx context.Context, c *campaign.Campaign, o DryRunOptions) 
 	// The send would refuse a ledger whose campaign went elsewhere (a
 	// rehearsal's "sent" would hide the real customers): so does its dry
 	// run, rather than count them as done.
-	if err := ledger.CheckDestination(ctx, c.Name, storeDestination(c, o), o.AllowChanged); err != nil {
-		ledger.Close()
-		return nil, none, err
+	if dest, ok := storeDestination(c, o); ok {
+		if err := ledger.CheckDestination(ctx, c.Name, dest, o.AllowChanged); err != nil {
+			ledger.Close()
+			return nil, none, err
+		}
 	}
 	plan, err := ledger.Plan(ctx, id, o.Eligible)
 	if err != nil {
@@ -281,19 +283,22 @@ func destinationOf(c *campaign.Campaign, o DryRunOptions) (Destination, error) {
 	return Destination{URL: strings.TrimRight(u.Redacted(), "/") + c.PathPattern()}, nil
 }
 
-// storeDestination is where the send would record the campaign as sent.
-func storeDestination(c *campaign.Campaign, o DryRunOptions) store.Destination {
+// storeDestination is where the send would record the campaign as sent;
+// ok is false when there is no address yet, or init's example (the dry
+// run reports those by themselves).
+func storeDestination(c *campaign.Campaign, o DryRunOptions) (d store.Destination, ok bool) {
 	if o.Sandbox {
-		return store.Destination{API: c.API, Sandbox: true, Rehearsal: true}
+		return store.Destination{API: c.API, Sandbox: true, Rehearsal: true}, true
 	}
 	base := c.BaseURL
 	if o.BaseURL != "" {
 		base = o.BaseURL
 	}
-	if u, err := sender.ParseBaseURL(base); err == nil {
-		base = u.String()
+	u, err := sender.ParseBaseURL(base)
+	if base == "" || err != nil || campaign.IsExampleURL(base) {
+		return d, false
 	}
-	return store.Destination{API: c.API, BaseURL: base}
+	return store.Destination{API: c.API, BaseURL: u.String()}, true
 }
 
 // dryTemplate checks the campaign's WhatsApp template against the
