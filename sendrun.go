@@ -59,7 +59,8 @@ func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 	if concurrency == 0 {
 		concurrency = sender.DefaultConcurrency(f.rate)
 	}
-	ev := &logEvents{log: log, tr: tr, stderr: stderr, rate: f.rate, statusCmd: statusCommand(f.ledger, c.Name)}
+	ev := &logEvents{log: log, tr: tr, stderr: stderr, rate: f.rate, statusCmd: statusCommand(f.ledger, c.Name),
+		bar: f.log == "auto" || f.log == ""}
 	res, err := engine.Send(ctx, c, engine.SendOptions{
 		Contacts: f.contacts, Ledger: f.ledger, BaseURL: f.baseURL, Token: token,
 		Sandbox: f.sandbox, Insecure: f.insecure,
@@ -133,6 +134,7 @@ type logEvents struct {
 	rate      float64
 	progress  *progress
 	statusCmd string // the status command for this run's ledger and campaign
+	bar       bool   // a bar may be drawn (on a terminal): -log did not ask for records only
 }
 
 func (e *logEvents) info(event, msg string, attrs ...any) {
@@ -234,7 +236,7 @@ func (e *logEvents) Imported(res store.ImportResult) {
 }
 
 func (e *logEvents) Sending(total int, stats func() sender.Stats) {
-	e.progress = newProgress(e.stderr, total, e.log, e.tr)
+	e.progress = newProgress(e.stderr, total, e.log, e.tr, e.bar)
 	e.progress.start(stats)
 }
 
