@@ -155,6 +155,8 @@ func describe(tr *i18n.Printer, err error) string {
 		return tr.T("error.base_url", e.URL)
 	case *engine.InsecureError:
 		return tr.T("error.insecure", e.URL)
+	case *engine.TemplateError:
+		return templateText(tr, e)
 	case *engine.NoReadsError:
 		switch e.Why {
 		case engine.SentThroughV1:
@@ -187,7 +189,7 @@ func wrapped(tr *i18n.Printer, err error) string {
 	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
 		switch inner.(type) {
 		case *campaign.ReasonError, *campaign.RowError, *campaign.SyntaxError, *campaign.RulesError, *words, *sender.LedgerError,
-			*sender.TokenError, *sender.BaseURLError, *engine.InsecureError, *engine.NoReadsError:
+			*sender.TokenError, *sender.BaseURLError, *engine.InsecureError, *engine.NoReadsError, *engine.TemplateError:
 			if prefix, ok := strings.CutSuffix(text, inner.Error()); ok {
 				return prefix + describe(tr, inner)
 			}
@@ -195,6 +197,41 @@ func wrapped(tr *i18n.Printer, err error) string {
 		}
 	}
 	return text
+}
+
+// templateText says why the campaign's WhatsApp template cannot be sent.
+func templateText(tr *i18n.Printer, e *engine.TemplateError) string {
+	var problem string
+	switch e.Problem {
+	case engine.TemplateAbsent:
+		var names []string
+		for _, t := range e.Approved {
+			names = append(names, tr.T("template.name_language", t.Name, t.Language))
+		}
+		switch {
+		case len(e.Closest) > 0:
+			problem = tr.T("template.closest", tr.List(quoteAll(e.Closest)))
+		case e.ApprovedCount > len(e.Approved):
+			problem = tr.T("template.approved_more", len(e.Approved), e.ApprovedCount, strings.Join(names, ", "))
+		case len(e.Approved) > 0:
+			problem = tr.T("template.approved", len(e.Approved), tr.List(names))
+		default:
+			problem = tr.T("template.approved_none")
+		}
+	case engine.TemplateOtherLanguage:
+		problem = tr.T("template.other_language", tr.List(e.Languages), e.Language)
+	case engine.TemplateNotApproved:
+		problem = tr.T("template.not_approved", e.Status)
+	case engine.TemplateParameters:
+		part := e.Component
+		if k, ok := wordArgs[campaign.TooLong].words[part]; ok {
+			part = tr.T(k)
+		}
+		problem = tr.T("template.parameters", part, e.Want, e.Got)
+	default:
+		return e.Error()
+	}
+	return tr.T("template.error", e.Template, problem)
 }
 
 // rowPlace names a row of a file: clientes.csv:14, or in Spanish
