@@ -174,7 +174,7 @@ func describe(tr *i18n.Printer, err error) string {
 	}
 	switch err {
 	case engine.ErrNoToken:
-		return tr.T("error.no_token")
+		return tr.T("error.no_token") + "\n" + tr.T("token.how", tokenEnv)
 	case engine.ErrNoAddress:
 		return tr.T("error.no_address")
 	}
@@ -349,8 +349,8 @@ func destination(tr *i18n.Printer, d store.Destination) string {
 	case d.Rehearsal:
 		where = tr.T("destination.rehearsal", where)
 	}
-	if d.API == "" {
-		return where
+	if d.API == "" || d.Sandbox || d.Rehearsal {
+		return where // a rehearsal: which API it played does not matter to the reader
 	}
 	return tr.T("destination.api", d.API, where)
 }
