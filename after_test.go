@@ -26,7 +26,7 @@ func TestTemplateCheckedBeforeTheFirstMessage(t *testing.T) {
 		{"pending", `"delivery_order"`, `"promo_fin_de_semana"`, "PENDING"},
 		{"a parameter short", `"Hola, {{1}} tu pedido {{2}} está en camino.",
          "parameters": [{"type": "text", "text": "{{nombre}}"}, {"type": "text", "text": "{{pedido}}"}]`, `"Hola, {{1}}, su pedido está en camino.",
-         "parameters": [{"type": "text", "text": "{{nombre}}"}]`, "its body takes 2 parameters on the platform, the campaign gives 1"},
+         "parameters": [{"type": "text", "text": "{{nombre}}"}]`, "on the platform the body takes 2 parameters; the campaign gives 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

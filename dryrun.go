@@ -152,7 +152,7 @@ func printDryRunText(tr *i18n.Printer, w io.Writer, c *campaign.Campaign, f *sen
 	if d.Done > 0 {
 		fmt.Fprintln(w, "  "+tr.T("dry.done", d.Done, f.ledger, statusCommand(f.ledger, c.Name)))
 	}
-	fmt.Fprintln(w, "  "+destinationText(tr, d.Destination))
+	fmt.Fprintln(w, "  "+destinationText(tr, d.Destination, c))
 	if s := templateCheckText(tr, d.Template); s != "" {
 		fmt.Fprintln(w, "  "+s)
 	}
@@ -189,15 +189,20 @@ func printDryRunText(tr *i18n.Printer, w io.Writer, c *campaign.Campaign, f *sen
 	}
 }
 
-// destinationText says where the send would post.
-func destinationText(tr *i18n.Printer, d engine.Destination) string {
+// destinationText says where the send would post: the platform's address
+// and the API's version, in words (-json has the whole URL).
+func destinationText(tr *i18n.Printer, d engine.Destination, c *campaign.Campaign) string {
 	switch {
 	case d.Sandbox:
 		return tr.T("dry.to.sandbox")
 	case d.URL == "":
 		return tr.T("dry.to.none")
 	}
-	return tr.T("dry.to.url", d.URL)
+	base, ok := strings.CutSuffix(d.URL, c.PathPattern())
+	if !ok {
+		base = d.URL
+	}
+	return tr.T("dry.to.url", base, c.API)
 }
 
 // templateCheckText says what became of the WhatsApp template check.

@@ -36,6 +36,9 @@ func steady(s, dir, url string) string {
 		{regexp.MustCompile(`\b\d+([.,]\d+)? (s|min|h)\b`), "DURATION"},
 		{regexp.MustCompile(`\d+([.,]\d+)? (per second|por segundo)`), "RATE $2"},
 		{regexp.MustCompile(`\d+([.,]\d+)?/s\b`), "RATE/s"},
+		// A run's rate is said only when it is long enough to mean one:
+		// how long a run takes is the machine's, not pregon's.
+		{regexp.MustCompile(`((?:request|solicitud)\w* (?:in|en) DURATION) \(RATE (?:per second|por segundo)\)`), "$1"},
 		{regexp.MustCompile(`elapsed_seconds":[0-9.e-]+`), `elapsed_seconds":0`},
 	} {
 		s = r.re.ReplaceAllString(s, r.with)

@@ -234,7 +234,7 @@ func TestDryRunSendsNothingAndNeedsNoToken(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", "body {{1}}    José Núñez",
-		"to: POST https://api.marca.example/v2/contact/{contact}/message", "line 4, to +593991000003"} {
+		"would go to: https://api.marca.example (API v2)", "line 4, to +593991000003"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}

@@ -139,7 +139,11 @@ func (p *progress) start(stats func() sender.Stats) {
 	if p.bar != nil {
 		every(drawEvery, func() { p.draw() })
 	} else {
-		p.log.Info(p.tr.T("progress.start", p.count()), "event", "sending", "contacts", p.count())
+		if n := p.count(); n == 0 {
+			p.log.Info(p.tr.T("progress.nothing"), "event", "sending", "contacts", 0)
+		} else {
+			p.log.Info(p.tr.T("progress.start", n), "event", "sending", "contacts", n)
+		}
 		every(logEvery, func() {
 			st := stats()
 			n := int(st.Sent + st.Failed + st.Unknown)

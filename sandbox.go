@@ -67,7 +67,11 @@ func runSandbox(ctx context.Context, tr *i18n.Printer, args []string, stdout, st
 		fmt.Fprintln(stderr, "pregon sandbox: "+tr.T("sandbox.api", ln.Addr().String()))
 	}
 	if *perSecond > 0 {
-		fmt.Fprintln(stderr, "  "+tr.T("sandbox.limit", *perSecond, window.String()))
+		counted := tr.T("sandbox.window.sliding")
+		if window == sendertest.Fixed {
+			counted = tr.T("sandbox.window.fixed")
+		}
+		fmt.Fprintln(stderr, "  "+tr.T("sandbox.limit", *perSecond, counted))
 	}
 	if !*webSite {
 		fmt.Fprintln(stderr, "  "+tr.T("sandbox.delivery", tr.Duration(*deliveredAfter), delivery.FailEvery, delivery.ReadEvery,

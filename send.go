@@ -67,8 +67,13 @@ func parseSendFlags(tr *i18n.Printer, args []string, stderr io.Writer) (*sendFla
 	if fs.NArg() > 0 {
 		return nil, usageError{say("send.error.argument", fs.Arg(0))}
 	}
-	if f.campaign == "" || f.contacts == "" {
+	switch {
+	case f.campaign == "" && f.contacts == "":
 		return nil, usageError{say("send.error.required")}
+	case f.campaign == "":
+		return nil, usageError{say("send.error.no_campaign")}
+	case f.contacts == "":
+		return nil, usageError{say("send.error.no_contacts")}
 	}
 	if f.rate < 0 || f.concurrency < 0 || f.maxAttempts < 1 || f.timeout <= 0 || f.maxDuration < 0 {
 		return nil, usageError{say("send.error.negative")}

@@ -208,7 +208,8 @@ func (e *logEvents) Imported(res store.ImportResult) {
 	for _, p := range []struct {
 		key string
 		n   int
-	}{{i18n.K("log.read.new"), res.New}, {i18n.K("log.read.done"), res.Done}, {i18n.K("log.read.fixed"), res.Fixed},
+	}{{i18n.K("log.read.new"), res.New}, {i18n.K("log.read.done_sent"), res.DoneSent},
+		{i18n.K("log.read.done_unknown"), res.DoneUnknown}, {i18n.K("log.read.done_refused"), res.DoneRefused}, {i18n.K("log.read.fixed"), res.Fixed},
 		{i18n.K("log.read.invalid"), res.Invalid}, {i18n.K("log.read.duplicate"), res.Duplicate}, {i18n.K("log.read.empty"), res.Empty}} {
 		if p.n > 0 {
 			parts = append(parts, tr.T(p.key, p.n))
@@ -338,8 +339,17 @@ func printResult(tr *i18n.Printer, res *engine.Result, f *sendFlags, stdout io.W
 func printSummary(tr *i18n.Printer, w io.Writer, res *engine.Result, f *sendFlags) {
 	st, sum := res.Stats, res.Summary
 	fmt.Fprintf(w, "\n%s\n", tr.T("summary.title", res.Campaign, ended(tr, string(res.EndedBy))))
-	fmt.Fprintf(w, "  %s\n", tr.T("summary.run", int(st.Sent), int(st.Failed), int(st.Unknown), int(st.Requests),
-		tr.Duration(res.Elapsed), tr.Float(st.Rate())))
+	switch {
+	case st.Requests == 0 && res.EndedBy == engine.Finished && sum.Counts[campaign.Pending] == 0:
+		fmt.Fprintf(w, "  %s\n", tr.T("progress.nothing"))
+	case st.Requests < 2 || res.Elapsed < 2*time.Second:
+		// Too few, or too short, for a rate to mean anything.
+		fmt.Fprintf(w, "  %s\n", tr.T("summary.run_short", int(st.Sent), int(st.Failed), int(st.Unknown), int(st.Requests),
+			tr.Duration(res.Elapsed)))
+	default:
+		fmt.Fprintf(w, "  %s\n", tr.T("summary.run", int(st.Sent), int(st.Failed), int(st.Unknown), int(st.Requests),
+			tr.Duration(res.Elapsed), tr.Float(st.Rate())))
+	}
 	if st.RateLimited > 0 {
 		fmt.Fprintf(w, "  %s\n", tr.T("summary.rate_limited", int(st.RateLimited)))
 	}
@@ -357,14 +367,15 @@ func printSummary(tr *i18n.Printer, w io.Writer, res *engine.Result, f *sendFlag
 	}
 	fmt.Fprintf(w, "  %s\n", tr.T("summary.all", sum.Total, strings.Join(parts, ", ")))
 	for _, line := range summaryNext(tr, res, f) {
-		fmt.Fprintf(w, "  %s\n", line)
+		// A command goes on a line of its own, under its sentence.
+		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(line, "\n", "\n    "))
 	}
 }
 
 // summaryNext says what to do next, by what is left.
 func summaryNext(tr *i18n.Printer, res *engine.Result, f *sendFlags) []string {
 	c := res.Summary.Counts
-	ledger := shellQuote(absPath(f.ledger))
+	ledger := shellQuote(f.ledger) // as the user wrote it, as in every command pregon suggests
 	name := shellQuote(res.Campaign)
 	if res.Code == engine.Complete {
 		return []string{tr.T("summary.next.done")}
@@ -374,7 +385,7 @@ func summaryNext(tr *i18n.Printer, res *engine.Result, f *sendFlags) []string {
 		out = append(out, tr.T("summary.next.pending", n))
 	}
 	if n := c[campaign.Invalid]; n > 0 {
-		out = append(out, tr.T("summary.next.invalid", n, fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv", ledger, name)))
+		out = append(out, tr.T("summary.next.invalid", n, fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o %s", ledger, name, shellQuote(freeName("revisar.csv")))))
 	}
 	if n := c[campaign.Failed]; n > 0 {
 		out = append(out, tr.T("summary.next.failed", n, statusCommand(f.ledger, res.Campaign)))

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -263,7 +266,7 @@ func nextSteps(tr *i18n.Printer, s campaignStatus) []string {
 		return nil
 	}
 	str := func(k string) string { v, _ := last.Flags[k].(string); return v }
-	ledger := absPath(s.Ledger)
+	ledger := s.Ledger // as the user wrote it, as in every command pregon suggests
 	cmd := fmt.Sprintf("pregon send -campaign %s -contacts %s -ledger %s", shellQuote(str("campaign_file")),
 		shellQuote(str("contacts_file")), shellQuote(ledger))
 	// Every flag that decides where the messages go and which ledger
@@ -281,8 +284,8 @@ func nextSteps(tr *i18n.Printer, s campaignStatus) []string {
 		out = append(out, tr.T("next.pending", n, cmd))
 	}
 	if n := s.Counts[campaign.Invalid]; n > 0 {
-		out = append(out, tr.T("next.invalid", n, fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv",
-			shellQuote(ledger), shellQuote(s.Name))))
+		out = append(out, tr.T("next.invalid", n, fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o %s",
+			shellQuote(ledger), shellQuote(s.Name), shellQuote(freeName("revisar.csv")))))
 	}
 	if n := s.Counts[campaign.Failed]; n > 0 {
 		out = append(out, tr.T("next.failed", n, cmd+" -retry-failed"))
@@ -297,6 +300,18 @@ func nextSteps(tr *i18n.Printer, s campaignStatus) []string {
 		out = append(out, tr.T("next.resend_unknown", n, cmd+" -resend-unknown"))
 	}
 	return out
+}
+
+// freeName is name, or when a file has it already, the first of name-2,
+// name-3… that none has: a suggested -o must not need -force.
+func freeName(name string) string {
+	ext := filepath.Ext(name)
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) || i > 99 {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(strings.TrimSuffix(name, ext), fmt.Sprintf("-%d", i-1)), i, ext)
+	}
 }
 
 // byCount is the keys of counts, the largest count first.

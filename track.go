@@ -23,7 +23,7 @@ type readFlags struct {
 	log      string
 }
 
-func parseReadFlags(tr *i18n.Printer, cmd string, args []string, stderr io.Writer) (*readFlags, error) {
+func parseReadFlags(ctx context.Context, tr *i18n.Printer, cmd string, args []string, stderr io.Writer) (*readFlags, error) {
 	f := &readFlags{}
 	fs := newFlags(tr, cmd)
 	fs.StringVar(&f.campaign, "campaign", "", tr.T("flag.read.campaign"))
@@ -37,13 +37,33 @@ func parseReadFlags(tr *i18n.Printer, cmd string, args []string, stderr io.Write
 	if f.campaign == "" || fs.NArg() > 0 {
 		return nil, usageError{say("error.campaign_required", cmd, f.ledger)}
 	}
-	if _, err := os.Stat(f.ledger); err != nil {
-		return nil, usageError{err}
-	}
 	if f.rate <= 0 {
 		return nil, usageError{say("error.rate_above_0")}
 	}
-	return f, nil
+	camp, err := readCampaignArg(cmd, f.campaign)
+	if err != nil {
+		return nil, err
+	}
+	f.campaign = camp.name
+	return f, hasCampaign(ctx, cmd, f.ledger, camp)
+}
+
+// hasCampaign checks, before the platform is asked anything, that the
+// ledger is there and has the campaign; if not, it says which it has.
+func hasCampaign(ctx context.Context, cmd, path string, camp campaignArg) error {
+	ledger, err := openToRead(ctx, cmd, path, camp)
+	if err != nil {
+		return err
+	}
+	defer ledger.Close()
+	sums, err := ledger.Summaries(ctx, camp.name)
+	if err != nil {
+		return err
+	}
+	if len(sums) == 0 {
+		return noCampaign(ctx, ledger, cmd, path, camp)
+	}
+	return nil
 }
 
 func (f *readFlags) options(tr *i18n.Printer, log *slog.Logger) engine.ReadOptions {
@@ -59,7 +79,7 @@ func (f *readFlags) options(tr *i18n.Printer, log *slog.Logger) engine.ReadOptio
 
 // runTrack asks the platform what became of each sent message (v2).
 func runTrack(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
-	f, err := parseReadFlags(tr, "track", args, stderr)
+	f, err := parseReadFlags(ctx, tr, "track", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -82,7 +102,7 @@ func runTrack(ctx context.Context, tr *i18n.Printer, args []string, stdout, stde
 // runReconcile settles the campaign's unknown contacts by asking the
 // platform (v2).
 func runReconcile(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
-	f, err := parseReadFlags(tr, "reconcile", args, stderr)
+	f, err := parseReadFlags(ctx, tr, "reconcile", args, stderr)
 	if err != nil {
 		return err
 	}

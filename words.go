@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
@@ -101,6 +102,9 @@ func describe(tr *i18n.Printer, err error) string {
 	case *engine.BrokenFileError:
 		return tr.T("error.broken_file", describe(tr, e.Err))
 	case *campaign.Error:
+		if text, ok := fileText(tr, e.Err); ok && samePath(e.Err, e.File) {
+			return text // it names the file already
+		}
 		return e.File + ": " + describe(tr, e.Err)
 	case *campaign.RowError:
 		return tr.T("error.row", rowPlace(tr, e.File, e.Line), reasonText(tr, e.Reason()))
@@ -155,6 +159,8 @@ func describe(tr *i18n.Printer, err error) string {
 		return tr.T("error.base_url", e.URL)
 	case *engine.InsecureError:
 		return tr.T("error.insecure", e.URL)
+	case *engine.TemplateError:
+		return templateText(tr, e)
 	case *engine.NoReadsError:
 		switch e.Why {
 		case engine.SentThroughV1:
@@ -168,9 +174,12 @@ func describe(tr *i18n.Printer, err error) string {
 	}
 	switch err {
 	case engine.ErrNoToken:
-		return tr.T("error.no_token")
+		return tr.T("error.no_token") + "\n" + tr.T("token.how", tokenEnv)
 	case engine.ErrNoAddress:
 		return tr.T("error.no_address")
+	}
+	if text, ok := fileText(tr, err); ok {
+		return text
 	}
 	return wrapped(tr, err)
 }
@@ -187,7 +196,7 @@ func wrapped(tr *i18n.Printer, err error) string {
 	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
 		switch inner.(type) {
 		case *campaign.ReasonError, *campaign.RowError, *campaign.SyntaxError, *campaign.RulesError, *words, *sender.LedgerError,
-			*sender.TokenError, *sender.BaseURLError, *engine.InsecureError, *engine.NoReadsError:
+			*sender.TokenError, *sender.BaseURLError, *engine.InsecureError, *engine.NoReadsError, *engine.TemplateError:
 			if prefix, ok := strings.CutSuffix(text, inner.Error()); ok {
 				return prefix + describe(tr, inner)
 			}
@@ -195,6 +204,41 @@ func wrapped(tr *i18n.Printer, err error) string {
 		}
 	}
 	return text
+}
+
+// templateText says why the campaign's WhatsApp template cannot be sent.
+func templateText(tr *i18n.Printer, e *engine.TemplateError) string {
+	var problem string
+	switch e.Problem {
+	case engine.TemplateAbsent:
+		var names []string
+		for _, t := range e.Approved {
+			names = append(names, tr.T("template.name_language", t.Name, t.Language))
+		}
+		switch {
+		case len(e.Closest) > 0:
+			problem = tr.T("template.closest", tr.List(quoteAll(e.Closest)))
+		case e.ApprovedCount > len(e.Approved):
+			problem = tr.T("template.approved_more", len(e.Approved), e.ApprovedCount, strings.Join(names, ", "))
+		case len(e.Approved) > 0:
+			problem = tr.T("template.approved", len(e.Approved), tr.List(names))
+		default:
+			problem = tr.T("template.approved_none")
+		}
+	case engine.TemplateOtherLanguage:
+		problem = tr.T("template.other_language", tr.List(e.Languages), e.Language)
+	case engine.TemplateNotApproved:
+		problem = tr.T("template.not_approved", e.Status)
+	case engine.TemplateParameters:
+		part := e.Component
+		if k, ok := wordArgs[campaign.TooLong].words[part]; ok {
+			part = tr.T(k)
+		}
+		problem = tr.T("template.parameters", part, e.Want, e.Got)
+	default:
+		return e.Error()
+	}
+	return tr.T("template.error", e.Template, problem)
 }
 
 // rowPlace names a row of a file: clientes.csv:14, or in Spanish
@@ -305,8 +349,8 @@ func destination(tr *i18n.Printer, d store.Destination) string {
 	case d.Rehearsal:
 		where = tr.T("destination.rehearsal", where)
 	}
-	if d.API == "" {
-		return where
+	if d.API == "" || d.Sandbox || d.Rehearsal {
+		return where // a rehearsal: which API it played does not matter to the reader
 	}
 	return tr.T("destination.api", d.API, where)
 }
@@ -358,8 +402,9 @@ func newFlags(tr *i18n.Printer, name string) *flag.FlagSet {
 	return fs
 }
 
-// parseArgs parses a command's flags; it prints the problem, or the help
-// that -h asked for, on stderr.
+// parseArgs parses a command's flags; it prints the help that -h asked
+// for, or the problem in a few lines that stay on screen: what is wrong,
+// the flag the user probably meant, and how to see them all.
 func parseArgs(tr *i18n.Printer, fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	err := fs.Parse(args)
 	switch {
@@ -367,8 +412,8 @@ func parseArgs(tr *i18n.Printer, fs *flag.FlagSet, args []string, stderr io.Writ
 		printUsage(tr, fs, stderr)
 		return errHelp
 	case err != nil:
-		fmt.Fprintf(stderr, "pregon %s: %s\n", fs.Name(), flagError(tr, err))
-		printUsage(tr, fs, stderr)
+		fmt.Fprintf(stderr, "pregon %s: %s\n", fs.Name(), flagError(tr, fs, err))
+		fmt.Fprintln(stderr, tr.T("usage.see_help", fs.Name()))
 		return errUsage
 	}
 	return nil
@@ -385,17 +430,84 @@ var flagErrors = []struct {
 	{regexp.MustCompile(`^bad flag syntax: (.*)$`), i18n.K("flag.error.syntax")},
 }
 
-func flagError(tr *i18n.Printer, err error) string {
+// flagWants say what a flag of each kind takes, for an invalid value.
+var flagWants = map[string]string{"*flag.float64Value": i18n.K("flag.want.number"), "*flag.intValue": i18n.K("flag.want.whole"),
+	"*flag.uintValue": i18n.K("flag.want.whole"), "*flag.durationValue": i18n.K("flag.want.duration"),
+	"*flag.boolValue": i18n.K("flag.want.bool")}
+
+func flagError(tr *i18n.Printer, fs *flag.FlagSet, err error) string {
 	for _, fe := range flagErrors {
-		if m := fe.re.FindStringSubmatch(err.Error()); m != nil {
-			args := make([]any, len(m)-1)
-			for i, s := range m[1:] {
-				args[i] = s
-			}
-			return tr.T(fe.key, args...)
+		m := fe.re.FindStringSubmatch(err.Error())
+		if m == nil {
+			continue
 		}
+		args := make([]any, len(m)-1)
+		for i, s := range m[1:] {
+			args[i] = s
+		}
+		switch fe.key {
+		case "flag.error.invalid":
+			if f := fs.Lookup(strings.TrimLeft(m[2], "-")); f != nil {
+				if k, ok := flagWants[fmt.Sprintf("%T", f.Value)]; ok {
+					args[2] = tr.T(k, f.Name)
+				}
+			}
+		case "flag.error.undefined":
+			if near := nearestFlag(fs, strings.TrimLeft(m[1], "-")); near != "" {
+				return tr.T(fe.key, args...) + ". " + tr.T("flag.error.did_you_mean", near)
+			}
+		}
+		return tr.T(fe.key, args...)
 	}
 	return err.Error()
+}
+
+// nearestFlag is the name of fs's flag closest to name (a letter missing,
+// one too many, two swapped), or "" when none is close.
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestD := "", max(2, len(name)/3)+1
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(strings.ToLower(name), f.Name); d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the number of letters to add, remove or change to turn
+// a into b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
+}
+
+// defaultDuration is a duration flag's default as people write it
+// (2 min, not 2m0s; 150 ms).
+func defaultDuration(tr *i18n.Printer, def string) string {
+	d, err := time.ParseDuration(def)
+	switch {
+	case err != nil:
+		return def
+	case d < 10*time.Second && d%(100*time.Millisecond) != 0:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return tr.Duration(d)
 }
 
 // flagTypes are the flag package's names for a value it has no name
@@ -425,8 +537,11 @@ func printUsage(tr *i18n.Printer, fs *flag.FlagSet, w io.Writer) {
 		}
 		b.WriteString(strings.ReplaceAll(usage, "\n", "\n    \t"))
 		if d := f.DefValue; d != "" && d != "0" && d != "false" && d != "0s" {
-			if fmt.Sprintf("%T", f.Value) == "*flag.stringValue" {
+			switch fmt.Sprintf("%T", f.Value) {
+			case "*flag.stringValue":
 				d = strconv.Quote(d)
+			case "*flag.durationValue":
+				d = defaultDuration(tr, d)
 			}
 			b.WriteString(" " + tr.T("usage.default", d))
 		}

@@ -31,7 +31,7 @@ func TestMatchTemplate(t *testing.T) {
 		{"matches", ok, ""},
 		{"language case", campaign.TemplateRef{Name: ok.Name, LanguageCode: "ES", Parameters: ok.Parameters}, ""},
 		{"misspelt", campaign.TemplateRef{Name: "pedido_en_camno", LanguageCode: "es"}, `no template of that name; the closest: "pedido_en_camino"`},
-		{"absent", campaign.TemplateRef{Name: "zzz", LanguageCode: "es"}, "no template of that name"},
+		{"absent", campaign.TemplateRef{Name: "zzz", LanguageCode: "es"}, `no template of that name; its approved templates: "pedido_en_camino" (en), "pedido_en_camino" (es)`},
 		{"other language", campaign.TemplateRef{Name: ok.Name, LanguageCode: "pt_BR", Parameters: ok.Parameters}, `it exists in es, en, not in "pt_BR"`},
 		{"pending", campaign.TemplateRef{Name: "promo_navidad", LanguageCode: "es"}, "status on the platform is PENDING"},
 		{"rejected", campaign.TemplateRef{Name: "recordatorio", LanguageCode: "es"}, "REJECTED"},

@@ -30,6 +30,9 @@ type ImportResult struct {
 	Updated int // pending contacts whose message was rendered again
 	Revived int // refused contacts whose row changed, pending again
 	Done    int // contacts already sent, unknown or refused: left as they are
+	// DoneSent, DoneUnknown and DoneRefused are Done by state (a request
+	// still in flight counts as unknown).
+	DoneSent, DoneUnknown, DoneRefused int
 	// Fixed counts broken rows whose contact has a good row in another
 	// file (typically the export it was fixed in): that row stands for
 	// them, and they are not counted again.
@@ -347,12 +350,28 @@ func (im *Importer) wait() error {
 	return nil
 }
 
+// done counts a contact left as it is, in its state.
+func (r *ImportResult) done(state campaign.State) {
+	r.Done++
+	switch state {
+	case campaign.Sent:
+		r.DoneSent++
+	case campaign.Failed:
+		r.DoneRefused++
+	default:
+		r.DoneUnknown++
+	}
+}
+
 func (r *ImportResult) add(o ImportResult) {
 	r.Rows += o.Rows
 	r.New += o.New
 	r.Updated += o.Updated
 	r.Revived += o.Revived
 	r.Done += o.Done
+	r.DoneSent += o.DoneSent
+	r.DoneUnknown += o.DoneUnknown
+	r.DoneRefused += o.DoneRefused
 	r.Fixed += o.Fixed
 	r.Invalid += o.Invalid
 	r.Duplicate += o.Duplicate
@@ -579,7 +598,7 @@ func (w *rowWriter) addGood(ctx context.Context, r row, res *ImportResult) (int6
 		res.Revived++
 		_, err = w.refresh.ExecContext(ctx, r.Line, r.Path, r.Payload, r.cells, im.source, im.headerID, im.gen, w.now, id)
 	default: // sent, unknown, sending, or refused and unchanged
-		res.Done++
+		res.done(state)
 		_, err = w.keep.ExecContext(ctx, r.Line, r.cells, im.source, im.headerID, im.gen, id)
 	}
 	return id, err
@@ -719,7 +738,7 @@ func (w *rowWriter) broke(ctx context.Context, r row, f found, res *ImportResult
 			im.gen, w.now, f.id)
 		return err
 	}
-	res.Done++
+	res.done(f.state)
 	_, err := w.see.ExecContext(ctx, im.gen, f.id)
 	return err
 }
