@@ -45,6 +45,9 @@ func encode(s state) ([]byte, error) {
 				}
 				b = append(b, q...)
 			}
+			if x.Pending {
+				b = append(b, `,"pending":true`...)
+			}
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -99,6 +102,7 @@ func decodeFast(data []byte) (s state, ok bool) {
 					return s, false
 				}
 			}
+			x.Pending = p.lit(`,"pending":true`)
 			if !p.lit("}") {
 				return s, false
 			}

@@ -36,9 +36,11 @@ func TestRunsShareOneWindow(t *testing.T) {
 		if i%2 == 1 {
 			w = b
 		}
-		if _, wait, err := w.Take(now, 25); err != nil || wait > 0 {
+		slot, wait, err := w.Take(now, 25)
+		if err != nil || wait > 0 {
 			t.Fatalf("take %d: wait %s, %v", i, wait, err)
 		}
+		w.Written(slot, now) // its write ended at once
 	}
 	for _, w := range []*Window{a, b} {
 		if _, wait, _ := w.Take(now, 25); wait <= 0 {
@@ -167,7 +169,7 @@ func TestASlowerRunIsNotStarved(t *testing.T) {
 // encoding/json, and a file cut short does not parse.
 func TestFormat(t *testing.T) {
 	s := state{Next: 7, Runs: map[string]Run{"vm/1/2": {PID: 1, Host: "vm", Campaign: "promo <b>", Seen: 42, Limit: 13}},
-		Sends: sender.Sends{{Slot: 6, At: 100, Run: "vm/1/2"}, {Slot: 7, At: 200}}}
+		Sends: sender.Sends{{Slot: 6, At: 100, Run: "vm/1/2"}, {Slot: 7, At: 200, Pending: true}}}
 	data, err := encode(s)
 	if err != nil {
 		t.Fatal(err)

@@ -59,10 +59,28 @@ func Split(capacity float64, wants []float64, own int) float64 {
 
 // Send is one request in a window: when it was written (or admitted, until
 // it was), which run sent it, and a slot number to find it again.
+//
+// Until its write ends (Written), a send is Pending, and counts as if it
+// were being written at every moment the window is checked: a request
+// admitted, then held back by the scheduler before its bytes left, would
+// otherwise age out of the window from its admission, and let another
+// request in less than a second before its own arrival. A pending send
+// that is never written (its process died) leaves with the others, two
+// seconds after its admission.
 type Send struct {
-	Slot uint64 `json:"slot"`
-	At   int64  `json:"at"` // on the shared Clock
-	Run  string `json:"run,omitempty"`
+	Slot    uint64 `json:"slot"`
+	At      int64  `json:"at"` // on the shared Clock
+	Run     string `json:"run,omitempty"`
+	Pending bool   `json:"pending,omitempty"`
+}
+
+// time is when the send counts as made, checked at: its write's end, or
+// at itself while it is pending.
+func (x Send) time(at int64) int64 {
+	if x.Pending {
+		return max(x.At, at)
+	}
+	return x.At
 }
 
 // Sends are the recent sends of a window; the methods implement the
@@ -81,15 +99,15 @@ func (s *Sends) Take(now time.Time, n, total int, run string, slot uint64) (wait
 	from := at - int64(time.Second+windowSlack)
 	var all, own []int64
 	for _, x := range *s {
-		if x.At > from {
-			all = append(all, x.At)
+		if t := x.time(at); t > from {
+			all = append(all, t)
 			if x.Run == run {
-				own = append(own, x.At)
+				own = append(own, t)
 			}
 		}
 	}
 	if len(own) < n && len(all) < max(n, total) {
-		*s = append(*s, Send{Slot: slot, At: at, Run: run})
+		*s = append(*s, Send{Slot: slot, At: at, Run: run, Pending: true})
 		return 0
 	}
 	return max(leaves(own, n, at), leaves(all, max(n, total), at), time.Millisecond)
@@ -105,23 +123,25 @@ func leaves(in []int64, n int, at int64) time.Duration {
 	return time.Duration(in[len(in)-n] + int64(time.Second+windowSlack) - at)
 }
 
-// Written moves the slot's time to t, when t is later.
+// Written moves the slot's time to t, when t is later, and ends its
+// pending.
 func (s Sends) Written(slot uint64, t time.Time) {
 	at := Clock(t)
 	for i := range s {
-		if s[i].Slot == slot && at > s[i].At {
-			s[i].At = at
+		if s[i].Slot == slot {
+			s[i].At, s[i].Pending = max(s[i].At, at), false
 		}
 	}
 }
 
-// Count is how many sends are in the second up to t.
+// Count is how many sends are in the second up to t, pending ones
+// included.
 func (s Sends) Count(t time.Time) int {
 	to := Clock(t)
 	from := to - int64(time.Second)
 	n := 0
 	for _, x := range s {
-		if x.At > from && x.At <= to {
+		if at := min(x.time(to), to); at > from && at <= to {
 			n++
 		}
 	}
