@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/engine"
 	"github.com/pregon/pregon/store"
 )
 
@@ -114,27 +115,13 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func loadStatus(ctx context.Context, ledger *store.Ledger, path, name string) ([]campaignStatus, error) {
-	sums, err := ledger.Summaries(ctx, name)
+	list, err := engine.Status(ctx, ledger, name)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]campaignStatus, 0, len(sums))
-	for _, s := range sums {
-		runs, err := ledger.Runs(ctx, s.ID, 0)
-		if err != nil {
-			return nil, err
-		}
-		// A probe, never the lock itself: a send starting now must not
-		// find the campaign taken by a reader.
-		running, err := store.Probe(ledger.Path(), s.Name)
-		if err != nil {
-			return nil, err
-		}
-		funnel, err := ledger.Funnel(ctx, s.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, campaignStatus{Summary: s, Runs: runs, Running: running, Ledger: path, Funnel: funnel})
+	out := make([]campaignStatus, len(list))
+	for i, s := range list {
+		out[i] = campaignStatus{Summary: s.Summary, Runs: s.Runs, Running: s.Running, Ledger: path, Funnel: s.Funnel}
 	}
 	return out, nil
 }
