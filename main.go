@@ -81,6 +81,7 @@ Usage:
   pregon init -contacts FILE [-type whatsapp_template|text|image|quick_reply] [-api v2]
   pregon sandbox [-addr 127.0.0.1:8025]     a fake Messages API to rehearse against
   pregon ui [-ledger pregon.db] [-addr 127.0.0.1:8026] [-dir .]   a page to prepare, rehearse and send in the browser
+  pregon version                            the version, commit and build date
 
 Run "pregon COMMAND -h" for a command's flags.
 The API token is read from the environment variable PREGON_TOKEN.
@@ -110,6 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSandbox(ctx, args[1:], stdout, stderr)
 	case "ui":
 		return runUI(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,8 @@ type ReadOptions struct {
 	Rate     float64
 	Timeout  time.Duration
 	StateDir string
-	// Progress, if set, is told how many contacts were handled so far.
+	// Progress, if set, is told how many contacts were handled so far;
+	// never by two goroutines at once.
 	Progress func(done int)
 }
 
@@ -114,6 +116,7 @@ func Track(ctx context.Context, o ReadOptions) (*TrackResult, error) {
 	defer done()
 	res := &TrackResult{}
 	var asked, moved, missing atomic.Int64
+	var progressMu sync.Mutex // Progress is told one count at a time
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(sender.DefaultConcurrency(o.Rate))
@@ -143,7 +146,9 @@ func Track(ctx context.Context, o ReadOptions) (*TrackResult, error) {
 				}
 				n := asked.Add(1)
 				if o.Progress != nil {
+					progressMu.Lock()
 					o.Progress(int(n))
+					progressMu.Unlock()
 				}
 				d := deliveryOf(m)
 				if d.Status != "sent" && d.Status != "pending" {

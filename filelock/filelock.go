@@ -41,6 +41,7 @@
 package filelock
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -175,22 +176,41 @@ func Probe(name string) (info []byte, held bool, err error) {
 
 // probeFile tests liveByte through f, a descriptor of the probing
 // process's own, and reads the info when it is held.
+//
+// A holder may leave, and another come, while the info is read: the first
+// empties the file once its liveByte is free, the next writes its info
+// before taking it. One read between two tests that find the lock held
+// can therefore be the gap between them (nothing) or half of the next
+// one's info. The answer is an info read twice the same on either side of
+// a test that finds the lock held, and not empty; after a few tries (a
+// holder that announced nothing, or holders changing faster than a probe
+// reads) it is the last info read.
 func probeFile(f *os.File) ([]byte, bool, error) {
-	held, err := heldRange(f, liveByte)
-	if err != nil || !held {
-		return nil, false, err
-	}
-	info, err := readInfo(f)
-	if err != nil {
-		return nil, false, err
-	}
-	// The holder may have left while the info was read: answer what is
-	// true now, not a mixture of two holders.
-	if held, err = heldRange(f, liveByte); err != nil || !held {
-		return nil, false, err
+	var info []byte
+	for range probeTries {
+		held, err := heldRange(f, liveByte)
+		if err != nil || !held {
+			return nil, false, err
+		}
+		first, err := readInfo(f)
+		if err != nil {
+			return nil, false, err
+		}
+		if held, err = heldRange(f, liveByte); err != nil || !held {
+			return nil, false, err
+		}
+		if info, err = readInfo(f); err != nil {
+			return nil, false, err
+		}
+		if len(info) > 0 && bytes.Equal(info, first) {
+			break
+		}
 	}
 	return info, true, nil
 }
+
+// probeTries bounds how often probeFile reads the info again.
+const probeTries = 10
 
 // writeInfo makes info the file's whole content. The caller holds the
 // lock: nothing is ever truncated under another holder's.

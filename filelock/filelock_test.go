@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/pregon/pregon/internal/testfs"
 )
 
 // The test binary doubles as a process that holds a lock until it is
@@ -89,7 +91,7 @@ func probeOK(t *testing.T, name string) (string, bool) {
 }
 
 func TestTryLockExcludesEveryOtherOpen(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "l.lock")
+	name := filepath.Join(testfs.TempDir(t), "l.lock")
 	a, b := openT(t, name), openT(t, name)
 	if err := a.TryLock(); err != nil {
 		t.Fatal(err)
@@ -115,7 +117,7 @@ func TestTryLockExcludesEveryOtherOpen(t *testing.T) {
 }
 
 func TestProbeSeesOnlyAnAnnouncedHolder(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "l.lock")
+	name := filepath.Join(testfs.TempDir(t), "l.lock")
 	if info, held := probeOK(t, name); held || info != "" {
 		t.Errorf("missing file: held %v, info %q", held, info)
 	}
@@ -153,7 +155,7 @@ func TestProbeSeesOnlyAnAnnouncedHolder(t *testing.T) {
 }
 
 func TestAFailedTryLockLeavesTheHoldersInfo(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "l.lock")
+	name := filepath.Join(testfs.TempDir(t), "l.lock")
 	a := openT(t, name)
 	if err := a.TryLock(); err != nil {
 		t.Fatal(err)
@@ -175,9 +177,10 @@ func TestAFailedTryLockLeavesTheHoldersInfo(t *testing.T) {
 }
 
 // A probe never makes a lock fail, whatever the timing: many probes run
-// beside many TryLocks, and every TryLock succeeds.
+// beside many TryLocks, and every TryLock succeeds. And a probe that finds
+// the lock held names its holder, even while holders come and go.
 func TestProbeNeverMakesTryLockFail(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "l.lock")
+	name := filepath.Join(testfs.TempDir(t), "l.lock")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() {
@@ -192,8 +195,13 @@ func TestProbeNeverMakesTryLockFail(t *testing.T) {
 					return
 				default:
 				}
-				if _, _, err := Probe(name); err != nil {
+				info, held, err := Probe(name)
+				if err != nil {
 					t.Error(err)
+					return
+				}
+				if held && string(info) != "me" {
+					t.Errorf("Probe finds the lock held by %q, want %q", info, "me")
 					return
 				}
 			}
@@ -217,7 +225,7 @@ func TestProbeNeverMakesTryLockFail(t *testing.T) {
 }
 
 func TestAnotherProcessSeesTheLockUntilItsHolderIsKilled(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "l.lock")
+	name := filepath.Join(testfs.TempDir(t), "l.lock")
 	cmd := holder(t, name)
 	info, held := probeOK(t, name)
 	if want := strconv.Itoa(cmd.Process.Pid); !held || info != want {
@@ -240,17 +248,17 @@ func TestAnotherProcessSeesTheLockUntilItsHolderIsKilled(t *testing.T) {
 }
 
 func TestASymbolicLinkIsNeverFollowed(t *testing.T) {
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	target := filepath.Join(dir, "precious")
 	if err := os.WriteFile(target, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "l.lock")
 	dangling := filepath.Join(dir, "d.lock")
-	if err := os.Symlink(target, link); err != nil {
+	if err := testfs.Symlink(target, link); err != nil {
 		t.Skipf("cannot make a symbolic link here: %v", err)
 	}
-	if err := os.Symlink(filepath.Join(dir, "created"), dangling); err != nil {
+	if err := testfs.Symlink(filepath.Join(dir, "created"), dangling); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{link, dangling} {
@@ -275,7 +283,7 @@ func TestASymbolicLinkIsNeverFollowed(t *testing.T) {
 }
 
 func TestADirectoryIsRefused(t *testing.T) {
-	dir := t.TempDir()
+	dir := testfs.TempDir(t)
 	if _, err := Open(dir); err == nil {
 		t.Error("Open of a directory succeeded")
 	}

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/pregon/pregon/internal/testfs"
 )
 
 // A pipe planted at a lock file's name neither hangs Open nor Probe.
 func TestAPipeIsRefused(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "l.lock")
+	name := filepath.Join(testfs.TempDir(t), "l.lock")
 	if err := syscall.Mkfifo(name, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/pregon/pregon/campaign"
 )
 
@@ -114,8 +112,8 @@ func attempts(t *testing.T, l *Ledger) map[string]int {
 }
 
 func isBusy(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrBusy
+	code, ok := sqliteCode(err)
+	return ok && code == codeBusy
 }
 
 // A ledger another process keeps locked fails 64 writes in flight after

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
 
 // maxBatch bounds how many queued writes share one transaction.
@@ -95,11 +95,12 @@ func WithBusyTimeout(d time.Duration) Option {
 }
 
 // Open opens the ledger at path, creating it with mode 0600 (it holds
-// customers' phone numbers) when it does not exist, and brings a ledger
-// written by an older pregon up to this one's format. A symbolic link at
-// path is followed to an existing file, whose path the Ledger then uses;
-// none is ever followed to create one, nor in place of the -wal, -shm or
-// -journal files.
+// customers' phone numbers; on Windows, where modes mean nothing, the
+// access list of its folder protects it) when it does not exist, and
+// brings a ledger written by an older pregon up to this one's format. A
+// symbolic link at path is followed to an existing file, whose path the
+// Ledger then uses; none is ever followed to create one, nor in place of
+// the -wal, -shm or -journal files.
 func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	path, err := ledgerFile(path, true)
 	if err != nil {
@@ -532,30 +533,6 @@ func (l *Ledger) setBusyWait(ctx context.Context, d time.Duration) error {
 	}
 	l.busyWait = d
 	return nil
-}
-
-// locked reports whether err says that another connection holds the
-// lock the statement needed.
-func locked(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
-}
-
-// fileFault reports whether err is the file's, the disk's or the
-// connection's failure rather than one statement's: every write of the
-// transaction would meet it.
-func fileFault(err error) bool {
-	var se sqlite3.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code {
-	case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrNomem, sqlite3.ErrReadonly, sqlite3.ErrIoErr,
-		sqlite3.ErrCorrupt, sqlite3.ErrFull, sqlite3.ErrCantOpen, sqlite3.ErrProtocol, sqlite3.ErrNotADB,
-		sqlite3.ErrPerm, sqlite3.ErrAuth:
-		return true
-	}
-	return false
 }
 
 // setSynchronous makes the writer's next commits as durable as d:

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/pregon/pregon/filelock"
+	"github.com/pregon/pregon/internal/testfs"
 )
 
 // The test binary doubles as a process that holds a campaign's lock until
@@ -35,23 +36,50 @@ func TestMain(m *testing.M) {
 
 // ledgerNames makes a ledger and returns it with other names of it: a
 // symbolic link in another directory, a path through a linked directory.
+// It skips the test where the system makes no symbolic links (Windows
+// without the privilege, Wine).
 func ledgerNames(t *testing.T) (ledger, link, viaDir string) {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := Open(context.Background(), filepath.Join(dir, "l.db"))
+	ledger, link, viaDir, err := makeNames(t)
+	if err != nil {
+		t.Skipf("cannot make a symbolic link here: %v", err)
+	}
+	return ledger, link, viaDir
+}
+
+// twoNames makes a ledger and returns it with another name of it: a
+// symbolic link where the system makes one, else its path relative to the
+// ledger's directory, which becomes the working directory. The tests of
+// what a lock does, rather than of which names meet it, run everywhere.
+func twoNames(t *testing.T) (ledger, other string) {
+	t.Helper()
+	ledger, link, _, err := makeNames(t)
+	if err != nil {
+		t.Logf("no symbolic links here (%v): the other name is a relative path", err)
+		t.Chdir(filepath.Dir(ledger))
+		return ledger, filepath.Base(ledger)
+	}
+	return ledger, link
+}
+
+func makeNames(t *testing.T) (ledger, link, viaDir string, err error) {
+	t.Helper()
+	dir := testfs.TempDir(t)
+	ledger = filepath.Join(dir, "l.db")
+	l, err := Open(context.Background(), ledger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
-	other := t.TempDir()
+	other := testfs.TempDir(t)
 	link = filepath.Join(other, "link.db")
-	if err := os.Symlink(filepath.Join(dir, "l.db"), link); err != nil {
-		t.Skipf("cannot make a symbolic link here: %v", err)
+	if err := testfs.Symlink(ledger, link); err != nil {
+		return ledger, "", "", err
 	}
-	if err := os.Symlink(dir, filepath.Join(other, "dir")); err != nil {
+	if err := testfs.Symlink(dir, filepath.Join(other, "dir")); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dir, "l.db"), link, filepath.Join(other, "dir", "l.db")
+	return ledger, link, filepath.Join(other, "dir", "l.db"), nil
 }
 
 func lockedBy(t *testing.T, err error, pid int) {
@@ -94,7 +122,7 @@ func TestEveryNameOfALedgerMeetsOneLock(t *testing.T) {
 // refused because a reader looked, and a reader always sees a run that
 // holds the lock.
 func TestProbeNeverTakesTheLock(t *testing.T) {
-	ledger, link, _ := ledgerNames(t)
+	ledger, link := twoNames(t)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() {
@@ -130,7 +158,7 @@ func TestProbeNeverTakesTheLock(t *testing.T) {
 }
 
 func TestProbeOfAFreeLockFindsNoneAndLeavesItFree(t *testing.T) {
-	ledger, link, _ := ledgerNames(t)
+	ledger, link := twoNames(t)
 	if h, err := Probe(link, "c"); h != nil || err != nil {
 		t.Errorf("Probe of a lock never taken = %+v, %v", h, err)
 	}
@@ -156,7 +184,7 @@ func TestProbeOfAFreeLockFindsNoneAndLeavesItFree(t *testing.T) {
 
 func TestASymbolicLinkAtTheLockIsNotFollowed(t *testing.T) {
 	ledger, _, _ := ledgerNames(t)
-	target := filepath.Join(t.TempDir(), "precious")
+	target := filepath.Join(testfs.TempDir(t), "precious")
 	if err := os.WriteFile(target, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +194,7 @@ func TestASymbolicLinkAtTheLockIsNotFollowed(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Remove(path)
-		if err := os.Symlink(to, path); err != nil {
+		if err := testfs.Symlink(to, path); err != nil {
 			t.Fatal(err)
 		}
 		if lock, err := Acquire(ledger, "c"); !errors.Is(err, filelock.ErrSymlink) {
@@ -186,7 +214,7 @@ func TestASymbolicLinkAtTheLockIsNotFollowed(t *testing.T) {
 }
 
 func TestALockIsFreedWhenItsHolderIsKilled(t *testing.T) {
-	ledger, link, _ := ledgerNames(t)
+	ledger, link := twoNames(t)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "STORE_TEST_HOLD="+link+"\nc")
 	stdin, _ := cmd.StdinPipe()
