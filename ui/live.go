@@ -126,6 +126,11 @@ func (w *watcher) snapshot(ctx context.Context) snapshot {
 		}
 	case holder != nil:
 		snap.Phase, snap.Status = "elsewhere", holderText(l, holder)
+		if run != nil {
+			// What became of the page's own run: often, that this one
+			// held the campaign when it tried to start.
+			snap.Message = endText(l, run.res, run.err)
+		}
 	case run != nil:
 		snap.Phase, snap.Status = string(ended), l.t("live.phase.ended")
 		snap.Message = endText(l, run.res, run.err)
