@@ -289,3 +289,36 @@ func TestPageAndCommandLineLeaveTheSameLedger(t *testing.T) {
 		t.Errorf("the page's report is not the command line's:\n%s", got)
 	}
 }
+
+// The page's init button writes, beside the CSV, the campaign `pregon
+// init` writes, never over a file, and its check says what is left to
+// fill in.
+func TestPageInitWritesTheStarterCampaign(t *testing.T) {
+	dir := t.TempDir()
+	csv := writeTemp(t, dir, "clientes.csv", "Teléfono;Nombre;Pedido\n0991000001;Ana;PED-1\n")
+	writeTemp(t, dir, "clientes.json", "mine") // the user's own file of that name
+	p := startUI(t, "-dir", dir, "-ledger", filepath.Join(dir, "pregon.db"), "-lang", "en")
+	body := p.post("/init", url.Values{"contacts": {"d/clientes.csv"}, "type": {"text"}})
+	for _, want := range []string{"Wrote clientes-2.json", "“message.text” is still", "<option value=\"d/clientes-2.json\" selected>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page after init lacks %q:\n%s", want, body)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "clientes-2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "clientes-2.json")
+	if code, _, errOut := pregon(t, "init", "-contacts", csv, "-type", "text", "-o", other); code != 0 {
+		t.Fatalf("init: exit %d: %s", code, errOut)
+	}
+	if cli := mustRead(t, other); string(got) != string(cli) {
+		t.Errorf("the page wrote:\n%s\nthe command line writes:\n%s", got, cli)
+	}
+	if mine, _ := os.ReadFile(filepath.Join(dir, "clientes.json")); string(mine) != "mine" {
+		t.Errorf("the user's clientes.json was replaced: %q", mine)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "clientes-2.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the campaign's mode: %v %v", fi, err)
+	}
+}
