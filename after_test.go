@@ -371,6 +371,10 @@ func TestUnknownFromAnOldAddressIsNotProvedAbsentByTheNew(t *testing.T) {
 	if st := status(t, ledger)[0]; st.Unknown != 2 || st.Sent != 28 {
 		t.Errorf("status = %+v", st)
 	}
+	_, rows, _ := pregon(t, "export", "-ledger", ledger, "-campaign", "pedido-en-camino", "-outcome", "unknown")
+	if n := strings.Count(rows, "its request went to v2 at "+old.URL+" before the campaign moved"); n != 2 {
+		t.Errorf("the export says why for %d of the 2 unknown contacts:\n%s", n, rows)
+	}
 	// Back at the old address, the one it took is found; the ledger does
 	// not say which address the other's request went to, so it stays.
 	code, _, errOut = pregon(t, append(args, "-base-url", old.URL, "-allow-changed")...)

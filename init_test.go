@@ -105,3 +105,28 @@ func TestInitsExamplesAreErrors(t *testing.T) {
 		}
 	}
 }
+
+// The token never goes to the example address, given as -base-url (with
+// or without the trailing dot of a fully qualified name), and the dry run
+// refuses, and never prints, an address the send would refuse.
+func TestExampleOrUnsafeBaseURLIsRefused(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	args := []string{"-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", filepath.Join(t.TempDir(), "l.db")}
+	for _, tc := range []struct{ base, says string }{
+		{"https://api.example-brand.com", `"-base-url" is still the example "https://api.example-brand.com"`},
+		{"https://API.example-brand.com.", `"-base-url" is still the example "https://API.example-brand.com."`},
+		{"https://user:s3cr3t@api.brand.test", "must not carry credentials"},
+		{"http://10.1.1.1", "plain http to another machine"},
+	} {
+		for _, dry := range []bool{true, false} {
+			cmd := []string{"send", "-base-url", tc.base}
+			if dry {
+				cmd = append(cmd, "-dry-run", "-json")
+			}
+			code, out, errOut := pregon(t, append(cmd, args...)...)
+			if code != exitUsage || !strings.Contains(out+errOut, tc.says) || strings.Contains(out+errOut, "s3cr3t") {
+				t.Errorf("%v (dry run %v): exit %d, want 2 saying %q, never the password:\n%s%s", tc.base, dry, code, tc.says, out, errOut)
+			}
+		}
+	}
+}

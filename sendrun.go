@@ -40,7 +40,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if f.dryRun {
 		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0),
 			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout, Sandbox: f.sandbox,
-			AllProblems: f.json})
+			Insecure: f.insecure, AllProblems: f.json})
 		if err != nil {
 			return sendError(err, f.ledger, f.campaign)
 		}

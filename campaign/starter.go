@@ -74,6 +74,6 @@ func IsExampleURL(s string) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	host := strings.ToLower(u.Hostname())
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") // a fully qualified name ends in a dot
 	return host == ExampleHost || strings.HasSuffix(host, "."+ExampleHost)
 }

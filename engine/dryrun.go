@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"io"
 	"os"
@@ -30,6 +31,9 @@ type DryRunOptions struct {
 	Timeout time.Duration
 	// Sandbox: the send would go to the built-in sandbox.
 	Sandbox bool
+	// Insecure allows a plain http address for another machine, as the
+	// send's -insecure does.
+	Insecure bool
 	// AllProblems keeps every invalid and duplicate row, not only the
 	// first MaxShownProblems: memory grows with them.
 	AllProblems bool
@@ -126,7 +130,11 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 		return nil, err
 	}
 	defer closePlan()
-	d := &DryRun{Encoding: contacts.Encoding(), Unfilled: unfilled(c, o.BaseURL, o.Sandbox), Destination: destinationOf(c, o)}
+	dest, err := destinationOf(c, o)
+	if err != nil {
+		return nil, err
+	}
+	d := &DryRun{Encoding: contacts.Encoding(), Unfilled: unfilled(c, o.BaseURL, o.Sandbox), Destination: dest}
 	platform, err := dryTemplate(ctx, c, o, d)
 	if err != nil {
 		return nil, err
@@ -239,22 +247,29 @@ func recordDryRun(ctx context.Context, name string, o DryRunOptions, code Code) 
 	return ledger.EndRun(ctx, store.Run{ID: runID, Ended: time.Now(), EndedBy: "dry run", ExitCode: int(code)})
 }
 
-// destinationOf is where a send with these options would post.
-func destinationOf(c *campaign.Campaign, o DryRunOptions) Destination {
+// destinationOf is where a send with these options would post. An
+// address the send would refuse (user info, a query, plain http to
+// another machine without -insecure) is refused here too, and an address
+// is only ever shown without user info.
+func destinationOf(c *campaign.Campaign, o DryRunOptions) (Destination, error) {
 	if o.Sandbox {
-		return Destination{Sandbox: true}
+		return Destination{Sandbox: true}, nil
 	}
 	base := c.BaseURL
 	if o.BaseURL != "" {
 		base = o.BaseURL
 	}
 	if base == "" {
-		return Destination{}
+		return Destination{}, nil
 	}
-	if u, err := sender.ParseBaseURL(base); err == nil {
-		base = u.String()
+	u, err := sender.ParseBaseURL(base)
+	if err != nil {
+		return Destination{}, inputError(err)
 	}
-	return Destination{URL: strings.TrimRight(base, "/") + c.PathPattern()}
+	if sender.Insecure(u) && !o.Insecure {
+		return Destination{}, inputError(fmt.Errorf("%s is plain http to another machine: the token would cross the network unencrypted; use https, or -insecure if this network is yours", u.Redacted()))
+	}
+	return Destination{URL: strings.TrimRight(u.Redacted(), "/") + c.PathPattern()}, nil
 }
 
 // dryTemplate checks the campaign's WhatsApp template against the

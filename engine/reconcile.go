@@ -82,6 +82,9 @@ func reconcile(ctx context.Context, ledger *store.Ledger, id store.CampaignID, s
 			res.Found++
 		case absent:
 			if u.Moved { // absent here; it may sit at the address the request went to
+				if err := ledger.StillUnknown(context.WithoutCancel(ctx), u.ID, movedAway(u.MovedFrom)); err != nil {
+					return res, err
+				}
 				res.Still++
 				break
 			}
@@ -97,6 +100,16 @@ func reconcile(ctx context.Context, ledger *store.Ledger, id store.CampaignID, s
 		}
 	}
 	return res, nil
+}
+
+// movedAway says why a contact whose request went to an address the
+// campaign has left stays unknown.
+func movedAway(from string) string {
+	if from == "" {
+		from = "an earlier address"
+	}
+	return "not at the campaign's new address, but its request went to " + from +
+		" before the campaign moved (-allow-changed), where it may have arrived: send it again only with -resend-unknown"
 }
 
 type lookVerdict int

@@ -20,9 +20,13 @@ func (e *UnfilledError) Error() string {
 
 // unfilled are the example values that would matter to a run: the
 // campaign's baseUrl only when it is where the run sends (not with
-// -base-url, nor to the built-in sandbox).
+// -base-url, nor to the built-in sandbox), and a -base-url that is the
+// example itself (the token must never go there).
 func unfilled(c *campaign.Campaign, baseURL string, sandbox bool) []campaign.Unfilled {
 	var out []campaign.Unfilled
+	if !sandbox && campaign.IsExampleURL(baseURL) {
+		out = append(out, campaign.Unfilled{Kind: campaign.UnfilledBaseURL, Key: "-base-url", Value: baseURL})
+	}
 	for _, u := range c.Unfilled() {
 		if u.Kind == campaign.UnfilledBaseURL && (baseURL != "" || sandbox) {
 			continue

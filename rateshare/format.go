@@ -1,119 +1,169 @@
 package rateshare
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/pregon/pregon/sender"
 )
 
 // The shared file is read and written at every request (twice) and every
-// heartbeat: its format is lines, parsed by hand, because encoding/json's
-// reflection over the sends took half of a run's CPU at 25/s.
-//
-//	pregon rate share 2
-//	next 1234
-//	run <id> <the Run as JSON>
-//	send <slot> <at> <run id>
-//
-// Ids (host/pid/start) hold no spaces. Anything else in the file, a file
-// cut short by a crash included, does not parse: read reads it as a full
-// window.
-const header = "pregon rate share 2"
+// heartbeat. Its format is the JSON of state, as encoding/json writes it,
+// so that every pregon since the file's first version reads and writes
+// the same file (runs of two versions at once still share the limit). But
+// encoding/json's reflection over the sends took half of a run's CPU at
+// 25/s, so the sends are written and read by hand here, and encoding/json
+// reads only what the hand parser does not recognize (a file written by
+// another version with another spelling), and the few runs.
 
-// encode writes the state in the file's format.
+// encode writes the state as json.Marshal(s) would.
 func encode(s state) ([]byte, error) {
-	b := make([]byte, 0, 64+160*len(s.Runs)+48*len(s.Sends))
-	b = append(b, header...)
-	b = append(b, "\nnext "...)
-	b = strconv.AppendUint(b, s.Next, 10)
-	b = append(b, '\n')
-	for id, r := range s.Runs {
-		js, err := json.Marshal(r)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, "run "...)
-		b = append(b, id...)
-		b = append(b, ' ')
-		b = append(b, js...)
-		b = append(b, '\n')
+	runs, err := json.Marshal(s.Runs)
+	if err != nil {
+		return nil, err
 	}
-	for _, x := range s.Sends {
-		b = append(b, "send "...)
-		b = strconv.AppendUint(b, x.Slot, 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, x.At, 10)
-		b = append(b, ' ')
-		b = append(b, x.Run...)
-		b = append(b, '\n')
-	}
-	b = append(b, "end\n"...)
-	return b, nil
-}
-
-var errFormat = errors.New("not a rate share file")
-
-// decode parses the file's content; a file without its last line ("end")
-// was cut short.
-func decode(data []byte) (state, error) {
-	s := state{Runs: map[string]Run{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	if !sc.Scan() || sc.Text() != header {
-		return s, errFormat
-	}
-	ended := false
-	for sc.Scan() && !ended {
-		line := sc.Bytes()
-		kind, rest, _ := bytes.Cut(line, []byte{' '})
-		var err error
-		switch string(kind) {
-		case "next":
-			s.Next, err = strconv.ParseUint(string(rest), 10, 64)
-		case "run":
-			id, js, ok := bytes.Cut(rest, []byte{' '})
-			var r Run
-			if err = json.Unmarshal(js, &r); ok && err == nil {
-				s.Runs[string(id)] = r
-			} else if err == nil {
-				err = errFormat
+	b := make([]byte, 0, 48*len(s.Sends)+len(runs)+48)
+	b = append(b, `{"sends":`...)
+	if s.Sends == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, x := range s.Sends {
+			if i > 0 {
+				b = append(b, ',')
 			}
-		case "send":
-			err = decodeSend(rest, &s.Sends)
-		case "end":
-			ended = true
-		default:
-			err = errFormat
+			b = append(b, `{"slot":`...)
+			b = strconv.AppendUint(b, x.Slot, 10)
+			b = append(b, `,"at":`...)
+			b = strconv.AppendInt(b, x.At, 10)
+			if x.Run != "" {
+				b = append(b, `,"run":`...)
+				q, err := json.Marshal(x.Run)
+				if err != nil {
+					return nil, err
+				}
+				b = append(b, q...)
+			}
+			b = append(b, '}')
 		}
-		if err != nil {
-			return s, fmt.Errorf("%w: %q: %v", errFormat, line, err)
-		}
+		b = append(b, ']')
 	}
-	if !ended {
-		return s, errFormat
-	}
-	return s, nil
+	b = append(b, `,"runs":`...)
+	b = append(b, runs...)
+	b = append(b, `,"next":`...)
+	b = strconv.AppendUint(b, s.Next, 10)
+	return append(b, '}'), nil
 }
 
-func decodeSend(rest []byte, sends *sender.Sends) error {
-	slot, rest, ok1 := bytes.Cut(rest, []byte{' '})
-	at, run, ok2 := bytes.Cut(rest, []byte{' '})
-	if !ok1 || !ok2 {
-		return errFormat
+// decode reads the file's JSON: by hand when it is spelled as encode
+// spells it, else through encoding/json.
+func decode(data []byte) (state, error) {
+	if s, ok := decodeFast(data); ok {
+		return s, nil
 	}
-	n, err := strconv.ParseUint(string(slot), 10, 64)
+	var s state
+	err := json.Unmarshal(data, &s)
+	return s, err
+}
+
+// decodeFast parses encode's spelling; ok is false for anything else.
+func decodeFast(data []byte) (s state, ok bool) {
+	p := parser{data: data}
+	if !p.lit(`{"sends":`) {
+		return s, false
+	}
+	if !p.lit("null") {
+		if !p.lit("[") {
+			return s, false
+		}
+		for first := true; !p.lit("]"); first = false {
+			if !first && !p.lit(",") {
+				return s, false
+			}
+			var x sender.Send
+			var ok1, ok2 bool
+			if !p.lit(`{"slot":`) {
+				return s, false
+			}
+			if x.Slot, ok1 = p.uint(); !ok1 || !p.lit(`,"at":`) {
+				return s, false
+			}
+			at, ok2 := p.uint()
+			if !ok2 {
+				return s, false
+			}
+			x.At = int64(at)
+			if p.lit(`,"run":"`) {
+				if x.Run, ok1 = p.plainString(); !ok1 {
+					return s, false
+				}
+			}
+			if !p.lit("}") {
+				return s, false
+			}
+			s.Sends = append(s.Sends, x)
+		}
+	}
+	if !p.lit(`,"runs":`) {
+		return s, false
+	}
+	rest := p.data[p.i:]
+	tail := bytes.LastIndex(rest, []byte(`,"next":`))
+	if tail < 0 || rest[len(rest)-1] != '}' {
+		return s, false
+	}
+	next, err := strconv.ParseUint(string(rest[tail+len(`,"next":`):len(rest)-1]), 10, 64)
+	if err != nil || json.Unmarshal(rest[:tail], &s.Runs) != nil {
+		return s, false
+	}
+	s.Next = next
+	return s, true
+}
+
+// parser walks a byte slice.
+type parser struct {
+	data []byte
+	i    int
+}
+
+// lit consumes lit if the input goes on with it.
+func (p *parser) lit(lit string) bool {
+	if bytes.HasPrefix(p.data[p.i:], []byte(lit)) {
+		p.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// uint consumes an unsigned decimal number.
+func (p *parser) uint() (uint64, bool) {
+	j := p.i
+	for j < len(p.data) && p.data[j] >= '0' && p.data[j] <= '9' {
+		j++
+	}
+	n, err := strconv.ParseUint(string(p.data[p.i:j]), 10, 64)
 	if err != nil {
-		return err
+		return 0, false
 	}
-	t, err := strconv.ParseInt(string(at), 10, 64)
-	if err != nil {
-		return err
+	p.i = j
+	return n, true
+}
+
+// plainString consumes the rest of a JSON string without escapes, and its
+// closing quote (the opening one was consumed).
+func (p *parser) plainString() (string, bool) {
+	j := p.i
+	for j < len(p.data) && p.data[j] != '"' {
+		if p.data[j] == '\\' || p.data[j] < 0x20 {
+			return "", false
+		}
+		j++
 	}
-	*sends = append(*sends, sender.Send{Slot: n, At: t, Run: string(run)})
-	return nil
+	if j == len(p.data) {
+		return "", false
+	}
+	v := string(p.data[p.i:j])
+	p.i = j + 1
+	return v, true
 }

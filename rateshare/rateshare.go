@@ -99,9 +99,7 @@ func Open(dir, key string, run Run, onChange func(others []Run)) (*Window, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("rate share: %w", err)
 	}
-	// The file's format is the second: a pregon of the first reads and
-	// writes rate-KEY.json, and does not share with this one.
-	path := filepath.Join(dir, "rate2-"+key)
+	path := filepath.Join(dir, "rate-"+key+".json")
 	f, err := openFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("rate share: %w", err)

@@ -1,8 +1,10 @@
 package rateshare
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -160,24 +162,47 @@ func TestASlowerRunIsNotStarved(t *testing.T) {
 	}
 }
 
-// The file's lines read back as they were written, and a file cut short
-// does not parse.
-func TestFormatRoundTrip(t *testing.T) {
-	s := state{Next: 7, Runs: map[string]Run{"vm/1/2": {PID: 1, Host: "vm", Campaign: "promo b", Seen: 42, Limit: 13}},
-		Sends: sender.Sends{{Slot: 6, At: 100, Run: "vm/1/2"}, {Slot: 7, At: 200, Run: "vm/1/2"}}}
+// The file is the JSON encoding/json writes, so every version reads it;
+// it reads back as written, by hand or (for another spelling) through
+// encoding/json, and a file cut short does not parse.
+func TestFormat(t *testing.T) {
+	s := state{Next: 7, Runs: map[string]Run{"vm/1/2": {PID: 1, Host: "vm", Campaign: "promo <b>", Seen: 42, Limit: 13}},
+		Sends: sender.Sends{{Slot: 6, At: 100, Run: "vm/1/2"}, {Slot: 7, At: 200}}}
 	data, err := encode(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := decode(data)
-	if err != nil || got.Next != 7 || len(got.Sends) != 2 || got.Sends[1] != s.Sends[1] || got.Runs["vm/1/2"] != s.Runs["vm/1/2"] {
-		t.Fatalf("decode(encode(s)) = %+v, %v\n%s", got, err, data)
+	if want, _ := json.Marshal(s); string(data) != string(want) {
+		t.Fatalf("encode:\n%s\nencoding/json:\n%s", data, want)
 	}
-	for cut := 1; cut < len(data)-1; cut++ {
+	for _, spelling := range [][]byte{data, indented(t, s)} {
+		got, err := decode(spelling)
+		if err != nil || !reflect.DeepEqual(got, s) {
+			t.Fatalf("decode = %+v, %v, want %+v\n%s", got, err, s, spelling)
+		}
+	}
+	if _, ok := decodeFast(data); !ok {
+		t.Error("encode's own spelling is not read by hand")
+	}
+	for _, empty := range []state{{}, {Runs: map[string]Run{}}} {
+		data, _ := encode(empty)
+		if got, err := decode(data); err != nil || len(got.Sends) != 0 || got.Next != 0 {
+			t.Errorf("decode(%s) = %+v, %v", data, got, err)
+		}
+	}
+	for cut := 1; cut < len(data); cut++ {
 		if _, err := decode(data[:cut]); err == nil {
 			t.Fatalf("a file cut at byte %d parses:\n%s", cut, data[:cut])
 		}
 	}
+}
+
+func indented(t *testing.T, s state) []byte {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // A run that allows itself less than an even part (-rate 10 beside a run

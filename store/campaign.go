@@ -107,17 +107,18 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 	}
 	// A move after contacts were acted on at the old address: the
 	// unknown ones among them can no longer be proved absent.
-	moved := sql.NullString{}
+	moved, from := sql.NullString{}, sql.NullString{}
 	if !same {
 		acted, err := actedOnAny(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		moved = sql.NullString{String: now, Valid: acted}
+		from = sql.NullString{String: rec.String(), Valid: acted}
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ?,
-		moved_at = coalesce(?, moved_at) WHERE id = ?`,
-		dest.API, dest.BaseURL, dest.Rehearsal, now, moved, id)
+		moved_at = coalesce(?, moved_at), moved_from = coalesce(?, moved_from) WHERE id = ?`,
+		dest.API, dest.BaseURL, dest.Rehearsal, now, moved, from, id)
 	if err != nil {
 		return fmt.Errorf("record campaign destination: %w", err)
 	}

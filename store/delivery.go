@@ -119,14 +119,15 @@ type Unknown struct {
 	AttemptedAt time.Time // of its last request
 	// Moved: its last request went to an address the campaign has left
 	// since (send -allow-changed): the new one can find the message, never
-	// prove it absent.
-	Moved bool
+	// prove it absent. MovedFrom is that address, when recorded.
+	Moved     bool
+	MovedFrom string
 }
 
 // Unknowns returns the campaign's unknown contacts.
 func (l *Ledger) Unknowns(ctx context.Context, id CampaignID) ([]Unknown, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT c.id, c.contact, c.payload, c.attempted_at,
-			m.moved_at IS NOT NULL AND (c.attempted_at IS NULL OR c.attempted_at <= m.moved_at)
+			m.moved_at IS NOT NULL AND (c.attempted_at IS NULL OR c.attempted_at <= m.moved_at), coalesce(m.moved_from, '')
 		FROM contacts c JOIN campaigns m ON m.id = c.campaign_id
 		WHERE c.campaign_id = ? AND c.state = 'unknown' ORDER BY c.id`, id)
 	if err != nil {
@@ -137,7 +138,7 @@ func (l *Ledger) Unknowns(ctx context.Context, id CampaignID) ([]Unknown, error)
 	for rows.Next() {
 		var u Unknown
 		var at sql.NullString
-		if err := rows.Scan(&u.ID, &u.Contact, &u.Payload, &at, &u.Moved); err != nil {
+		if err := rows.Scan(&u.ID, &u.Contact, &u.Payload, &at, &u.Moved, &u.MovedFrom); err != nil {
 			return nil, fmt.Errorf("find unknown contacts: %w", err)
 		}
 		u.AttemptedAt = parseStamp(at)
@@ -172,6 +173,12 @@ func (l *Ledger) AbsentFromPlatform(ctx context.Context, contactID int64) error 
 	return l.settle(ctx, contactID, `UPDATE contacts SET state = 'pending', updated_at = ?,
 		error = 'not on the platform: the lost request never arrived, so the next run sends it' WHERE id = ? AND state = 'unknown'`,
 		stamp(time.Now()), contactID)
+}
+
+// StillUnknown records why an unknown contact stays unknown.
+func (l *Ledger) StillUnknown(ctx context.Context, contactID int64, why string) error {
+	return l.settle(ctx, contactID, `UPDATE contacts SET error = ?, updated_at = ? WHERE id = ? AND state = 'unknown'`,
+		why, stamp(time.Now()), contactID)
 }
 
 func (l *Ledger) settle(ctx context.Context, contactID int64, query string, args ...any) error {

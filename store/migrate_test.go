@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -287,5 +288,50 @@ func TestOpenReadOnlyOfAnOldLedgerWithoutWriteAccess(t *testing.T) {
 	_, err := OpenReadOnly(context.Background(), path)
 	if err == nil || !strings.Contains(err.Error(), "needs write access") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A campaign that moved with -allow-changed before format 6 recorded moves
+// is read as moved at its last such run's start: its unknown contacts from
+// before can be found at the new address, never proved absent there.
+func TestFormat6ReadsOlderMovesFromTheRuns(t *testing.T) {
+	ctx := context.Background()
+	old, path := ledgerAt(t, 5)
+	for _, q := range []string{
+		`INSERT INTO campaigns (id, name, fingerprint, sandbox, api, base_url, created_at, updated_at)
+			VALUES (1, 'moved', 'f', 0, 'v2', 'https://new.example.test', '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z'),
+			       (2, 'stayed', 'f', 0, 'v2', 'https://api.example.test', '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z')`,
+		`INSERT INTO runs (campaign_id, host, pid, flags, started_at) VALUES
+			(1, 'vm', 1, '{"allow_changed":false}', '2026-11-01T01:00:00.000Z'),
+			(1, 'vm', 2, '{"allow_changed":true}', '2026-11-02T01:00:00.000Z'),
+			(1, 'vm', 3, '{"allow_changed":false}', '2026-11-03T01:00:00.000Z'),
+			(2, 'vm', 4, '{"allow_changed":false}', '2026-11-02T01:00:00.000Z')`,
+		`INSERT INTO contacts (campaign_id, line, contact, path, payload, state, attempted_at, attempts, seen_gen, created_at, updated_at) VALUES
+			(1, 2, 'phone:+1', '/p', '{}', 'unknown', '2026-11-01T01:00:05.000Z', 1, 1, '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z'),
+			(1, 3, 'phone:+2', '/p', '{}', 'unknown', '2026-11-03T01:00:05.000Z', 1, 1, '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z'),
+			(2, 2, 'phone:+1', '/p', '{}', 'unknown', '2026-11-01T01:00:05.000Z', 1, 1, '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z')`,
+	} {
+		if _, err := old.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	l, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for id, want := range map[CampaignID][]bool{1: {true, false}, 2: {false}} {
+		us, err := l.Unknowns(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []bool
+		for _, u := range us {
+			got = append(got, u.Moved)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("campaign %d: moved = %v, want %v", id, got, want)
+		}
 	}
 }
