@@ -210,6 +210,9 @@ func TestPageAndCommandLineShareTheLock(t *testing.T) {
 	if want := fmt.Sprintf("pid %d", cron.cmd.Process.Pid); !strings.Contains(seen.Status, want) {
 		t.Errorf("the page shows the command line's send as %q, without %q", seen.Status, want)
 	}
+	if want := fmt.Sprintf("“cron” is being sent now (pid %d on ", cron.cmd.Process.Pid); !strings.Contains(p.get("/prepare"), want) {
+		t.Errorf("the pages do not say %q", want)
+	}
 	p.post("/start", url.Values{"mode": {"real"}, "campaign": {"d/cron.json"}, "contacts": {"d/cron.csv"}})
 	refused := p.waitProgress("cron", func(pr liveProgress) bool { return pr.Message != "" })
 	if want := fmt.Sprintf("being sent by another pregon run (pid %d", cron.cmd.Process.Pid); !strings.Contains(refused.Message, want) {

@@ -168,6 +168,13 @@ var texts = map[string][2]string{
 	"note.template_unchecked": {"La plataforma no lista las plantillas de este canal: la plantilla no se revisó antes de enviar.", "The platform does not list this channel's templates: the template was not checked before sending."},
 	"note.reconciled":         {"Se preguntó a la plataforma por los desconocidos: %s ya lo tenían, %s se enviarán, %s siguen en duda.", "The platform was asked about the unknown: %s had it, %s will be sent, %s are still in doubt."},
 
+	"now.real":      {"«%s» se está enviando ahora (%s).", "“%s” is being sent now (%s)."},
+	"now.rehearsal": {"«%s» se está ensayando ahora (%s).", "“%s” is being rehearsed now (%s)."},
+	"now.here":      {"desde esta página", "from this page"},
+	"now.there":     {"pid %d en %s, desde %s", "pid %d on %s, since %s"},
+	"now.unnamed":   {"otra ejecución de pregon", "another pregon run"},
+	"now.watch":     {"Verlo en vivo", "Watch it live"},
+
 	"results.title":            {"Resultados", "Results"},
 	"results.real":             {"Envíos reales", "Real sends"},
 	"results.rehearsal":        {"Ensayos", "Rehearsals"},

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pregon/pregon/store"
 )
 
 // The page's templates, style and script: embedded, nothing to build, no
@@ -78,7 +81,36 @@ type page struct {
 	Pick  pick
 	Files files
 	Error string // a problem to show above the page's own part
-	Data  any
+	// Now are the campaigns being sent now, from this page or elsewhere
+	// (cron), for every page to show.
+	Now  []nowSending
+	Data any
+}
+
+// nowSending is a campaign a run is sending now.
+type nowSending struct {
+	Text string
+	URL  template.URL // its live page
+}
+
+// sendingNow lists the campaigns of both ledgers that a run holds now.
+func (s *Server) sendingNow(ctx context.Context, l lang) []nowSending {
+	var out []nowSending
+	for _, m := range []mode{real, rehearsal} {
+		ledger, err := s.openLedger(ctx, m)
+		if err != nil {
+			continue
+		}
+		sums, _ := ledger.Summaries(ctx, "")
+		for _, sum := range sums {
+			if h, err := store.Probe(ledger.Path(), sum.Name); err == nil && h != nil {
+				key := runKey{mode: m, campaign: sum.Name}
+				out = append(out, nowSending{Text: l.t("now."+string(m), sum.Name, holderWhere(l, h)), URL: template.URL(liveURL(key, pick{}))})
+			}
+		}
+		ledger.Close()
+	}
+	return out
 }
 
 // pick is the campaign file and the contacts file a page works on, by
@@ -104,6 +136,7 @@ func (p pick) Query() template.URL {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *page) {
 	l := s.langOf(r)
 	p.Lang, p.CSRF, p.Token = l.String(), s.csrf, s.o.Token != ""
+	p.Now = s.sendingNow(r.Context(), l)
 	if p.Back == "" {
 		p.Back = r.URL.RequestURI()
 		if r.Method != http.MethodGet {

@@ -122,6 +122,17 @@ func holderText(l lang, h *store.Holder) string {
 	return l.t("live.elsewhere", h.PID, h.Host, l.when(h.Since))
 }
 
+// holderWhere says briefly which run holds a campaign.
+func holderWhere(l lang, h *store.Holder) string {
+	switch h.PID {
+	case 0:
+		return l.t("now.unnamed")
+	case os.Getpid():
+		return l.t("now.here")
+	}
+	return l.t("now.there", h.PID, h.Host, l.when(h.Since))
+}
+
 // endText says how a run the page started ended.
 func endText(l lang, res *engine.Result, err error) string {
 	if err != nil {
