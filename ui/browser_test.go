@@ -76,9 +76,12 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	step, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(step, chromedp.FullScreenshot(100))
 	if err != nil {
-		t.Fatalf("screenshot: %v", err)
+		t.Logf("no screenshot %s: %v", name, err)
+		return
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ var texts = map[string][2]string{
 	"check.destination": {"Destino:", "Destination:"},
 	"check.to_sandbox":  {"el simulador de pregon en este equipo (nada sale de él)", "pregon's sandbox on this machine (nothing leaves it)"},
 	"check.to_nowhere":  {"todavía ninguno: falta \"baseUrl\" en la campaña", "none yet: the campaign has no \"baseUrl\""},
-	"check.unfilled":    {"La campaña todavía tiene valores de ejemplo: complételos en el archivo antes de enviar.", "The campaign still has example values: fill them in in the file before sending."},
+	"check.unfilled":    {"La campaña todavía tiene valores de ejemplo: complételos en el archivo antes de enviar de verdad.", "The campaign still has example values: fill them in in the file before sending for real."},
 	"check.problems":    {"Filas con problemas (no se envían)", "Rows with problems (not sent)"},
 	"check.col.file":    {"Archivo", "File"},
 	"check.col.line":    {"Fila", "Line"},
