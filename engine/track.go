@@ -144,12 +144,12 @@ func Track(ctx context.Context, o ReadOptions) (*TrackResult, error) {
 				case err != nil:
 					return err
 				}
+				progressMu.Lock()
 				n := asked.Add(1)
 				if o.Progress != nil {
-					progressMu.Lock()
 					o.Progress(int(n))
-					progressMu.Unlock()
 				}
+				progressMu.Unlock()
 				d := deliveryOf(m)
 				if d.Status != "sent" && d.Status != "pending" {
 					moved.Add(1)

@@ -127,15 +127,25 @@ func (e *ReadError) Error() string {
 }
 
 // read GETs path and decodes a 2xx answer into v. A read changes nothing
-// on the platform, so what a send may not retry, a read may: a 429 (after
-// the pause it asked for, which the pacer keeps), 408, 5xx and a lost
-// answer are asked again, up to MaxAttempts requests in all.
+// on the platform, so what a send may not retry, a read may: a 429 is
+// asked again after the pause it asked for (which the pacer keeps), up to
+// MaxAttempts requests in all; a 408, 5xx or lost answer (a platform in
+// trouble) at most readTries times, after the send's backoff.
 func (s *Sender) read(ctx context.Context, path string, v any) error {
 	var r Response
 	for try := 1; ; try++ {
 		r = s.Get(ctx, path)
-		if try >= s.opts.MaxAttempts || ctx.Err() != nil || !readAgain(r) {
+		limit := s.opts.MaxAttempts
+		if r.Status != http.StatusTooManyRequests {
+			limit = min(limit, readTries)
+		}
+		if try >= limit || ctx.Err() != nil || !readAgain(r) {
 			break
+		}
+		if r.Status != http.StatusTooManyRequests {
+			if err := sleep(ctx, s.backoff(try, r)); err != nil {
+				break
+			}
 		}
 	}
 	switch {
@@ -149,6 +159,11 @@ func (s *Sender) read(ctx context.Context, path string, v any) error {
 	}
 	return nil
 }
+
+// readTries bounds the requests of one read when the platform is in
+// trouble rather than busy: a read that timed out costs the whole timeout
+// each time, and a reconciliation reads one contact after another.
+const readTries = 3
 
 // readAgain says whether a read's answer may change if it is asked again:
 // the platform was busy or the answer was lost, and the address is right.
