@@ -325,3 +325,29 @@ func TestPageInitWritesTheStarterCampaign(t *testing.T) {
 		t.Errorf("the campaign's mode: %v %v", fi, err)
 	}
 }
+
+// Off loopback, pregon ui says that others may reach it, and still prints
+// an address this machine opens.
+func TestUIWarnsOffLoopback(t *testing.T) {
+	t.Setenv(tokenEnv, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	var errb lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"ui", "-no-browser", "-addr", "0.0.0.0:0", "-dir", t.TempDir(), "-ledger", filepath.Join(t.TempDir(), "l.db")}, w, &errb)
+		w.Close()
+		done <- err
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("pregon ui: %v", err)
+	}
+	if err != nil || !strings.HasPrefix(line, "http://127.0.0.1:") || !strings.Contains(line, "/?key=") {
+		t.Errorf("pregon ui printed %q (%v)", line, err)
+	}
+	if !strings.Contains(errb.String(), "warning: listening on ") || !strings.Contains(errb.String(), "PREGON_TOKEN is not set") {
+		t.Errorf("stderr:\n%s", errb.String())
+	}
+}

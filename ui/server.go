@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pregon/pregon/rateshare"
@@ -111,9 +112,14 @@ func New(ln net.Listener, o Options) (*Server, error) {
 	return s, nil
 }
 
-// URL is the address to open, with the key.
+// URL is the address to open, with the key; on this machine when the
+// server listens on every address.
 func (s *Server) URL() string {
-	return "http://" + s.ln.Addr().String() + "/?key=" + s.key
+	addr := s.ln.Addr().String()
+	if a, ok := s.ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
+	return "http://" + addr + "/?key=" + s.key
 }
 
 // Loopback says whether the server listens on this machine only.
