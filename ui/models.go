@@ -99,8 +99,13 @@ type campaignState struct {
 	Funnel      *funnelView // nil before anything was tracked
 	Runs        []runRow
 	Sent        int
-	ToFix       int          // invalid and failed: what the export lists
-	Query       template.URL // mode and campaign, for the links
+	// CanTrack: the page can ask the platform about the sent messages
+	// (API v2, a real address, a token); Tracking says how the page's
+	// asking goes or went.
+	CanTrack bool
+	Tracking string
+	ToFix    int          // invalid and failed: what the export lists
+	Query    template.URL // mode and campaign, for the links
 }
 
 type stateRow struct {
@@ -121,6 +126,28 @@ type funnelView struct {
 type runRow struct {
 	Started, Ended, How, Rate, Where string
 	Sent, Failed, Unknown            int
+}
+
+// trackingOf says how the page's asking the platform about the campaign
+// goes, and whether it may ask.
+func (s *Server) trackingOf(l lang, v *campaignState) {
+	v.CanTrack = v.CanTrack && s.o.Token != ""
+	tr := s.runs.tracking(v.Name)
+	if tr == nil || v.Mode != string(real) {
+		return
+	}
+	t := tr.view()
+	switch {
+	case !t.done:
+		v.Tracking, v.CanTrack = l.t("track.asking", l.num(t.asked)), false
+	case t.err != nil && t.res == nil:
+		v.Tracking = errorText(l, t.err)
+	default:
+		v.Tracking = l.t("track.done", l.num(t.res.Asked), l.num(t.res.Moved), l.num(t.res.Missing))
+		if t.err != nil {
+			v.Tracking += " " + errorText(l, t.err)
+		}
+	}
 }
 
 // states reads the campaigns of a ledger, or the one named.
@@ -166,6 +193,7 @@ func newCampaignState(l lang, m mode, cs engine.CampaignStatus) campaignState {
 	if cs.Running != nil {
 		v.Running = holderText(l, cs.Running)
 	}
+	v.CanTrack = m == real && cs.Destination.API == "v2" && !cs.Destination.Sandbox && cs.Destination.BaseURL != "" && cs.Funnel.Sent > 0
 	for _, r := range cs.Reasons {
 		v.Reasons = append(v.Reasons, reasonRow{State: stateLabel(l, r.State), Text: r.Error, Count: r.Count})
 	}

@@ -309,9 +309,28 @@ func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		p.Error = errorText(l, err)
 	}
+	for i := range list {
+		s.trackingOf(l, &list[i])
+	}
 	d.Campaigns = list
 	p.Data = d
 	s.render(w, r, "results", p)
+}
+
+// track asks the platform what became of the campaign's sent messages,
+// as `pregon track` does, in the background: the results say how far it
+// got.
+func (s *Server) track(w http.ResponseWriter, r *http.Request) {
+	key, ok := s.keyOf(r.Form)
+	if !ok || key.mode != real || s.o.Token == "" {
+		http.NotFound(w, r)
+		return
+	}
+	s.runs.track(s.ctx, key.campaign, func(ctx context.Context, progress func(int)) (*engine.TrackResult, error) {
+		return engine.Track(ctx, engine.ReadOptions{Ledger: s.o.Ledger, Campaign: key.campaign, Token: s.o.Token,
+			Rate: sender.DefaultRate, Timeout: sender.DefaultTimeout, StateDir: s.o.StateDir, Progress: progress})
+	})
+	http.Redirect(w, r, "/results?mode=real&"+string(s.pickOf(r.Form).Query()), http.StatusSeeOther)
 }
 
 // openLedger opens a ledger to read; os.ErrNotExist when there is none.

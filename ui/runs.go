@@ -51,12 +51,13 @@ const (
 // runs are the sends the page started, the last one of each campaign
 // kept after it ended so that its page can say how it went.
 type runs struct {
-	mu  sync.Mutex
-	all map[runKey]*pageRun
-	wg  sync.WaitGroup
+	mu     sync.Mutex
+	all    map[runKey]*pageRun
+	tracks map[string]*tracking // by campaign, of the real ledger
+	wg     sync.WaitGroup
 }
 
-func newRuns() *runs { return &runs{all: map[runKey]*pageRun{}} }
+func newRuns() *runs { return &runs{all: map[runKey]*pageRun{}, tracks: map[string]*tracking{}} }
 
 // pageRun is one send the page started: engine.Send in a goroutine of
 // its own, with a context that Stop cancels as Ctrl-C does.
@@ -168,6 +169,59 @@ func (e *runEvents) Total(total int) {
 	e.r.mu.Lock()
 	defer e.r.mu.Unlock()
 	e.r.total = total
+}
+
+// tracking is a `pregon track` the page started: engine.Track in a
+// goroutine of its own, which the page's results show.
+type tracking struct {
+	mu    sync.Mutex
+	asked int
+	done  bool
+	res   *engine.TrackResult
+	err   error
+}
+
+// track starts asking the platform about the campaign's sent messages,
+// unless the page is asking already.
+func (rs *runs) track(ctx context.Context, name string, track func(ctx context.Context, progress func(int)) (*engine.TrackResult, error)) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if tr := rs.tracks[name]; tr != nil && !tr.view().done {
+		return
+	}
+	tr := &tracking{}
+	rs.tracks[name] = tr
+	rs.wg.Go(func() {
+		res, err := track(ctx, func(n int) {
+			tr.mu.Lock()
+			tr.asked = n
+			tr.mu.Unlock()
+		})
+		tr.mu.Lock()
+		tr.res, tr.err, tr.done = res, err, true
+		tr.mu.Unlock()
+	})
+}
+
+// tracking is the campaign's last tracking the page started; nil when none.
+func (rs *runs) tracking(name string) *tracking {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.tracks[name]
+}
+
+// trackView is a tracking at one moment.
+type trackView struct {
+	asked int
+	done  bool
+	res   *engine.TrackResult
+	err   error
+}
+
+func (tr *tracking) view() trackView {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return trackView{asked: tr.asked, done: tr.done, res: tr.res, err: tr.err}
 }
 
 // rateOver is how far back live progress looks to tell the rate.

@@ -177,6 +177,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /events", s.events)
 	m.HandleFunc("POST /stop", s.stop)
 	m.HandleFunc("GET /results", s.results)
+	m.HandleFunc("POST /track", s.track)
 	m.HandleFunc("GET /report", s.report)
 	m.HandleFunc("GET /export", s.export)
 	m.HandleFunc("POST /lang", s.setLang)

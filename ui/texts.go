@@ -212,6 +212,12 @@ var texts = map[string][2]string{
 	"results.export.other":     {"Descargar las %s filas por corregir (CSV)", "Download the %s rows to fix (CSV)"},
 	"results.no_campaign":      {"No hay una campaña «%s» en este registro.", "There is no campaign “%s” in this ledger."},
 
+	"track.button": {"Preguntar a la plataforma qué pasó después", "Ask the platform what happened next"},
+	"track.hint": {"Como pregon track: cuántos se entregaron, se leyeron o fallaron, y por qué. Pregunta por cada mensaje, al ritmo de la plataforma (25 por segundo).",
+		"As pregon track: how many were delivered, read or failed, and why. It asks about each message, at the platform's pace (25 a second)."},
+	"track.asking": {"Preguntando a la plataforma… %s mensajes consultados hasta ahora (recargue la página para ver más).", "Asking the platform… %s messages asked about so far (reload the page to see more)."},
+	"track.done":   {"Se preguntó por %s mensajes: %s ya se entregaron, leyeron o fallaron; %s no los conoce la plataforma.", "Asked about %s messages: %s delivered, read or failed by now; %s not known to the platform."},
+
 	"file.report": {"informe", "report"},
 	"file.export": {"revisar", "to-fix"},
 
