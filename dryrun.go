@@ -2,26 +2,27 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 )
 
 // printDryRun shows what a send would do, and decides the exit.
-func printDryRun(stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
-	exit := dryRunExit(f, d)
+func printDryRun(tr *i18n.Printer, stdout io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) error {
+	exit := dryRunExit(tr, f, d)
 	if f.json {
 		if err := writeDryRunJSON(stdout, c, f, d, codeOf(exit)); err != nil {
 			return err
 		}
 		return exit
 	}
-	printDryRunText(stdout, c, f, d)
+	printDryRunText(tr, stdout, c, f, d)
 	return exit
 }
 
@@ -88,7 +89,10 @@ type dryRunExample struct {
 	Path   string `json:"path,omitempty"` // single_brace: where in the message
 }
 
+// writeDryRunJSON writes the dry run for programs: codes and English
+// messages, whatever the reader's language.
 func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun, code int) error {
+	en := i18n.For(i18n.English)
 	out := dryRunJSON{Campaign: c.Name, CampaignFile: f.campaign, ContactsFile: f.contacts, Encoding: d.Encoding,
 		Destination:   dryRunDestination{Sandbox: d.Destination.Sandbox, URL: d.Destination.URL},
 		Counts:        dryRunCounts{WouldSend: d.Valid, Invalid: d.Invalid, Duplicate: d.Duplicate, AlreadyDone: d.Done, Empty: d.Empty},
@@ -98,14 +102,16 @@ func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		out.Previews = []campaign.Preview{}
 	}
 	for _, u := range d.Unfilled {
-		out.Errors = append(out.Errors, dryRunError{Key: u.Key, Value: u.Value, Message: unfilledText(u)})
+		out.Errors = append(out.Errors, dryRunError{Key: u.Key, Value: u.Value, Message: describe(en, unfilledWords(u))})
 	}
 	for _, p := range d.Problems {
 		j := dryRunProblem{State: string(p.State), File: p.File, Line: p.Line}
 		if p.State == campaign.Duplicate {
-			j.Value, j.Reason, j.FirstLine = p.Contact, campaign.DuplicateReason(p.FirstLine), p.FirstLine
+			j.Value, j.Reason, j.FirstLine = p.Contact, reasonText(en, campaign.DuplicateReason(p.FirstLine)), p.FirstLine
 		} else {
-			j.Column, j.Value, j.Reason = p.Row.Column, p.Row.Value, p.Row.Err.Error()
+			r := p.Row.Reason()
+			r.Column, r.Value = "", ""
+			j.Column, j.Value, j.Reason = p.Row.Column, p.Row.Value, reasonText(en, r)
 		}
 		out.Problems = append(out.Problems, j)
 	}
@@ -113,7 +119,7 @@ func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		out.Warnings = append(out.Warnings, dryRunWarning{Code: "campaign", Count: 1, Message: cw, Examples: []dryRunExample{}})
 	}
 	for _, warn := range d.Warnings {
-		j := dryRunWarning{Code: string(warn.Code), Count: warn.Count, Message: warningSummary(warn.Code), Examples: []dryRunExample{}}
+		j := dryRunWarning{Code: string(warn.Code), Count: warn.Count, Message: warningSummary(en, warn.Code), Examples: []dryRunExample{}}
 		for _, ex := range warn.First {
 			j.Examples = append(j.Examples, dryRunExample{Line: ex.Line, Column: ex.Column, Value: ex.Value, Path: ex.Path})
 		}
@@ -127,158 +133,133 @@ func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 
 // dryRunExit is the exit a send would have: 2 for a campaign it would
 // refuse, 1 when rows are invalid.
-func dryRunExit(f *sendFlags, d *engine.DryRun) error {
+func dryRunExit(tr *i18n.Printer, f *sendFlags, d *engine.DryRun) error {
 	switch d.Code() {
 	case engine.BadInput:
-		return usageError{errors.New(unfilledMessage(f.campaign, d.Unfilled))}
+		return usageError{&unfilledError{file: f.campaign, values: d.Unfilled}}
 	case engine.Incomplete:
-		return &outcomeError{code: exitIncomplete, msg: fmt.Sprintf("%d rows are invalid and would not be sent", d.Invalid)}
+		return &outcomeError{code: exitIncomplete, msg: tr.T("dry.invalid", d.Invalid)}
 	}
 	return nil
 }
 
-func printDryRunText(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) {
-	fmt.Fprintf(w, "Dry run of campaign %q (%s, %s): nothing was sent.\n", c.Name, f.contacts, d.Encoding)
-	fmt.Fprintf(w, "  would send: %d   invalid: %d   duplicate: %d\n", d.Valid, d.Invalid, d.Duplicate)
+func printDryRunText(tr *i18n.Printer, w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.DryRun) {
+	fmt.Fprintln(w, tr.T("dry.title", c.Name, f.contacts, d.Encoding))
+	fmt.Fprintln(w, "  "+tr.T("dry.counts", d.Valid, d.Invalid, d.Duplicate))
 	if d.Empty > 0 {
-		fmt.Fprintf(w, "  %d empty rows skipped\n", d.Empty)
+		fmt.Fprintln(w, "  "+tr.T("dry.empty", d.Empty))
 	}
 	if d.Done > 0 {
-		fmt.Fprintf(w, "  not sent again: %d (the ledger %s has them sent, in doubt or refused; see %s)\n", d.Done, f.ledger, statusCommand(f.ledger, c.Name))
+		fmt.Fprintln(w, "  "+tr.T("dry.done", d.Done, f.ledger, statusCommand(f.ledger, c.Name)))
 	}
-	fmt.Fprintln(w, "  "+destinationText(d.Destination))
-	if s := templateCheckText(d.Template); s != "" {
+	fmt.Fprintln(w, "  "+destinationText(tr, d.Destination))
+	if s := templateCheckText(tr, d.Template); s != "" {
 		fmt.Fprintln(w, "  "+s)
 	}
 	if n := d.Invalid + d.Duplicate; n > 0 {
-		fmt.Fprintf(w, "\n%s\n", problemsTitle(n, len(d.Problems)))
+		fmt.Fprintf(w, "\n%s\n", problemsTitle(tr, n, len(d.Problems)))
 		for _, p := range d.Problems {
-			fmt.Fprintln(w, "  "+problemText(p))
+			fmt.Fprintln(w, "  "+problemText(tr, p))
 		}
 		if more := n - len(d.Problems); more > 0 {
-			fmt.Fprintln(w, "  "+moreProblemsText(more, c.Name))
+			fmt.Fprintln(w, "  "+tr.T("dry.more_problems", more, shellQuote(c.Name)))
 		}
 	}
 	if len(d.Warnings)+len(d.CampaignWarnings) > 0 {
-		fmt.Fprintf(w, "\n%s\n", warningsTitle())
+		fmt.Fprintf(w, "\n%s\n", tr.T("dry.warnings"))
 		for _, cw := range d.CampaignWarnings {
 			fmt.Fprintln(w, "  "+cw)
 		}
 		for _, warn := range d.Warnings {
-			fmt.Fprintf(w, "  %s: %d\n", warningSummary(warn.Code), warn.Count)
+			fmt.Fprintf(w, "  %s: %s\n", warningSummary(tr, warn.Code), tr.Int(warn.Count))
 			for _, ex := range warn.First {
-				fmt.Fprintln(w, "    "+warningExample(ex))
+				fmt.Fprintln(w, "    "+warningExample(tr, ex))
 			}
 			if more := warn.Count - len(warn.First); more > 0 {
-				fmt.Fprintln(w, "    "+moreWarningsText(more))
+				fmt.Fprintln(w, "    "+tr.T("dry.more", more))
 			}
 		}
 	}
 	if len(d.Previews) > 0 {
-		fmt.Fprintf(w, "\n%s\n", previewsTitle(len(d.Previews)))
+		fmt.Fprintf(w, "\n%s\n", tr.T("dry.previews", len(d.Previews)))
 		for _, p := range d.Previews {
 			fmt.Fprintln(w)
-			printPreview(w, p, d.Template)
+			printPreview(tr, w, p, d.Template)
 		}
 	}
 }
 
 // destinationText says where the send would post.
-func destinationText(d engine.Destination) string {
+func destinationText(tr *i18n.Printer, d engine.Destination) string {
 	switch {
 	case d.Sandbox:
-		return "to: the built-in sandbox (a fake Messages API on this machine: nothing leaves it)"
+		return tr.T("dry.to.sandbox")
 	case d.URL == "":
-		return `to: no address yet: set "baseUrl" in the campaign, or -base-url`
+		return tr.T("dry.to.none")
 	}
-	return "to: POST " + d.URL
+	return tr.T("dry.to.url", d.URL)
 }
 
 // templateCheckText says what became of the WhatsApp template check.
-func templateCheckText(check engine.TemplateCheck) string {
+func templateCheckText(tr *i18n.Printer, check engine.TemplateCheck) string {
 	switch check {
 	case engine.TemplateChecked:
-		return "WhatsApp template: on the platform, approved, in this language, with these parameters"
+		return tr.T("dry.template.checked")
 	case engine.TemplateNoToken:
-		return fmt.Sprintf("WhatsApp template: not checked (set %s to check it against the platform)", tokenEnv)
+		return tr.T("dry.template.no_token", tokenEnv)
 	case engine.TemplateNoAddress:
-		return "WhatsApp template: not checked (no baseUrl in the campaign, nor -base-url)"
+		return tr.T("dry.template.no_address")
 	case engine.TemplateExample:
-		return "WhatsApp template: not checked (baseUrl is still the example: the token goes only to your brand's API)"
+		return tr.T("dry.template.example")
 	case engine.TemplateUnreadable:
-		return "WhatsApp template: not checked (the platform's template list could not be read; check the address)"
+		return tr.T("dry.template.unreadable")
 	case engine.TemplateNotListed:
-		return "WhatsApp template: not checked (the platform does not list this channel's templates)"
+		return tr.T("dry.template.not_listed")
 	}
 	return ""
 }
 
 // problemsTitle heads the list of problems: how many, and how many shown.
-func problemsTitle(total, shown int) string {
+func problemsTitle(tr *i18n.Printer, total, shown int) string {
 	if shown < total {
-		return fmt.Sprintf("Problems: %d (the first %d):", total, shown)
+		return tr.T("dry.problems_some", total, shown)
 	}
-	return fmt.Sprintf("Problems: %d", total)
+	return tr.T("dry.problems", total)
 }
 
 // problemText is one invalid or duplicate row.
-func problemText(p engine.Problem) string {
+func problemText(tr *i18n.Printer, p engine.Problem) string {
 	if p.State == campaign.Duplicate {
-		return campaign.DuplicateNote(p.File, p.Line, p.FirstLine, p.Contact)
+		return tr.T("dry.duplicate", rowPlace(tr, p.File, p.Line), strconv.Itoa(p.FirstLine), contactName(tr, p.Contact))
 	}
-	return p.Row.Error()
-}
-
-// moreProblemsText says how many problems are not listed, and where they
-// all are.
-func moreProblemsText(more int, name string) string {
-	return fmt.Sprintf("… and %d more (see them all with -json, or after the send with pregon export -campaign %s -outcome invalid,duplicate)",
-		more, shellQuote(name))
-}
-
-// warningsTitle heads the warnings.
-func warningsTitle() string {
-	return "Warnings (sent as they are, but likely not what you meant):"
+	return describe(tr, p.Row)
 }
 
 // warningSummary says what a kind of warning means.
-func warningSummary(code campaign.WarningCode) string {
+func warningSummary(tr *i18n.Printer, code campaign.WarningCode) string {
 	switch code {
 	case campaign.SingleBrace:
-		return "column names in single braces, sent as written, braces and all (write {{Nombre}} to fill one in)"
+		return tr.T("warning.single_brace")
 	case campaign.FixedLine:
-		return "phone numbers that are fixed lines, which WhatsApp does not reach (it needs a mobile)"
+		return tr.T("warning.fixed_line")
 	case campaign.CommaInName:
-		return `names written "Apellido, Nombre", which the customer reads that way ("Hola Pérez, Ana")`
+		return tr.T("warning.comma_in_name")
 	}
 	return string(code)
 }
 
 // warningExample is one occurrence of a warning.
-func warningExample(w campaign.Warning) string {
+func warningExample(tr *i18n.Printer, w campaign.Warning) string {
 	if w.Code == campaign.SingleBrace {
-		return fmt.Sprintf("%s in %s (the column %q)", w.Value, w.Path, w.Column)
+		return tr.T("warning.example_brace", w.Value, w.Path, w.Column)
 	}
-	return fmt.Sprintf("line %d, column %q: %q", w.Line, w.Column, w.Value)
-}
-
-// moreWarningsText counts the occurrences not shown.
-func moreWarningsText(more int) string {
-	return fmt.Sprintf("… and %d more", more)
-}
-
-// previewsTitle heads the messages shown.
-func previewsTitle(n int) string {
-	if n == 1 {
-		return "The first message, as the customer will see it:"
-	}
-	return fmt.Sprintf("The first %d messages, as the customer will see them:", n)
+	return tr.T("warning.example", strconv.Itoa(w.Line), w.Column, w.Value)
 }
 
 // printPreview lays out one message: a line saying which row, to whom
 // and what kind of message, then its parts, one labelled line each.
-func printPreview(w io.Writer, p campaign.Preview, check engine.TemplateCheck) {
-	fmt.Fprintf(w, "  line %d, to %s: %s\n", p.Line, p.Contact, previewKind(p))
+func printPreview(tr *i18n.Printer, w io.Writer, p campaign.Preview, check engine.TemplateCheck) {
+	fmt.Fprintf(w, "  %s\n", tr.T("dry.preview", strconv.Itoa(p.Line), contactName(tr, p.Contact), previewKind(tr, p)))
 	var parts [][2]string // label, text
 	part := func(label, text string) {
 		if text != "" {
@@ -286,33 +267,37 @@ func printPreview(w io.Writer, p campaign.Preview, check engine.TemplateCheck) {
 		}
 	}
 	if t := p.Template; t != nil && !t.TextKnown {
-		fmt.Fprintf(w, "    %s\n", templateTextUnknown(check))
+		fmt.Fprintf(w, "    %s\n", templateTextUnknown(tr, check))
 		for _, prm := range t.Parameters {
-			part(parameterLabel(prm), mediaText(prm.Value, prm.Filename))
+			part(parameterLabel(tr, prm), mediaText(prm.Value, prm.Filename))
 		}
 	}
 	if h := p.Header; h != nil {
 		if h.Format == "text" {
-			part(labelHeader, h.Text)
+			part(label(tr, "header"), h.Text)
 		} else {
-			part(labelHeader, h.Format+": "+mediaText(h.Link, h.Filename))
+			part(label(tr, "header"), label(tr, h.Format)+": "+mediaText(h.Link, h.Filename))
 		}
 	}
-	part(labelSubject, p.Subject)
-	part(labelQuestion, p.Title)
-	part(labelText(p), p.Text)
-	part(labelFooter, p.Footer)
+	part(label(tr, "subject"), p.Subject)
+	part(label(tr, "question"), p.Title)
+	if p.Template != nil {
+		part(label(tr, "body"), p.Text)
+	} else {
+		part("", p.Text)
+	}
+	part(label(tr, "footer"), p.Footer)
 	for _, b := range p.Buttons {
-		part(labelButton, buttonText(b))
+		part(label(tr, "button"), buttonText(b))
 	}
 	if len(p.Replies) > 0 {
-		part(labelOptions, "["+strings.Join(p.Replies, "] [")+"]")
+		part(label(tr, "options"), "["+strings.Join(p.Replies, "] [")+"]")
 	}
 	if a := p.Attachment; a != nil {
-		part(a.Type, mediaText(a.URL, a.FileName))
+		part(label(tr, a.Type), mediaText(a.URL, a.FileName))
 	}
 	if len(p.Payload) > 0 {
-		part(labelPayload, string(p.Payload))
+		part(label(tr, "payload"), string(p.Payload))
 	}
 	width := 0
 	for _, pt := range parts {
@@ -332,64 +317,62 @@ func printPreview(w io.Writer, p campaign.Preview, check engine.TemplateCheck) {
 	}
 }
 
-// The labels of a message's parts.
-const (
-	labelHeader   = "header"
-	labelBody     = "body"
-	labelFooter   = "footer"
-	labelButton   = "button"
-	labelSubject  = "subject"
-	labelQuestion = "question"
-	labelOptions  = "options"
-	labelPayload  = "payload"
-)
+// labelKeys name the parts of a message and the kinds of media.
+var labelKeys = map[string]string{
+	"header": i18n.K("label.header"), "body": i18n.K("label.body"), "footer": i18n.K("label.footer"),
+	"button": i18n.K("label.button"), "subject": i18n.K("label.subject"), "question": i18n.K("label.question"),
+	"options": i18n.K("label.options"), "payload": i18n.K("label.payload"), "image": i18n.K("label.image"),
+	"video": i18n.K("label.video"), "audio": i18n.K("label.audio"), "document": i18n.K("label.document"),
+	"file": i18n.K("label.file"),
+}
 
-// labelText labels the main text: a template's body, or the text.
-func labelText(p campaign.Preview) string {
-	if p.Template != nil {
-		return labelBody
+// label is a part of a message, or a kind of media, in words; one pregon
+// does not know stays as the campaign names it.
+func label(tr *i18n.Printer, name string) string {
+	if k, ok := labelKeys[name]; ok {
+		return tr.T(k)
 	}
-	return ""
+	return name
 }
 
 // previewKind names the kind of message.
-func previewKind(p campaign.Preview) string {
+func previewKind(tr *i18n.Printer, p campaign.Preview) string {
 	switch p.Type {
 	case "whatsapp_template":
-		return fmt.Sprintf("WhatsApp template %q (%s)", p.Template.Name, p.Template.LanguageCode)
+		return tr.T("kind.template", p.Template.Name, p.Template.LanguageCode)
 	case "quick_reply":
-		return "a question with quick replies"
+		return tr.T("kind.quick_reply")
 	case "text":
-		return "text"
+		return tr.T("kind.text")
 	case "email":
-		return "e-mail"
+		return tr.T("kind.email")
 	case "custom_payload":
-		return "custom payload"
+		return tr.T("kind.custom_payload")
 	}
 	if p.Attachment != nil {
-		return "attachment (" + p.Attachment.Type + ")"
+		return tr.T("kind.attachment", label(tr, p.Attachment.Type))
 	}
 	return p.Type
 }
 
 // templateTextUnknown says why a template's text is not shown, and what
 // would show it.
-func templateTextUnknown(check engine.TemplateCheck) string {
+func templateTextUnknown(tr *i18n.Printer, check engine.TemplateCheck) string {
 	switch check {
 	case engine.TemplateExample, engine.TemplateNoAddress:
-		return fmt.Sprintf("its text is on the platform (put your brand's API address in baseUrl and set %s to see it here); the parameters, in order:", tokenEnv)
+		return tr.T("dry.text_unknown.address", tokenEnv)
 	case engine.TemplateNoToken:
-		return fmt.Sprintf("its text is on the platform (set %s to see it here); the parameters, in order:", tokenEnv)
+		return tr.T("dry.text_unknown.token", tokenEnv)
 	}
-	return "its text is on the platform, which did not list it; the parameters, in order:"
+	return tr.T("dry.text_unknown.unlisted")
 }
 
 // parameterLabel names a template parameter: "body {{1}}", "header image".
-func parameterLabel(p campaign.Parameter) string {
+func parameterLabel(tr *i18n.Printer, p campaign.Parameter) string {
 	if p.Type != "text" {
-		return p.Component + " " + p.Type
+		return label(tr, p.Component) + " " + label(tr, p.Type)
 	}
-	return fmt.Sprintf("%s {{%d}}", p.Component, p.Index)
+	return fmt.Sprintf("%s {{%d}}", label(tr, p.Component), p.Index)
 }
 
 // mediaText is a file's link, with the name the customer sees when the

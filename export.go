@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,32 +17,32 @@ import (
 	"github.com/gocarina/gocsv"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/store"
 )
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
-	name := fs.String("campaign", "", "the campaign to export: its `name`, or its file (promo.json) (required)")
-	outcome := fs.String("outcome", "", "only contacts in these `states`, comma-separated: "+joinStates(campaign.States)+"; or, of the sent ones, what happened after (pregon track): "+strings.Join(deliveryOutcomes, ", ")+" (default all)")
-	outPath := fs.String("o", "", "write to this `file` (mode 0600; never the ledger; default standard output)")
-	force := fs.Bool("force", false, "replace the -o file if it exists")
-	delim := fs.String("delimiter", ";", "cell delimiter: ; (Excel in Spanish), , or tab")
-	if err := parseFlags(fs, args); err != nil {
+func runExport(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(tr, "export")
+	ledgerPath := fs.String("ledger", defaultLedger, tr.T("flag.ledger"))
+	name := fs.String("campaign", "", tr.T("flag.export.campaign"))
+	outcome := fs.String("outcome", "", tr.T("flag.export.outcome", joinStates(campaign.States), strings.Join(deliveryOutcomes, ",")))
+	outPath := fs.String("o", "", tr.T("flag.export.o"))
+	force := fs.Bool("force", false, tr.T("flag.force"))
+	delim := fs.String("delimiter", ";", tr.T("flag.export.delimiter"))
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return err
 	}
 	if *name == "" || fs.NArg() > 0 {
-		return usageError{errors.New("export: -campaign NAME is required (see pregon status for the names)")}
+		return usageError{say("error.campaign_required", "export", *ledgerPath)}
 	}
 	states, deliveries, err := parseStates(*outcome)
 	if err != nil {
-		return usageError{fmt.Errorf("export: -outcome: %w", err)}
+		return usageError{err}
 	}
 	comma, err := parseDelimiter(*delim)
 	if err != nil {
-		return usageError{fmt.Errorf("export: -delimiter: %w", err)}
+		return usageError{err}
 	}
 	camp, err := readCampaignArg("export", *name)
 	if err != nil {
@@ -62,18 +61,18 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return noCampaign(ctx, ledger, "export", *ledgerPath, camp)
 	}
 	if *outPath == "" {
-		_, err := writeExport(ctx, ledger, id, states, deliveries, comma, stdout)
+		_, err := writeExport(ctx, tr, ledger, id, states, deliveries, comma, stdout)
 		return err
 	}
 	var n int
 	err = outfile.Write(*outPath, outfile.Options{Force: *force, Ledgers: []string{*ledgerPath}}, func(w io.Writer) error {
-		n, err = writeExport(ctx, ledger, id, states, deliveries, comma, w)
+		n, err = writeExport(ctx, tr, ledger, id, states, deliveries, comma, w)
 		return err
 	})
 	if err != nil {
 		return outputError("export", err)
 	}
-	fmt.Fprintf(stderr, "pregon: wrote %d contacts to %s\n", n, *outPath)
+	fmt.Fprintln(stderr, "pregon: "+tr.T("export.wrote", n, *outPath))
 	return nil
 }
 
@@ -83,7 +82,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func outputError(command string, err error) error {
 	var refused *outfile.Error
 	if errors.As(err, &refused) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return usageError{fmt.Errorf("%s: %w", command, err)}
+		return usageError{say("error.command", command, err)}
 	}
 	return err
 }
@@ -95,7 +94,7 @@ func outputError(command string, err error) error {
 // file lacks is empty in its rows. campaign.ExportColumns follow, the last
 // naming each row's record, so that the file fed back to send replaces
 // exactly the rows it came from. It returns how many contacts it wrote.
-func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID, states []campaign.State, deliveries deliveryFilter,
+func writeExport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, id store.CampaignID, states []campaign.State, deliveries deliveryFilter,
 	comma rune, w io.Writer) (int, error) {
 	headers, err := ledger.Headers(ctx, id, states)
 	if err != nil {
@@ -114,7 +113,7 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 	for _, name := range cols.names {
 		row = append(row, campaign.Neutralize(name))
 	}
-	if err := out.Write(append(row, campaign.ExportColumns...)); err != nil {
+	if err := out.Write(append(row, exportColumns(tr)...)); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -129,9 +128,9 @@ func writeExport(ctx context.Context, ledger *store.Ledger, id store.CampaignID,
 		if !deliveries.match(r) {
 			return nil
 		}
-		reason := r.Error
+		reason := storedReason(tr, r.Reason, r.Error)
 		if reason == "" && r.DeliveryError != "" {
-			reason = "after sending: " + r.DeliveryError
+			reason = tr.T("export.after_sending", r.DeliveryError)
 		}
 		row = append(row, campaign.Neutralize(r.Source), strconv.Itoa(r.Line), string(r.State), campaign.Neutralize(reason),
 			strconv.Itoa(r.Attempts), campaign.Neutralize(r.MessageID), localTime(r.SentAt),
@@ -184,7 +183,7 @@ func exportable(header []string, name string) bool {
 	case name == "":
 		return false
 	case campaign.IsExport(header):
-		return !slices.Contains(campaign.ExportColumns, name)
+		return !campaign.IsExportColumn(name)
 	case slices.Contains(oldExportColumns, name):
 		// Unless the header lacks one of them: then it is the user's.
 		return slices.ContainsFunc(oldExportColumns, func(c string) bool {
@@ -211,6 +210,15 @@ func (c *columns) of(id int64, header []string) []int {
 	}
 	c.placed[id] = p
 	return p
+}
+
+// exportColumns are the columns an export adds after a row's own, named
+// in the reader's language.
+func exportColumns(tr *i18n.Printer) []string {
+	if tr.Lang() == i18n.Spanish {
+		return campaign.ExportColumnsSpanish
+	}
+	return campaign.ExportColumns
 }
 
 // deliveryOutcomes are the -outcome values about what happened after
@@ -258,8 +266,7 @@ func parseStates(list string) ([]campaign.State, deliveryFilter, error) {
 		case slices.Contains(deliveryOutcomes, word):
 			f.outcomes = append(f.outcomes, word)
 		default:
-			return nil, f, fmt.Errorf("%q is not a state; the states are %s, and after sending %s", s,
-				joinStates(campaign.States), strings.Join(deliveryOutcomes, ", "))
+			return nil, f, say("export.error.outcome", s, joinStates(campaign.States), strings.Join(deliveryOutcomes, ","))
 		}
 	}
 	if len(f.outcomes) > 0 && !slices.Contains(out, campaign.Sent) {
@@ -292,5 +299,5 @@ func parseDelimiter(s string) (rune, error) {
 		r, _ := utf8.DecodeRuneInString(s)
 		return r, nil
 	}
-	return 0, fmt.Errorf("%q: use ; , or tab", s)
+	return 0, say("export.error.delimiter", s)
 }

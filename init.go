@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -13,28 +11,28 @@ import (
 	"strings"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/outfile"
 )
 
 // runInit writes a starter campaign file for a contacts CSV: its
 // placeholders are the CSV's own column names, its contact column is
 // chosen from the header, so nobody writes JSON from a blank page.
-func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("init", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	contacts := fs.String("contacts", "", "the contacts CSV `file` (required)")
-	typ := fs.String("type", "whatsapp_template", "message type: whatsapp_template, text, image or quick_reply")
-	api := fs.String("api", "v2", "API version: v1 or v2 (whatsapp_template needs v2)")
-	outPath := fs.String("o", "", "write the campaign to this `file` (mode 0600; default standard output)")
-	force := fs.Bool("force", false, "replace the -o file if it exists")
-	if err := parseFlags(fs, args); err != nil {
+func runInit(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(tr, "init")
+	contacts := fs.String("contacts", "", tr.T("flag.init.contacts"))
+	typ := fs.String("type", "whatsapp_template", tr.T("flag.init.type"))
+	api := fs.String("api", "v2", tr.T("flag.init.api"))
+	outPath := fs.String("o", "", tr.T("flag.init.o"))
+	force := fs.Bool("force", false, tr.T("flag.force"))
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return err
 	}
 	if *contacts == "" || fs.NArg() > 0 {
-		return usageError{errors.New("init: -contacts FILE is required")}
+		return usageError{say("init.error.contacts")}
 	}
 	if *api != "v1" && *api != "v2" {
-		return usageError{fmt.Errorf("init: -api %q: write v1 or v2", *api)}
+		return usageError{say("init.error.api", *api)}
 	}
 	// The campaign is named after its file (promo.json: "promo"), the
 	// name status, export and report then take; else after the CSV.
@@ -58,7 +56,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return outputError("init", err)
 	}
 	for _, n := range notes {
-		fmt.Fprintln(stderr, "pregon init: "+n)
+		fmt.Fprintln(stderr, "pregon init: "+describe(tr, n))
 	}
 	return nil
 }
@@ -66,14 +64,14 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // starterFile is the text of a starter campaign for the contacts file,
 // named after the file named (its base name without extension), and what
 // the user must still fill in.
-func starterFile(contacts, named, typ, api string) ([]byte, []string, error) {
+func starterFile(contacts, named, typ, api string) ([]byte, []error, error) {
 	header, rows, err := campaign.Sample(contacts, 20)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
 	c, notes, err := starter(strings.TrimSuffix(filepath.Base(named), filepath.Ext(named)), header, rows, typ, api)
 	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("init: %w", err)}
+		return nil, nil, usageError{say("error.command", "init", err)}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -178,19 +176,20 @@ func contactColumnOf(header []string, api string) (int, string) {
 	return -1, ""
 }
 
-// starter builds the campaign and says what the user must still fill in.
-func starter(name string, header []string, rows [][]string, typ, api string) (*starterCampaign, []string, error) {
+// starter builds the campaign and says what the user must still fill in
+// (each note a message for main to put in words).
+func starter(name string, header []string, rows [][]string, typ, api string) (*starterCampaign, []error, error) {
 	c := &starterCampaign{Name: name, API: api}
-	notes := []string{}
+	notes := []error{}
 	if api == "v1" {
 		c.BaseURL = campaign.ExampleBaseURLv1
 	} else {
 		c.BaseURL = campaign.ExampleBaseURLv2
 	}
-	notes = append(notes, `set "baseUrl" to your brand's API address`)
+	notes = append(notes, say("init.note.base_url"))
 	contact, kind := contactColumnOf(header, api)
 	if contact < 0 {
-		return nil, nil, fmt.Errorf("no column of the header (%s) looks like the contact (a phone, e-mail or id column; v1 needs contact_id)", strings.Join(header, ", "))
+		return nil, nil, say("init.error.no_contact", strings.Join(header, ", "))
 	}
 	norm := campaign.NormalizeHeader(header[contact])
 	if !(api == "v1" && norm == "contact_id") && !(api == "v2" && norm == kind) {
@@ -200,7 +199,7 @@ func starter(name string, header []string, rows [][]string, typ, api string) (*s
 		for _, r := range rows {
 			if contact < len(r) && !strings.HasPrefix(strings.TrimSpace(r[contact]), "+") {
 				c.DefaultCountry = "EC"
-				notes = append(notes, `the phone numbers are written without +country code: "defaultCountry" is "EC"; change it if they are from another country`)
+				notes = append(notes, say("init.note.default_country"))
 				break
 			}
 		}
@@ -224,11 +223,11 @@ func starter(name string, header []string, rows [][]string, typ, api string) (*s
 	switch typ {
 	case "whatsapp_template":
 		if api != "v2" {
-			return nil, nil, errors.New("whatsapp_template needs -api v2")
+			return nil, nil, say("init.error.template_v1")
 		}
 		ch := 0
 		c.ChannelID = &ch
-		notes = append(notes, `set "channelId" and the template's "name" and "languageCode" as approved in WhatsApp; the body "text" is what the inbox shows`)
+		notes = append(notes, say("init.note.template"))
 		var comps []starterComponent
 		if len(media) > 0 {
 			comps = append(comps, starterComponent{Type: "header", Format: "image",
@@ -247,13 +246,13 @@ func starter(name string, header []string, rows [][]string, typ, api string) (*s
 			Template: &starterTemplate{Name: campaign.ExampleTemplateName, LanguageCode: "es", Components: comps}}
 	case "text":
 		c.Message = starterMessage{Type: "text", Text: "Hola " + first + campaign.ExampleText}
-		notes = append(notes, `write the message's "text"`)
+		notes = append(notes, say("init.note.text"))
 	case "image":
 		link := campaign.ExampleImageURL
 		if len(media) > 0 {
 			link = ph(media[0])
 		} else {
-			notes = append(notes, `set the image's web address`)
+			notes = append(notes, say("init.note.image"))
 		}
 		if api == "v1" {
 			c.Message = starterMessage{Type: "image", URL: link}
@@ -262,9 +261,9 @@ func starter(name string, header []string, rows [][]string, typ, api string) (*s
 		}
 	case "quick_reply":
 		c.Message = starterMessage{Type: "quick_reply", Title: first + ", " + campaign.ExampleQuestion, Replies: []string{"Sí", "No"}}
-		notes = append(notes, `write the question ("title") and the answers ("replies", at most 10 of 20 characters)`)
+		notes = append(notes, say("init.note.quick_reply"))
 	default:
-		return nil, nil, fmt.Errorf("-type %q: write whatsapp_template, text, image or quick_reply", typ)
+		return nil, nil, say("init.error.type", typ)
 	}
 	return c, notes, nil
 }

@@ -24,25 +24,24 @@ func openToRead(ctx context.Context, cmd, path string, c campaignArg) (*store.Le
 	if errors.Is(err, fs.ErrNotExist) {
 		sandbox := filepath.Join(filepath.Dir(path), defaultSandboxLedger)
 		if _, serr := os.Stat(sandbox); serr == nil && filepath.Base(path) == defaultLedger {
-			return nil, usageError{errors.New(sandboxLedgerText(cmd, path, sandbox, c))}
+			return nil, usageError{sandboxLedger(cmd, path, sandbox, c)}
 		}
-		return nil, usageError{fmt.Errorf("%s: there is no ledger %s: give the ledger your send used with -ledger", cmd, path)}
+		return nil, usageError{say("error.no_ledger", cmd, path)}
 	}
 	return nil, usageError{err}
 }
 
-// sandboxLedgerText says that the default ledger is not there but a
-// sandbox rehearsal's is, and gives the command that reads it.
-func sandboxLedgerText(cmd, path, sandbox string, c campaignArg) string {
-	where := path
-	if filepath.Dir(path) == "." {
-		where = path + " here"
-	}
+// sandboxLedger says that the default ledger is not there but a sandbox
+// rehearsal's is, and gives the command that reads it.
+func sandboxLedger(cmd, path, sandbox string, c campaignArg) error {
 	again := fmt.Sprintf("pregon %s -ledger %s", cmd, shellQuote(sandbox))
 	if c.arg != "" {
 		again += " -campaign " + shellQuote(c.arg)
 	}
-	return fmt.Sprintf("%s: no %s; your sandbox runs are in %s: %s", cmd, where, sandbox, again)
+	if filepath.Dir(path) == "." {
+		return say("error.sandbox_ledger_here", cmd, path, sandbox, again)
+	}
+	return say("error.sandbox_ledger", cmd, path, sandbox, again)
 }
 
 // campaignArg is what -campaign gave: a campaign's name, or its file.
@@ -65,7 +64,7 @@ func readCampaignArg(cmd, arg string) (campaignArg, error) {
 	}
 	name, err := campaign.ReadName(arg)
 	if err != nil {
-		return c, usageError{fmt.Errorf("%s: -campaign: %w", cmd, err)}
+		return c, usageError{say("error.campaign_file", cmd, err)}
 	}
 	c.name, c.file = name, true
 	return c, nil
@@ -79,19 +78,18 @@ func noCampaign(ctx context.Context, ledger *store.Ledger, cmd, path string, c c
 			names = append(names, fmt.Sprintf("%q", s.Name))
 		}
 	}
-	return usageError{errors.New(noCampaignText(cmd, path, c, names))}
+	return usageError{noCampaignError(cmd, path, c, names)}
 }
 
-// noCampaignText says which campaign is missing from the ledger, and
+// noCampaignError says which campaign is missing from the ledger, and
 // names the ones it has (quoted).
-func noCampaignText(cmd, path string, c campaignArg, names []string) string {
-	have := "it has none yet"
+func noCampaignError(cmd, path string, c campaignArg, names []string) error {
+	have := say("error.has_none")
 	if len(names) > 0 {
-		have = "it has " + strings.Join(names, ", ")
+		have = say("error.has", strings.Join(names, ", "))
 	}
 	if c.file {
-		return fmt.Sprintf("%s: no campaign %q (the \"name\" in %s) in %s (%s)", cmd, c.name, c.arg, path, have)
+		return say("error.no_campaign_file", cmd, c.name, c.arg, path, have)
 	}
-	return fmt.Sprintf("%s: no campaign %q in %s (%s; -campaign takes the \"name\" in the campaign file, or the file itself: -campaign promo.json)",
-		cmd, c.name, path, have)
+	return say("error.no_campaign", cmd, c.name, path, have)
 }

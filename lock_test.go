@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender/sendertest"
 	"github.com/pregon/pregon/store"
 )
@@ -37,7 +38,7 @@ func TestStatusLoopNeverRefusesASend(t *testing.T) {
 		t.Fatalf("first send: exit %d: %s", code, errOut)
 	}
 	link := linkTo(t, ledger)
-	me := fmt.Sprintf("running now: pid %d on ", os.Getpid())
+	me := fmt.Sprintf("(process %d)", os.Getpid())
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -119,7 +120,7 @@ func TestOverlappingRunsThroughTwoNamesSendOnce(t *testing.T) {
 	if code := second.wait(t); code != exitStopped {
 		t.Fatalf("second run: exit %d, want 3\n%s", code, second.errOut.String())
 	}
-	want := fmt.Sprintf("being sent by another pregon run: pid %d", first.cmd.Process.Pid)
+	want := fmt.Sprintf("being sent by another pregon run: process %d on ", first.cmd.Process.Pid)
 	if !strings.Contains(second.errOut.String(), want) {
 		t.Errorf("second run does not name the holder: %s", second.errOut.String())
 	}
@@ -157,7 +158,7 @@ func TestReportShowsTheRunSendingNow(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ro.Close()
-		d, err := loadReport(ctx, ro, "c")
+		d, err := loadReport(ctx, i18n.For(i18n.Spanish), ro, "c")
 		if err != nil || len(d.Runs) != 1 {
 			t.Fatalf("report: %+v, %v", d, err)
 		}

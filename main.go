@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
 )
@@ -60,64 +60,58 @@ func stopOnSignal() context.Context {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "pregon: stopping: letting the requests in flight finish (press Ctrl-C again to quit at once)")
+		tr := printerFor(os.Args[1:])
+		fmt.Fprintln(os.Stderr, "pregon: "+tr.T("signal.stopping"))
 		cancel()
 		<-sigs
-		fmt.Fprintln(os.Stderr, "pregon: quit at once: contacts in flight will show as unknown on the next run")
+		fmt.Fprintln(os.Stderr, "pregon: "+tr.T("signal.quit"))
 		os.Exit(exitStopped)
 	}()
 	return ctx
 }
 
-const usage = `pregon sends one chat message per CSV row through the Messages API.
-
-Usage:
-  pregon send   -campaign FILE -contacts FILE [-ledger pregon.db] [flags]
-  pregon status [-ledger pregon.db] [-campaign NAME|FILE] [-json]
-  pregon export -campaign NAME|FILE [-ledger pregon.db] [-outcome failed,unknown,invalid] [-o FILE]
-  pregon report -campaign NAME|FILE [-ledger pregon.db] -o report.html
-  pregon track  -campaign NAME [-ledger pregon.db]   ask the platform what became of each sent message (v2)
-  pregon reconcile -campaign NAME [-ledger pregon.db] ask the platform about the unknown contacts (v2)
-  pregon init -contacts FILE [-type whatsapp_template|text|image|quick_reply] [-api v2]
-  pregon sandbox [-addr 127.0.0.1:8025]     a fake Messages API to rehearse against
-  pregon ui [-ledger pregon.db] [-addr 127.0.0.1:8026] [-dir .]   a page to prepare, rehearse and send in the browser
-  pregon version                            the version, commit and build date
-
-Run "pregon COMMAND -h" for a command's flags.
-The API token is read from the environment variable PREGON_TOKEN.
-`
-
+// run runs the command args name, in the language -lang, PREGON_LANG or
+// the locale chooses. Its error is ready to report (see exitCode).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	tag, err := i18n.Choose(langFlag(args), os.Getenv)
+	tr := i18n.New(tag)
+	if err != nil {
+		return present(tr, usageError{err})
+	}
+	return present(tr, dispatch(ctx, tr, withoutLang(args), stdout, stderr))
+}
+
+func dispatch(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, tr.T("usage.main"))
 		return errUsage
 	}
 	switch args[0] {
 	case "send":
-		return runSend(ctx, args[1:], stdout, stderr)
+		return runSend(ctx, tr, args[1:], stdout, stderr)
 	case "status":
-		return runStatus(ctx, args[1:], stdout, stderr)
+		return runStatus(ctx, tr, args[1:], stdout, stderr)
 	case "track":
-		return runTrack(ctx, args[1:], stdout, stderr)
+		return runTrack(ctx, tr, args[1:], stdout, stderr)
 	case "reconcile":
-		return runReconcile(ctx, args[1:], stdout, stderr)
+		return runReconcile(ctx, tr, args[1:], stdout, stderr)
 	case "export":
-		return runExport(ctx, args[1:], stdout, stderr)
+		return runExport(ctx, tr, args[1:], stdout, stderr)
 	case "init":
-		return runInit(ctx, args[1:], stdout, stderr)
+		return runInit(ctx, tr, args[1:], stdout, stderr)
 	case "report":
-		return runReport(ctx, args[1:], stdout, stderr)
+		return runReport(ctx, tr, args[1:], stdout, stderr)
 	case "sandbox":
-		return runSandbox(ctx, args[1:], stdout, stderr)
+		return runSandbox(ctx, tr, args[1:], stdout, stderr)
 	case "ui":
-		return runUI(ctx, args[1:], stdout, stderr)
+		return runUI(ctx, tr, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
-		return runVersion(ctx, args[1:], stdout, stderr)
+		return runVersion(ctx, tr, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, tr.T("usage.main"))
 		return nil
 	}
-	fmt.Fprintf(stderr, "pregon: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "pregon: %s\n\n%s", tr.T("usage.unknown_command", args[0]), tr.T("usage.main"))
 	return errUsage
 }
 
@@ -126,19 +120,6 @@ var errUsage = errors.New("usage")
 
 // errHelp means the user asked for a command's flags, which were printed.
 var errHelp = errors.New("help")
-
-// parseFlags parses a command's flags; flag prints the problem, or the
-// help that -h asked for.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return errHelp
-	case err != nil:
-		return errUsage
-	}
-	return nil
-}
 
 // usageError is a problem with how pregon was called or with its input;
 // nothing was sent.
@@ -159,21 +140,25 @@ func (e *outcomeError) Error() string { return e.msg }
 // exitCode reports err on stderr, unless it was reported already, and
 // returns the process's exit code for it.
 func exitCode(err error, stderr io.Writer) int {
-	code, msg := classify(err)
+	code, msg := classify(i18n.For(i18n.English), err)
 	if msg != "" {
 		fmt.Fprintln(stderr, "pregon:", msg)
 	}
 	return code
 }
 
-// codeOf is err's exit code.
-func codeOf(err error) int {
-	code, _ := classify(err)
-	return code
+// present turns the error a command returned into the exit code and the
+// message in the reader's words that exitCode reports.
+func present(tr *i18n.Printer, err error) error {
+	if err == nil {
+		return nil
+	}
+	code, msg := classify(tr, err)
+	return &outcomeError{code: code, msg: msg}
 }
 
 // classify maps an error to its exit code and the message still to print.
-func classify(err error) (int, string) {
+func classify(tr *i18n.Printer, err error) (int, string) {
 	if err == nil {
 		return exitOK, ""
 	}
@@ -191,10 +176,16 @@ func classify(err error) (int, string) {
 	case errors.As(err, &oe):
 		return oe.code, oe.msg
 	case errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &changed), errors.As(err, &dest), errors.As(err, &input):
-		return exitUsage, err.Error()
+		return exitUsage, describe(tr, err)
 	}
 	// Everything else stopped a run with work left: a token rejected,
 	// another run holding the campaign, an interruption, a ledger that
 	// cannot be written.
-	return exitStopped, err.Error()
+	return exitStopped, describe(tr, err)
+}
+
+// codeOf is err's exit code.
+func codeOf(err error) int {
+	code, _ := classify(i18n.For(i18n.English), err)
+	return code
 }

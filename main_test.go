@@ -234,7 +234,7 @@ func TestDryRunSendsNothingAndNeedsNoToken(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	for _, want := range []string{"would send: 30   invalid: 0   duplicate: 1", "same contact as line 2", "body {{1}}    José Núñez",
-		"to: POST https://api.marca.example/v2/contact/{contact}/message", "line 4, to phone:+593991000003"} {
+		"to: POST https://api.marca.example/v2/contact/{contact}/message", "line 4, to +593991000003"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}
@@ -252,7 +252,7 @@ func TestSandboxNeedsNoTokenAndKeepsItsOwnLedger(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "sent 6") {
+	if !strings.Contains(out, "6 sent") {
 		t.Errorf("summary: %s", out)
 	}
 	// The rehearsal's "sent" must not make a real send skip everyone.
@@ -327,7 +327,7 @@ func TestExportFixAndResend(t *testing.T) {
 	want := "\uFEFFphone;nombre;pregon_file;pregon_line;pregon_state;pregon_error;pregon_attempts;pregon_message_id;pregon_sent_at;" +
 		"pregon_delivery;pregon_delivered_at;pregon_read_at;pregon_row\r\n" +
 		"12;Luis;clientes.csv;3;invalid;\"column \"\"phone\"\": \"\"12\"\" is not a phone number\";0;;;;;;2\r\n" +
-		"+593991000004;Eva;clientes.csv;5;failed;403 Contact has opted out;1;;;;;;4\r\n"
+		"+593991000004;Eva;clientes.csv;5;failed;\"refused by the platform: 403 \"\"Contact has opted out\"\"\";1;;;;;;4\r\n"
 	if string(data) != want {
 		t.Errorf("export:\n got %q\nwant %q", data, want)
 	}
@@ -476,8 +476,8 @@ func TestFixThroughTheExportThenTheOriginalAgain(t *testing.T) {
 		if n := len(fake.Messages()) - before; n != 0 {
 			t.Errorf("%s: %d requests, want none", night, n)
 		}
-		for _, want := range []string{"clientes.csv:3: already sent (fixed through revisar.csv): phone:+593991000002",
-			"clientes.csv:5: already sent (fixed through revisar.csv): phone:+593991000005", "fixed_elsewhere=2 invalid=1"} {
+		for _, want := range []string{"clientes.csv:3 was fixed in revisar.csv (+593991000002): sent.",
+			"clientes.csv:5 was fixed in revisar.csv (+593991000005): sent.", "fixed_elsewhere=2 invalid=1"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("%s: the log does not say %q:\n%s", night, want, errOut)
 			}
@@ -744,7 +744,7 @@ func TestEmptyRowsAreSkippedNotInvalid(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, `msg="empty rows skipped" rows=4`) || !strings.Contains(errOut, "rows=6 new=2") {
+	if !strings.Contains(errOut, `msg="Skipped 4 empty rows." event=empty_rows rows=4`) || !strings.Contains(errOut, "rows=6 new=2") {
 		t.Errorf("the empty rows are not counted:\n%s", errOut)
 	}
 	st := status(t, ledger)[0]
@@ -792,7 +792,7 @@ func TestDryRunCountsTheProblemsItDoesNotList(t *testing.T) {
 	}
 	for _, want := range []string{"Problems: 12 (the first 10):", `c.csv:12: column "phone": "10" is not in international form`,
 		"… and 2 more (see them all with -json, or after the send with pregon export -campaign x -outcome invalid,duplicate)",
-		"The first message, as the customer will see it:", "line 2, to phone:+593991000001: text\n    Hola Ana\n",
+		"The first message, as the customer will see it:", "line 2, to +593991000001: text\n    Hola Ana\n",
 		`to: no address yet: set "baseUrl" in the campaign, or -base-url`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the dry run does not say %q:\n%s", want, out)

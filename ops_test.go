@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender/sendertest"
 	"github.com/pregon/pregon/store"
 )
@@ -53,9 +54,10 @@ func TestStatusTableGolden(t *testing.T) {
 			Counts: map[campaign.State]int{campaign.Pending: 40, campaign.Sent: 700, campaign.Failed: 212,
 				campaign.Unknown: 3, campaign.Invalid: 30, campaign.Duplicate: 15},
 			Reasons: []store.Reason{
-				{State: campaign.Failed, Status: 403, Error: "403 Contact has opted out", Count: 200},
+				{State: campaign.Failed, Status: 403, Why: campaign.Reason{Code: campaign.Refused, Args: []any{403, "Contact has opted out"}}, Count: 200},
+				// A ledger's older record: its English prose, as it is.
 				{State: campaign.Failed, Status: 404, Error: "404 Contact not found", Count: 12},
-				{State: campaign.Unknown, Error: "the request was sent but no answer came back (timed out): it may or may not have been delivered", Count: 3},
+				{State: campaign.Unknown, Why: campaign.Reason{Code: campaign.NoAnswer, Cause: &campaign.Reason{Code: campaign.TimedOut}}, Count: 3},
 			},
 			Destination: store.Destination{API: "v2", BaseURL: "https://api.marca.example/api"}},
 		Ledger: "/srv/campañas/pregon.db",
@@ -67,9 +69,11 @@ func TestStatusTableGolden(t *testing.T) {
 			{Host: "oficina-01", PID: 4100, Started: started.Add(-24 * time.Hour), Flags: map[string]any{"dry_run": true}},
 		},
 	}
-	var b bytes.Buffer
-	printStatus(&b, s)
-	golden(t, "status.golden", b.String())
+	for _, lang := range []i18n.Lang{i18n.English, i18n.Spanish} {
+		var b bytes.Buffer
+		printStatus(i18n.For(lang), &b, s)
+		golden(t, "status."+string(lang)+".golden", b.String())
+	}
 }
 
 func TestSendJSONSummary(t *testing.T) {
@@ -97,7 +101,7 @@ func TestSendJSONSummary(t *testing.T) {
 	}
 	if s.Campaign != "encuesta-satisfaccion" || s.ExitCode != exitIncomplete || s.EndedBy != "finished" ||
 		s.Run.Sent != 5 || s.Run.Failed != 1 || s.Contacts["sent"] != 5 || s.Contacts["failed"] != 1 || s.Contacts["total"] != 6 ||
-		len(s.Reasons) != 1 || s.Reasons[0].Reason != "403 Contact has opted out" {
+		len(s.Reasons) != 1 || s.Reasons[0].Code != "refused" || s.Reasons[0].Reason != `refused by the platform: 403 "Contact has opted out"` {
 		t.Errorf("summary = %+v", s)
 	}
 }
@@ -423,7 +427,7 @@ func TestRunHistoryAcrossInterruptAndResume(t *testing.T) {
 		t.Errorf("flags = %v", interrupted.Flags)
 	}
 	code, table, _ := pregon(t, "status", "-ledger", ledger)
-	if code != 0 || !strings.Contains(table, "last run:") || !strings.Contains(table, "finished, exit 0, "+fmt.Sprint(resumed.Sent)+" sent") {
+	if code != 0 || !strings.Contains(table, "last run:") || !strings.Contains(table, ": finished after ") || !strings.Contains(table, fmt.Sprint(resumed.Sent)+" sent") {
 		t.Errorf("status table:\n%s", table)
 	}
 }
@@ -449,11 +453,12 @@ func TestReportInHeadlessChromium(t *testing.T) {
 		t.Fatalf("send: exit %d: %s", code, errOut)
 	}
 	report := filepath.Join(dir, "report.html")
-	if code, _, errOut := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino", "-o", report); code != 0 {
+	if code, _, errOut := pregon(t, "report", "-lang", "es", "-ledger", ledger, "-campaign", "pedido-en-camino", "-o", report); code != 0 {
 		t.Fatalf("report: exit %d: %s", code, errOut)
 	}
 	html := string(mustRead(t, report))
-	for _, bad := range []string{"<script", "http://", "https://", "@import", "<link"} {
+	// Addresses may be shown (the message's image), never loaded.
+	for _, bad := range []string{"<script", `src="`, `href="`, "url(", "@import", "<link"} {
 		if strings.Contains(html, bad) {
 			t.Errorf("the report is not self-contained and inert: it contains %q", bad)
 		}
@@ -468,8 +473,9 @@ func TestReportInHeadlessChromium(t *testing.T) {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
 	text := string(dom)
-	for _, want := range []string{"Campaña «pedido-en-camino»", ">29<", "enviados · 93.5%", ">1<", "fallidos · 3.2%", "duplicados",
-		"403 Contact has opted out &lt;script&gt;alert(1)&lt;/script&gt;", `class="bar-sent"`, `class="bar-failed"`} {
+	for _, want := range []string{"Campaña «pedido-en-camino»", ">29<", "enviados · 93,5 %", ">1<", "fallidos · 3,2 %", "duplicados",
+		"la plataforma lo rechazó: 403 \"Contact has opted out &lt;script&gt;alert(1)&lt;/script&gt;\"", `class="bar-sent"`, `class="bar-failed"`,
+		"Hola, José Núñez tu pedido PED-10231 está en camino.", `lang="es"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page Chromium built lacks %q", want)
 		}

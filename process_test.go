@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("PREGON_STATE_DIR", dir)
+	// The tests read pregon's English; those in Spanish say so. The
+	// pregon processes they start inherit it.
+	os.Setenv("PREGON_LANG", "en")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -281,7 +284,7 @@ func TestOverlappingRunsSendOnce(t *testing.T) {
 	if code := second.wait(t); code != exitStopped {
 		t.Fatalf("second run: exit %d, want 3\n%s", code, second.errOut.String())
 	}
-	want := fmt.Sprintf("being sent by another pregon run: pid %d", first.cmd.Process.Pid)
+	want := fmt.Sprintf("being sent by another pregon run: process %d on ", first.cmd.Process.Pid)
 	if !strings.Contains(second.errOut.String(), want) {
 		t.Errorf("second run does not name the holder: %s", second.errOut.String())
 	}
@@ -303,7 +306,7 @@ func TestMaxDurationStopsAndNextRunResumes(t *testing.T) {
 	camp, csv, ledger := campaignFiles(t, n)
 	args := []string{"send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL, "-rate", "40"}
 	code, out, errOut := pregon(t, append(args, "-max-duration", "700ms")...)
-	if code != exitStopped || !strings.Contains(out, "deadline") {
+	if code != exitStopped || !strings.Contains(out, "stopped at -max-duration") {
 		t.Fatalf("exit %d, want 3 at the deadline\n%s%s", code, out, errOut)
 	}
 	st := status(t, ledger)[0]
@@ -372,7 +375,7 @@ func TestFullDiskStopsSending(t *testing.T) {
 	}
 	reqs := fake.Messages()
 	if len(reqs) == 0 || len(reqs) >= n {
-		t.Fatalf("%d requests: the disk did not fill mid-run", len(reqs))
+		t.Fatalf("%d requests: the disk did not fill mid-run\n%s", len(reqs), errOut)
 	}
 	attempted := map[string]bool{}
 	for _, c := range ledgerContacts(t, ledger) {
@@ -465,7 +468,7 @@ func TestRunsOnOneMachineShareTheLimit(t *testing.T) {
 		if code := p.wait(t); code != 0 {
 			t.Errorf("exit %d\n%s", code, p.errOut.String())
 		}
-		if strings.Contains(p.errOut.String(), "sharing 25/s with") {
+		if strings.Contains(p.errOut.String(), "Sharing 25 requests per second with") {
 			sharing++
 		}
 	}
@@ -507,13 +510,15 @@ func TestAKilledRunsShareReturns(t *testing.T) {
 	}
 	survivor := start("largo", 150)
 	victim := start("corto-que-muere", 150)
-	waitFor(t, "both runs to share", func() bool { return strings.Contains(survivor.errOut.String(), "sharing 25/s with 1 other run") })
+	waitFor(t, "both runs to share", func() bool {
+		return strings.Contains(survivor.errOut.String(), "Sharing 25 requests per second with 1 other run")
+	})
 	victim.cmd.Process.Kill()
 	victim.wait(t)
 	if code := survivor.wait(t); code != 0 {
 		t.Fatalf("exit %d\n%s", code, survivor.errOut.String())
 	}
-	if !strings.Contains(survivor.errOut.String(), "no other run shares the rate any more") {
+	if !strings.Contains(survivor.errOut.String(), "No other run shares the rate any more") {
 		t.Errorf("the survivor never took the whole rate back:\n%s", survivor.errOut.String())
 	}
 	if n := fake.MaxInWindow(time.Second); n > 25 {

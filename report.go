@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
-	"flag"
 	"fmt"
 	"html/template"
 	"io"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/store"
 )
@@ -21,21 +20,36 @@ import (
 var reportHTML string
 
 // reportTemplate escapes every value it inserts: a CSV cell or a platform
-// message can never become markup in the report.
-var reportTemplate = template.Must(template.New("report").Parse(reportHTML))
+// message can never become markup in the report. Its words come from T,
+// given the reader's printer at each run (see renderReport).
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"T": func(string, ...any) string { return "" },
+}).Parse(reportHTML))
 
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
-	name := fs.String("campaign", "", "the campaign to report on: its `name`, or its file (promo.json) (required)")
-	outPath := fs.String("o", "", "write the report to this `file` (mode 0600; never the ledger; default standard output)")
-	force := fs.Bool("force", false, "replace the -o file if it exists")
-	if err := parseFlags(fs, args); err != nil {
+// renderReport writes the report in tr's language.
+func renderReport(tr *i18n.Printer, w io.Writer, data *reportData) error {
+	t, err := reportTemplate.Clone()
+	if err != nil {
+		return err
+	}
+	t.Funcs(template.FuncMap{"T": tr.T})
+	if err := t.Execute(w, data); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+func runReport(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(tr, "report")
+	ledgerPath := fs.String("ledger", defaultLedger, tr.T("flag.ledger"))
+	name := fs.String("campaign", "", tr.T("flag.report.campaign"))
+	outPath := fs.String("o", "", tr.T("flag.report.o"))
+	force := fs.Bool("force", false, tr.T("flag.force"))
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return err
 	}
 	if *name == "" || fs.NArg() > 0 {
-		return usageError{errors.New("report: -campaign NAME is required (see pregon status for the names)")}
+		return usageError{say("error.campaign_required", "report", *ledgerPath)}
 	}
 	camp, err := readCampaignArg("report", *name)
 	if err != nil {
@@ -51,42 +65,48 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if !ok {
 		return noCampaign(ctx, ledger, "report", *ledgerPath, camp)
 	}
-	data, err := loadReport(ctx, ledger, camp.name)
+	data, err := loadReport(ctx, tr, ledger, camp.name)
 	if err != nil {
 		return err
 	}
 	if *outPath == "" {
-		if err := reportTemplate.Execute(stdout, data); err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-		return nil
+		return renderReport(tr, stdout, data)
 	}
 	err = outfile.Write(*outPath, outfile.Options{Force: *force, Ledgers: []string{*ledgerPath}}, func(w io.Writer) error {
-		if err := reportTemplate.Execute(w, data); err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-		return nil
+		return renderReport(tr, w, data)
 	})
 	if err != nil {
 		return outputError("report", err)
 	}
-	fmt.Fprintf(stderr, "pregon: wrote the report of %q to %s\n", camp.name, *outPath)
+	fmt.Fprintln(stderr, "pregon: "+tr.T("report.wrote", camp.name, *outPath))
 	return nil
 }
 
 // reportData is what the report shows, already in words and pixels.
 type reportData struct {
+	Lang      string // the page's language, for its lang attribute
 	Name      string
 	ExportCmd string // the command that lists the invalid rows
 	Total     int
 	Sandbox   bool
 	Generated string
 	States    []reportState
+	Sample    *reportSample
 	Chart     chart
-	Reasons   []store.Reason
+	Reasons   []reportReason
 	Invalid   int
 	Runs      []reportRun
 	Funnel    reportFunnel
+}
+
+// reportSample is one contact's message as the platform got it.
+type reportSample struct {
+	Lines []string // what the customer reads, line by line
+	Meta  string   // which message it is, and whose
+}
+
+type reportReason struct {
+	State, Reason, Count string
 }
 
 // reportFunnel is what became of the sent messages, as bars whose widths
@@ -102,38 +122,26 @@ type reportFunnel struct {
 }
 
 type funnelStep struct {
-	Class, Label, Percent string
-	Count                 int
-	Width                 float64 // percent of the sent, for the bar
+	Class, Label, Percent, Count string
+	Width                        float64 // percent of the sent, for the bar
 }
 
 type funnelReason struct {
 	Reason string
-	Count  int
+	Count  string
+	n      int
 }
 
 type reportState struct {
-	Class, Label, Percent string
-	Count                 int
+	Class, Label, Percent, Count string
 }
 
 type reportRun struct {
 	Started, Ended, EndedBy, Rate, Host string
-	Sent, Failed, Unknown, PID          int
+	Sent, Failed, Unknown               string
 }
 
-// stateLabels are the states in the users' language.
-var stateLabels = map[campaign.State]string{
-	campaign.Pending: "pendientes", campaign.Sent: "enviados", campaign.Failed: "fallidos",
-	campaign.Unknown: "desconocidos", campaign.Invalid: "inválidos", campaign.Duplicate: "duplicados",
-}
-
-var endedLabels = map[string]string{
-	"finished": "terminó", "interrupted": "interrumpida", "deadline": "llegó a -max-duration",
-	"token rejected": "token rechazado", "error": "error", "dry run": "prueba (-dry-run)",
-}
-
-func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*reportData, error) {
+func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, name string) (*reportData, error) {
 	sums, err := ledger.Summaries(ctx, name)
 	if err != nil {
 		return nil, err
@@ -150,17 +158,31 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 	if err != nil {
 		return nil, err
 	}
-	d := &reportData{Name: s.Name, Total: s.Total, Sandbox: s.Rehearsal, Reasons: s.Reasons,
+	d := &reportData{Lang: string(tr.Lang()), Name: s.Name, Total: s.Total, Sandbox: s.Rehearsal,
 		ExportCmd: fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)),
-		Invalid:   s.Counts[campaign.Invalid], Generated: time.Now().Format("2006-01-02 15:04"), Chart: buildChart(minutes)}
+		Invalid:   s.Counts[campaign.Invalid], Generated: tr.DateTime(time.Now()), Chart: buildChart(tr, minutes)}
+	for _, r := range s.Reasons {
+		d.Reasons = append(d.Reasons, reportReason{State: stateOne(tr, r.State), Reason: storedReason(tr, r.Why, r.Error), Count: tr.Int(r.Count)})
+	}
 	funnel, err := ledger.Funnel(ctx, s.ID)
 	if err != nil {
 		return nil, err
 	}
-	d.Funnel = buildFunnel(funnel, s.Destination.API == "v1",
+	d.Funnel = buildFunnel(tr, funnel, s.Destination.API == "v1",
 		fmt.Sprintf("pregon track -ledger %s -campaign %s", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)))
 	for _, st := range campaign.States {
-		d.States = append(d.States, reportState{Class: string(st), Label: stateLabels[st], Count: s.Counts[st], Percent: percent(s.Counts[st], s.Total)})
+		d.States = append(d.States, reportState{Class: string(st), Label: stateName(tr, st), Count: tr.Int(s.Counts[st]), Percent: tr.Percent(s.Counts[st], s.Total)})
+	}
+	sample, ok, err := ledger.Sample(ctx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		d.Sample = &reportSample{Lines: readable(tr, sample.Payload),
+			Meta: tr.T("report.sample_other", stateOne(tr, sample.State))}
+		if sample.State == campaign.Sent {
+			d.Sample.Meta = tr.T("report.sample_sent")
+		}
 	}
 	// A probe, never the lock: a send starting now must not find the
 	// campaign taken by a reader.
@@ -169,15 +191,15 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 		return nil, err
 	}
 	for _, r := range runs {
-		rr := reportRun{Started: r.Started.Local().Format("2006-01-02 15:04"), Ended: "—", EndedBy: "no terminó (se detuvo de golpe)",
-			Host: r.Host, PID: r.PID, Sent: r.Sent, Failed: r.Failed, Unknown: r.Unknown, Rate: fmt.Sprintf("%.1f/s", r.Rate)}
+		rr := reportRun{Started: tr.DateTime(r.Started), Ended: "—", EndedBy: tr.T("report.run_killed"),
+			Host: r.Host, Sent: tr.Int(r.Sent), Failed: tr.Int(r.Failed), Unknown: tr.Int(r.Unknown), Rate: tr.T("report.rate", tr.Float(r.Rate))}
 		switch {
 		case r.Ended.IsZero() && running != nil && r.PID == running.PID && r.Host == running.Host:
-			rr.EndedBy = "en curso: está enviando ahora"
+			rr.EndedBy = tr.T("report.run_now")
 			running = nil // the newest such run; an older one with that pid was killed
 		case !r.Ended.IsZero():
-			rr.Ended = r.Ended.Local().Format("2006-01-02 15:04")
-			rr.EndedBy = fmt.Sprintf("%s (código %d)", endedLabels[r.EndedBy], r.ExitCode)
+			rr.Ended = tr.DateTime(r.Ended)
+			rr.EndedBy = ended(tr, r.EndedBy)
 		}
 		d.Runs = append(d.Runs, rr)
 	}
@@ -187,30 +209,30 @@ func loadReport(ctx context.Context, ledger *store.Ledger, name string) (*report
 // buildFunnel lays out the delivery funnel: the sent, then the delivered
 // (read included), the read, and the failed after acceptance, each as a
 // share of the sent; the reasons most frequent first.
-func buildFunnel(f store.Funnel, v1 bool, trackCmd string) reportFunnel {
+func buildFunnel(tr *i18n.Printer, f store.Funnel, v1 bool, trackCmd string) reportFunnel {
 	r := reportFunnel{V1: v1, TrackCmd: trackCmd, Sent: f.Sent, Tracked: f.Tracked}
 	step := func(class, label string, n int) funnelStep {
 		w := 0.0
 		if f.Sent > 0 {
 			w = 100 * float64(n) / float64(f.Sent)
 		}
-		return funnelStep{Class: class, Label: label, Count: n, Percent: percent(n, f.Sent), Width: w}
+		return funnelStep{Class: class, Label: label, Count: tr.Int(n), Percent: tr.Percent(n, f.Sent), Width: w}
 	}
 	r.Steps = []funnelStep{
-		step("sent", "enviados (aceptados por la plataforma)", f.Sent),
-		step("delivered", "entregados", f.Delivered),
-		step("read", "leídos", f.Read),
-		step("failed", "fallaron después del envío", f.Failed),
+		step("sent", tr.T("report.funnel.sent"), f.Sent),
+		step("delivered", tr.T("report.funnel.delivered"), f.Delivered),
+		step("read", tr.T("report.funnel.read"), f.Read),
+		step("failed", tr.T("report.funnel.failed"), f.Failed),
 	}
 	for reason, n := range f.Reasons {
 		if reason == "" {
-			reason = "(la plataforma no dio el motivo)"
+			reason = tr.T("report.funnel.no_reason")
 		}
-		r.Reasons = append(r.Reasons, funnelReason{Reason: reason, Count: n})
+		r.Reasons = append(r.Reasons, funnelReason{Reason: reason, Count: tr.Int(n), n: n})
 	}
 	slices.SortFunc(r.Reasons, func(a, b funnelReason) int {
-		if a.Count != b.Count {
-			return b.Count - a.Count
+		if a.n != b.n {
+			return b.n - a.n
 		}
 		return strings.Compare(a.Reason, b.Reason)
 	})
@@ -238,7 +260,7 @@ type tick struct {
 	Label string
 }
 
-func buildChart(minutes []store.Minute) chart {
+func buildChart(tr *i18n.Printer, minutes []store.Minute) chart {
 	c := chart{Width: 940, Height: 240, Base: 210, LabelY: 228}
 	if len(minutes) == 0 {
 		return c
@@ -253,7 +275,7 @@ func buildChart(minutes []store.Minute) chart {
 	every := max(1, len(minutes)/8)
 	for i, m := range minutes {
 		local := m.At.Local()
-		b := bar{Label: local.Format("2006-01-02 15:04"), Sent: m.Sent, Failed: m.Failed, Unknown: m.Unknown,
+		b := bar{Label: tr.DateTime(local), Sent: m.Sent, Failed: m.Failed, Unknown: m.Unknown,
 			X: 45 + float64(i)*step, W: max(1, step*0.8)}
 		y := float64(c.Base)
 		b.SentH = float64(m.Sent) * scale

@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender"
 )
 
@@ -33,6 +32,7 @@ type sendFlags struct {
 	allowChanged  bool
 	insecure      bool
 	json          bool
+	log           string // how to log: auto, text or json (see newLogger)
 }
 
 const (
@@ -41,38 +41,38 @@ const (
 	tokenEnv             = "PREGON_TOKEN"
 )
 
-func parseSendFlags(args []string, stderr io.Writer) (*sendFlags, error) {
+func parseSendFlags(tr *i18n.Printer, args []string, stderr io.Writer) (*sendFlags, error) {
 	f := &sendFlags{}
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.campaign, "campaign", "", "campaign `file` (JSON)")
-	fs.StringVar(&f.contacts, "contacts", "", "contacts `file` (CSV with a header row)")
-	fs.StringVar(&f.ledger, "ledger", "", "ledger `file` (SQLite; default "+defaultLedger+", or "+defaultSandboxLedger+" with -sandbox)")
-	fs.StringVar(&f.baseURL, "base-url", "", "API base `URL`, overriding the campaign's baseUrl")
-	fs.Float64Var(&f.rate, "rate", 25, "at most this many requests in any one second (0: no limit, for benchmarks only)")
-	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight at once (default: enough for the full rate at 2.5 s of API latency)")
-	fs.IntVar(&f.maxAttempts, "max-attempts", sender.DefaultMaxAttempts, "requests per contact per run when the platform says to retry (429, 503, connection refused)")
-	fs.DurationVar(&f.timeout, "timeout", sender.DefaultTimeout, "time limit for one request, answer included")
-	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after this long (e.g. 6h); the next run resumes")
-	fs.StringVar(&f.notAfter, "not-after", "", "send nothing after this local `time`: 07:00 (the next 07:00), or 2026-11-22T07:00; the run stops then, and a later start sends nothing")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "check everything and show what would be sent; send nothing, no token needed")
-	fs.BoolVar(&f.sandbox, "sandbox", false, "send to a built-in fake of the Messages API instead of the platform")
-	fs.BoolVar(&f.resendUnknown, "resend-unknown", false, "also send to contacts whose earlier request may or may not have arrived (risks a duplicate)")
-	fs.BoolVar(&f.retryFailed, "retry-failed", false, "also send to contacts the platform refused before")
-	fs.BoolVar(&f.allowChanged, "allow-changed", false, "continue although the campaign's message, or the platform's address, changed since the ledger recorded it")
-	fs.BoolVar(&f.insecure, "insecure", false, "allow an http:// base URL for another machine (the token then crosses the network unencrypted)")
-	fs.BoolVar(&f.json, "json", false, "print the end-of-run summary (with -dry-run, what the dry run found) as one JSON object on standard output")
-	if err := parseFlags(fs, args); err != nil {
+	fs := newFlags(tr, "send")
+	fs.StringVar(&f.campaign, "campaign", "", tr.T("flag.send.campaign"))
+	fs.StringVar(&f.contacts, "contacts", "", tr.T("flag.send.contacts"))
+	fs.StringVar(&f.ledger, "ledger", "", tr.T("flag.send.ledger", defaultLedger, defaultSandboxLedger))
+	fs.StringVar(&f.baseURL, "base-url", "", tr.T("flag.send.base_url"))
+	fs.Float64Var(&f.rate, "rate", 25, tr.T("flag.send.rate"))
+	fs.IntVar(&f.concurrency, "concurrency", 0, tr.T("flag.send.concurrency"))
+	fs.IntVar(&f.maxAttempts, "max-attempts", sender.DefaultMaxAttempts, tr.T("flag.send.max_attempts"))
+	fs.DurationVar(&f.timeout, "timeout", sender.DefaultTimeout, tr.T("flag.timeout"))
+	fs.DurationVar(&f.maxDuration, "max-duration", 0, tr.T("flag.send.max_duration"))
+	fs.StringVar(&f.notAfter, "not-after", "", tr.T("flag.send.not_after"))
+	fs.BoolVar(&f.dryRun, "dry-run", false, tr.T("flag.send.dry_run"))
+	fs.BoolVar(&f.sandbox, "sandbox", false, tr.T("flag.send.sandbox"))
+	fs.BoolVar(&f.resendUnknown, "resend-unknown", false, tr.T("flag.send.resend_unknown"))
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, tr.T("flag.send.retry_failed"))
+	fs.BoolVar(&f.allowChanged, "allow-changed", false, tr.T("flag.send.allow_changed"))
+	fs.BoolVar(&f.insecure, "insecure", false, tr.T("flag.send.insecure"))
+	fs.BoolVar(&f.json, "json", false, tr.T("flag.send.json"))
+	fs.StringVar(&f.log, "log", "auto", tr.T("flag.log"))
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("send: unexpected argument %q (flags go before it? every option starts with -)", fs.Arg(0))}
+		return nil, usageError{say("send.error.argument", fs.Arg(0))}
 	}
 	if f.campaign == "" || f.contacts == "" {
-		return nil, usageError{errors.New("send: -campaign and -contacts are required")}
+		return nil, usageError{say("send.error.required")}
 	}
 	if f.rate < 0 || f.concurrency < 0 || f.maxAttempts < 1 || f.timeout <= 0 || f.maxDuration < 0 {
-		return nil, usageError{errors.New("send: -rate, -concurrency and -max-duration cannot be negative; -max-attempts and -timeout must be above 0")}
+		return nil, usageError{say("send.error.negative")}
 	}
 	if f.ledger == "" {
 		f.ledger = defaultLedger

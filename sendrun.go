@@ -8,28 +8,33 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
 )
 
-func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseSendFlags(args, stderr)
+func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	f, err := parseSendFlags(tr, args, stderr)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{}))
+	log, err := newLogger(f.log, stderr)
+	if err != nil {
+		return usageError{err}
+	}
 	var notAfter time.Time
 	if f.notAfter != "" {
 		if notAfter, err = parseNotAfter(f.notAfter, time.Now()); err != nil {
-			return usageError{fmt.Errorf("send: -not-after %q: %w", f.notAfter, err)}
+			return usageError{say("send.error.not_after", f.notAfter)}
 		}
 		if !time.Now().Before(notAfter) {
-			return &outcomeError{code: exitStopped, msg: fmt.Sprintf("it is past -not-after %s: nothing was sent", notAfter.Format("2006-01-02 15:04"))}
+			return &outcomeError{code: exitStopped, msg: tr.T("send.past_not_after", tr.DateTime(notAfter))}
 		}
 	}
 	c, err := campaign.Load(f.campaign)
@@ -44,17 +49,17 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return sendError(err, f.ledger, f.campaign)
 		}
-		return printDryRun(stdout, c, f, d)
+		return printDryRun(tr, stdout, c, f, d)
 	}
 	token := os.Getenv(tokenEnv)
 	if token == "" && !f.sandbox {
-		return usageError{fmt.Errorf("send: the API token is missing: set the environment variable %s (or use -dry-run or -sandbox)", tokenEnv)}
+		return usageError{say("send.error.no_token", tokenEnv)}
 	}
 	concurrency := f.concurrency
 	if concurrency == 0 {
 		concurrency = sender.DefaultConcurrency(f.rate)
 	}
-	ev := &logEvents{log: log, stderr: stderr, rate: f.rate, statusCmd: statusCommand(f.ledger, c.Name)}
+	ev := &logEvents{log: log, tr: tr, stderr: stderr, rate: f.rate, statusCmd: statusCommand(f.ledger, c.Name)}
 	res, err := engine.Send(ctx, c, engine.SendOptions{
 		Contacts: f.contacts, Ledger: f.ledger, BaseURL: f.baseURL, Token: token,
 		Sandbox: f.sandbox, Insecure: f.insecure,
@@ -64,7 +69,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return sendError(err, f.ledger, f.campaign)
 	}
-	return printResult(res, f, stdout)
+	return printResult(tr, res, f, stdout)
 }
 
 // sendError adds to an error that stopped a send before it started what
@@ -76,23 +81,15 @@ func sendError(err error, ledger, campaignFile string) error {
 	var unfilled *engine.UnfilledError
 	switch {
 	case errors.As(err, &unfilled):
-		return usageError{errors.New(unfilledMessage(campaignFile, unfilled.Values))}
+		return usageError{&unfilledError{file: campaignFile, values: unfilled.Values}}
 	case errors.As(err, &changed):
-		return usageError{fmt.Errorf("%w:\n%s\nif the change is intended, run again with -allow-changed: contacts not sent yet get the new message",
-			err, campaign.DescribeChange(changed.Recorded, changed.Current))}
+		return usageError{say("send.error.changed", changed, campaign.DescribeChange(changed.Recorded, changed.Current))}
 	case errors.As(err, &dest):
-		return usageError{fmt.Errorf("%w\nnothing was sent. %s", err, destinationHint(dest, ledger))}
+		return usageError{say("send.error.destination", dest, destinationHint(dest, ledger))}
 	case errors.As(err, &input):
-		return usageError{fmt.Errorf("send: %w", input.Err)}
+		return usageError{input}
 	}
 	return err
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // statusCommand is the status command for a campaign in a ledger.
@@ -102,87 +99,142 @@ func statusCommand(ledger, name string) string {
 
 // destinationHint says what to do when the ledger has sent the campaign
 // elsewhere.
-func destinationHint(e *store.DestinationError, ledger string) string {
+func destinationHint(e *store.DestinationError, ledger string) error {
 	switch {
 	case e.Movable:
-		return "If the platform moved to the new address, run again with -allow-changed: contacts sent at the old one are not sent again. " +
-			"If the old address was not the platform (a wrong baseUrl), nobody got its messages: run again with -allow-changed, " +
-			"and add -resend-unknown for the contacts it left unknown. Otherwise check baseUrl in the campaign and -base-url."
+		return say("send.hint.moved")
 	case e.Recorded.Rehearsal:
-		return fmt.Sprintf("%s holds a rehearsal of this campaign, whose messages nobody received: for the real send, use another ledger "+
-			"(-ledger real.db), or move %s aside. Rehearse with -sandbox, or with a ledger of its own (-ledger ensayo.db).", ledger, ledger)
+		return say("send.hint.rehearsal_ledger", ledger)
 	}
-	return fmt.Sprintf("%s holds real sends of this campaign: rehearse with -sandbox, or with a ledger of its own (-ledger ensayo.db).", ledger)
+	return say("send.hint.real_ledger", ledger)
+}
+
+// contactName is a contact as people write it: the phone number, the
+// e-mail address, or "id 123", without the API's prefix.
+func contactName(tr *i18n.Printer, ident string) string {
+	kind, v, ok := strings.Cut(ident, ":")
+	switch {
+	case !ok:
+		return ident
+	case kind == "id":
+		return tr.T("contact.id", v)
+	}
+	return v
 }
 
 // logEvents shows a run's events as log lines, and its progress as a bar on
-// a terminal or a log line every few seconds under cron.
+// a terminal or a log line every few seconds under cron. Each line is a
+// sentence in the reader's words, with an event name and values that stay
+// the same in every language, for the programs that read logs.
 type logEvents struct {
 	log       *slog.Logger
+	tr        *i18n.Printer
 	stderr    io.Writer
 	rate      float64
 	progress  *progress
 	statusCmd string // the status command for this run's ledger and campaign
 }
 
+func (e *logEvents) info(event, msg string, attrs ...any) {
+	e.log.Info(msg, append([]any{"event", event}, attrs...)...)
+}
+
+func (e *logEvents) warn(event, msg string, attrs ...any) {
+	e.log.Warn(msg, append([]any{"event", event}, attrs...)...)
+}
+
 func (e *logEvents) Note(n engine.Note) {
+	tr := e.tr
 	switch n.Kind {
 	case engine.NoteEncoding:
-		e.log.Info("the contacts file is not UTF-8; read it as " + n.Text)
+		e.info("encoding", tr.T("log.encoding", n.Text), "encoding", n.Text)
 	case engine.NoteWarning:
-		e.log.Warn("campaign: " + n.Text)
+		e.warn("campaign_warning", tr.T("log.campaign_warning", n.Text), "warning", n.Text)
 	case engine.NoteRecovered:
-		e.log.Warn("an earlier run stopped with requests in flight; those contacts are now unknown", "contacts", n.Count,
-			"hint", "see "+e.statusCmd+"; -resend-unknown sends them again")
+		e.warn("recovered", tr.T("log.recovered", n.Count, e.statusCmd), "contacts", n.Count)
 	case engine.NoteRehearsal:
-		e.log.Warn("the address answers as a pregon sandbox: this run is a rehearsal, and nobody receives these messages", "address", n.Text)
+		e.warn("rehearsal", tr.T("log.rehearsal", n.Text), "address", n.Text)
 	case engine.NoteSharing:
 		if n.Count == 0 {
-			e.log.Info("no other run shares the rate any more", "rate", fmt.Sprintf("%g/s", e.rate))
+			e.info("sharing", tr.T("log.sharing_alone", tr.Number(e.rate)), "rate", e.rate, "others", 0)
 		} else {
-			e.log.Info(fmt.Sprintf("sharing %g/s with %d other %s: %s", e.rate, n.Count, plural(n.Count, "run", "runs"), n.Text))
+			e.info("sharing", tr.T("log.sharing", tr.Number(e.rate), n.Count, tr.List(quoteAll(n.Names))),
+				"rate", e.rate, "others", n.Count, "runs", n.Text)
 		}
 	case engine.NoteTemplateUnchecked:
-		e.log.Warn("the platform does not list this channel's templates: the template was not checked before sending")
+		e.warn("template_unchecked", tr.T("log.template_unchecked"))
 	case engine.NoteReconciled:
 		r := n.Reconciled
-		e.log.Info("asked the platform about the unknown contacts", "found_sent", r.Found, "absent_sent_again", r.Absent, "still_unknown", r.Still)
+		e.info("reconciled", tr.T("log.reconciled", r.Found, r.Absent, r.Still),
+			"found_sent", r.Found, "absent_sent_again", r.Absent, "still_unknown", r.Still)
 	case engine.NoteWarnings:
 		w := n.Warning
-		first := make([]string, len(w.First))
+		first, firstEN := make([]string, len(w.First)), make([]string, len(w.First))
+		en := i18n.For(i18n.English)
 		for i, ex := range w.First {
-			first[i] = warningExample(ex)
+			first[i], firstEN[i] = warningExample(tr, ex), warningExample(en, ex)
 		}
-		e.log.Warn(warningSummary(w.Code), "count", w.Count, "first", strings.Join(first, "; "))
+		e.warn("warning", tr.T("log.warning", warningSummary(tr, w.Code), w.Count, strings.Join(first, "; ")),
+			"code", string(w.Code), "count", w.Count, "first", strings.Join(firstEN, "; "))
 	case engine.NoteSandbox:
-		fmt.Fprintf(e.stderr, "pregon: sandbox: sending to a fake Messages API at %s; nothing leaves this machine\n", n.Text)
+		e.info("sandbox", tr.T("log.sandbox", n.Text), "address", n.Text)
 	}
+}
+
+// quoteAll puts each name in quotes.
+func quoteAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = fmt.Sprintf("%q", n)
+	}
+	return out
 }
 
 func (e *logEvents) InvalidRow(problem error) {
-	e.log.Warn("invalid row, not sent", "problem", problem.Error())
+	var row *campaign.RowError
+	if errors.As(problem, &row) {
+		e.warn("row_invalid", e.tr.T("log.row_invalid", rowPlace(e.tr, row.File, row.Line), reasonText(e.tr, row.Reason())),
+			"file", row.File, "line", row.Line, "problem", problem.Error())
+		return
+	}
+	e.warn("row_invalid", e.tr.T("log.row_invalid", "", describe(e.tr, problem)), "problem", problem.Error())
 }
 
 func (e *logEvents) Imported(res store.ImportResult) {
-	e.log.Info("contacts read", "rows", res.Rows, "new", res.New, "already_done", res.Done,
+	tr := e.tr
+	var parts []string
+	for _, p := range []struct {
+		key string
+		n   int
+	}{{i18n.K("log.read.new"), res.New}, {i18n.K("log.read.done"), res.Done}, {i18n.K("log.read.fixed"), res.Fixed},
+		{i18n.K("log.read.invalid"), res.Invalid}, {i18n.K("log.read.duplicate"), res.Duplicate}, {i18n.K("log.read.empty"), res.Empty}} {
+		if p.n > 0 {
+			parts = append(parts, tr.T(p.key, p.n))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, tr.T("summary.none"))
+	}
+	e.info("contacts_read", tr.T("log.read", res.Rows, tr.List(parts)), "rows", res.Rows, "new", res.New, "already_done", res.Done,
 		"fixed_elsewhere", res.Fixed, "invalid", res.Invalid, "duplicate", res.Duplicate, "empty", res.Empty)
 	if res.Empty > 0 {
-		e.log.Info("empty rows skipped", "rows", res.Empty)
+		e.info("empty_rows", tr.T("log.empty_rows", res.Empty), "rows", res.Empty)
 	}
 	for _, d := range res.Duplicates {
-		e.log.Info("duplicate row, not sent again", "row", d)
+		e.info("duplicate_row", tr.T("log.duplicate_row", rowPlace(tr, d.File, d.Line), strconv.Itoa(d.FirstLine), contactName(tr, d.Contact)),
+			"file", d.File, "line", d.Line, "first_line", d.FirstLine)
 	}
 	for _, f := range res.FixedRows {
-		e.log.Info("broken row whose contact was fixed in another file, not counted again", "row", f)
+		e.info("fixed_row", tr.T("log.fixed_row", rowPlace(tr, f.File, f.Line), f.Via, contactName(tr, f.Contact), stateOne(tr, f.State)),
+			"file", f.File, "line", f.Line, "via", f.Via, "state", string(f.State))
 	}
 	if res.Absent > 0 {
-		e.log.Warn("contacts of this campaign not in this CSV are not sent by this run; a run with a CSV that lists them sends them",
-			"contacts", res.Absent)
+		e.warn("absent", tr.T("log.absent", res.Absent), "contacts", res.Absent)
 	}
 }
 
 func (e *logEvents) Sending(total int, stats func() sender.Stats) {
-	e.progress = newProgress(e.stderr, total, e.log)
+	e.progress = newProgress(e.stderr, total, e.log, e.tr)
 	e.progress.start(stats)
 }
 
@@ -194,8 +246,7 @@ func (e *logEvents) Total(total int) {
 func (e *logEvents) Outcome(_ campaign.Job, o campaign.Outcome) { e.progress.add(o.State) }
 
 func (e *logEvents) Paused(asked, max time.Duration) {
-	e.log.Warn("the platform asked to wait longer than pregon waits; it waits the shorter time, then tries again",
-		"asked", asked.String(), "waited", max.String())
+	e.warn("paused", e.tr.T("log.paused", e.tr.Duration(asked), e.tr.Duration(max)), "asked", asked.String(), "waited", max.String())
 }
 
 func (e *logEvents) Done() {
@@ -225,14 +276,17 @@ type runCounts struct {
 	Rate        float64 `json:"rate"` // requests per second
 }
 
+// summaryReason is a reason and how many it hit. Reason is in English, for
+// programs; Code is its code (empty for a ledger's older records).
 type summaryReason struct {
 	State  string `json:"state"`
+	Code   string `json:"code,omitempty"`
 	Reason string `json:"reason"`
 	Count  int    `json:"count"`
 }
 
 // printResult prints the end-of-run summary and decides the exit.
-func printResult(res *engine.Result, f *sendFlags, stdout io.Writer) error {
+func printResult(tr *i18n.Printer, res *engine.Result, f *sendFlags, stdout io.Writer) error {
 	st, sum := res.Stats, res.Summary
 	out := summary{Campaign: res.Campaign, EndedBy: string(res.EndedBy), ExitCode: int(res.Code), Elapsed: res.Elapsed.Seconds(),
 		Run: runCounts{Sent: st.Sent, Failed: st.Failed, Unknown: st.Unknown, Requests: st.Requests,
@@ -241,54 +295,90 @@ func printResult(res *engine.Result, f *sendFlags, stdout io.Writer) error {
 	for _, state := range campaign.States {
 		out.Contacts[string(state)] = sum.Counts[state]
 	}
+	en := i18n.For(i18n.English)
 	for _, r := range sum.Reasons {
-		out.Reasons = append(out.Reasons, summaryReason{State: string(r.State), Reason: r.Error, Count: r.Count})
+		out.Reasons = append(out.Reasons, summaryReason{State: string(r.State), Code: string(r.Why.Code),
+			Reason: storedReason(en, r.Why, r.Error), Count: r.Count})
 	}
 	if res.Err != nil {
-		out.Error = res.Err.Error()
+		out.Error = describe(en, res.Err)
 	}
 	if f.json {
 		if err := json.NewEncoder(stdout).Encode(out); err != nil {
 			return err
 		}
 	} else {
-		printSummary(stdout, out, res.Elapsed)
+		printSummary(tr, stdout, res, f)
 	}
 	switch res.Code {
 	case engine.Complete:
 		return nil
 	case engine.Incomplete:
-		return &outcomeError{code: exitIncomplete, msg: "some contacts were not sent: see " + statusCommand(f.ledger, res.Campaign) + ", fix and run again"}
+		return &outcomeError{code: exitIncomplete, msg: tr.T("send.incomplete", statusCommand(f.ledger, res.Campaign))}
 	}
-	msg := string(res.EndedBy)
+	msg := ended(tr, string(res.EndedBy))
 	if res.Err != nil {
-		msg = res.Err.Error()
+		msg = describe(tr, res.Err)
 	}
 	switch res.EndedBy {
 	case engine.Interrupted:
-		msg = "interrupted: run the same command again to resume"
+		msg = tr.T("send.stopped.interrupted")
 	case engine.Deadline:
-		msg = "stopped at -max-duration: run the same command again to resume"
+		msg = tr.T("send.stopped.deadline")
 	case engine.NotAfter:
-		msg = "stopped at -not-after " + f.notAfter + ": run the same command again (before that time) to resume"
+		msg = tr.T("send.stopped.not_after", f.notAfter)
 	}
 	return &outcomeError{code: exitStopped, msg: msg}
 }
 
-func printSummary(w io.Writer, s summary, elapsed time.Duration) {
-	fmt.Fprintf(w, "\nCampaign %q: %s\n", s.Campaign, s.EndedBy)
-	fmt.Fprintf(w, "  this run: %d sent, %d failed, %d unknown, %d requests in %s (%.1f requests/s)\n",
-		s.Run.Sent, s.Run.Failed, s.Run.Unknown, s.Run.Requests, elapsed.Round(100*time.Millisecond), s.Run.Rate)
-	if s.Run.RateLimited > 0 {
-		fmt.Fprintf(w, "  the platform asked to slow down %d times (429)\n", s.Run.RateLimited)
+// printSummary says what the run did, where the campaign stands, and what
+// to do next, in sentences.
+func printSummary(tr *i18n.Printer, w io.Writer, res *engine.Result, f *sendFlags) {
+	st, sum := res.Stats, res.Summary
+	fmt.Fprintf(w, "\n%s\n", tr.T("summary.title", res.Campaign, ended(tr, string(res.EndedBy))))
+	fmt.Fprintf(w, "  %s\n", tr.T("summary.run", int(st.Sent), int(st.Failed), int(st.Unknown), int(st.Requests),
+		tr.Duration(res.Elapsed), tr.Float(st.Rate())))
+	if st.RateLimited > 0 {
+		fmt.Fprintf(w, "  %s\n", tr.T("summary.rate_limited", int(st.RateLimited)))
 	}
-	fmt.Fprintf(w, "  all contacts (%d):", s.Contacts["total"])
-	for i, state := range campaign.States {
-		sep := ","
-		if i == len(campaign.States)-1 {
-			sep = ""
+	var parts []string
+	for _, state := range campaign.States {
+		switch n := sum.Counts[state]; {
+		case n == 1:
+			parts = append(parts, tr.Int(n)+" "+stateOne(tr, state))
+		case n > 1:
+			parts = append(parts, tr.Int(n)+" "+stateName(tr, state))
 		}
-		fmt.Fprintf(w, " %s %d%s", state, s.Contacts[string(state)], sep)
 	}
-	fmt.Fprintln(w)
+	if len(parts) == 0 {
+		parts = append(parts, tr.T("summary.none"))
+	}
+	fmt.Fprintf(w, "  %s\n", tr.T("summary.all", sum.Total, strings.Join(parts, ", ")))
+	for _, line := range summaryNext(tr, res, f) {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+}
+
+// summaryNext says what to do next, by what is left.
+func summaryNext(tr *i18n.Printer, res *engine.Result, f *sendFlags) []string {
+	c := res.Summary.Counts
+	ledger := shellQuote(absPath(f.ledger))
+	name := shellQuote(res.Campaign)
+	if res.Code == engine.Complete {
+		return []string{tr.T("summary.next.done")}
+	}
+	var out []string
+	if n := c[campaign.Pending]; n > 0 && res.Code == engine.Stopped {
+		out = append(out, tr.T("summary.next.pending", n))
+	}
+	if n := c[campaign.Invalid]; n > 0 {
+		out = append(out, tr.T("summary.next.invalid", n, fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv", ledger, name)))
+	}
+	if n := c[campaign.Failed]; n > 0 {
+		out = append(out, tr.T("summary.next.failed", n, statusCommand(f.ledger, res.Campaign)))
+	}
+	if n := c[campaign.Unknown]; n > 0 {
+		out = append(out, tr.T("summary.next.unknown", n, fmt.Sprintf("pregon reconcile -ledger %s -campaign %s", ledger, name)))
+	}
+	return out
 }

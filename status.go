@@ -3,17 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/store"
 )
 
@@ -73,13 +74,12 @@ type campaignStatus struct {
 	Funnel  store.Funnel
 }
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	ledgerPath := fs.String("ledger", defaultLedger, "ledger `file`")
-	name := fs.String("campaign", "", "show only this campaign: its `name`, or its file (promo.json)")
-	asJSON := fs.Bool("json", false, "print JSON: an array with one object per campaign")
-	if err := parseFlags(fs, args); err != nil {
+func runStatus(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(tr, "status")
+	ledgerPath := fs.String("ledger", defaultLedger, tr.T("flag.ledger"))
+	name := fs.String("campaign", "", tr.T("flag.status.campaign"))
+	asJSON := fs.Bool("json", false, tr.T("flag.status.json"))
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return err
 	}
 	camp, err := readCampaignArg("status", *name)
@@ -102,14 +102,14 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return printStatusJSON(stdout, list)
 	}
 	if len(list) == 0 {
-		fmt.Fprintf(stdout, "No campaigns in %s yet.\n", *ledgerPath)
+		fmt.Fprintln(stdout, tr.T("status.empty", *ledgerPath))
 		return nil
 	}
 	for i, s := range list {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		printStatus(stdout, s)
+		printStatus(tr, stdout, s)
 	}
 	return nil
 }
@@ -157,14 +157,14 @@ func printStatusJSON(w io.Writer, list []campaignStatus) error {
 
 // printStatus writes one campaign's table, last run, failure reasons and
 // the commands that would resume or retry it.
-func printStatus(w io.Writer, s campaignStatus) {
-	title := fmt.Sprintf("Campaign %q", s.Name)
+func printStatus(tr *i18n.Printer, w io.Writer, s campaignStatus) {
+	title := tr.T("status.title", s.Name)
 	if s.Rehearsal {
-		title += " (rehearsal: nobody received these messages)"
+		title = tr.T("status.title_rehearsal", s.Name)
 	}
 	fmt.Fprintln(w, title)
 	if s.Destination != (store.Destination{}) {
-		fmt.Fprintf(w, "  sent to %s\n", s.Destination)
+		fmt.Fprintf(w, "  %s\n", tr.T("status.sent_to", destination(tr, s.Destination)))
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	states := append([]campaign.State{}, campaign.States...)
@@ -172,66 +172,73 @@ func printStatus(w io.Writer, s campaignStatus) {
 		states = append(states, campaign.Sending)
 	}
 	for _, st := range states {
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t\n", st, s.Counts[st], percent(s.Counts[st], s.Total))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", stateName(tr, st), tr.Int(s.Counts[st]), tr.Percent(s.Counts[st], s.Total))
 	}
-	fmt.Fprintf(tw, "  total\t%d\t\t\n", s.Total)
+	fmt.Fprintf(tw, "  %s\t%s\t\t\n", tr.T("status.total"), tr.Int(s.Total))
 	tw.Flush()
 	switch {
 	case s.Running != nil && s.Running.PID == 0:
-		fmt.Fprintln(w, "  running now: another pregon run (it did not say which)")
+		fmt.Fprintf(w, "  %s\n", tr.T("status.running_unnamed"))
 	case s.Running != nil:
-		fmt.Fprintf(w, "  running now: pid %d on %s, since %s\n", s.Running.PID, s.Running.Host, s.Running.Since.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "  %s\n", tr.T("status.running", s.Running.Host, tr.DateTime(s.Running.Since), strconv.Itoa(s.Running.PID)))
 	case len(s.Runs) > 0:
-		fmt.Fprintf(w, "  last run: %s\n", describeRun(s.Runs[0]))
+		fmt.Fprintf(w, "  %s\n", tr.T("status.last_run", describeRun(tr, s.Runs[0])))
 	}
 	if len(s.Runs) > 1 {
-		fmt.Fprintf(w, "  runs: %d (pregon report -ledger %s -campaign %s -o informe.html lists them all)\n",
-			len(s.Runs), shellQuote(s.Ledger), shellQuote(s.Name))
+		fmt.Fprintf(w, "  %s\n", tr.T("status.runs", len(s.Runs),
+			fmt.Sprintf("pregon report -ledger %s -campaign %s -o informe.html", shellQuote(s.Ledger), shellQuote(s.Name))))
 	}
 	if f := s.Funnel; f.Tracked > 0 {
-		fmt.Fprintf(w, "  after sending: %d delivered (%d read), %d failed", f.Delivered, f.Read, f.Failed)
+		line := tr.T("status.after", f.Delivered, f.Read, f.Failed)
 		if f.Sent > f.Tracked {
-			fmt.Fprintf(w, ", %d not asked about yet", f.Sent-f.Tracked)
+			line += tr.T("status.after_not_asked", f.Sent-f.Tracked)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  %s\n", line)
 		for _, reason := range byCount(f.Reasons) {
-			fmt.Fprintf(w, "    failed after sending: %s: %d\n", reason, f.Reasons[reason])
+			fmt.Fprintf(w, "    %s\n", tr.T("status.after_reason", f.Reasons[reason], platformWords(tr, reason)))
 		}
 	}
 	if len(s.Reasons) > 0 {
-		fmt.Fprintln(w, "  why not sent:")
+		fmt.Fprintf(w, "  %s\n", tr.T("status.why"))
 		for _, r := range s.Reasons {
-			fmt.Fprintf(w, "    %s: %s: %d\n", r.State, strings.TrimSpace(r.Error), r.Count)
+			fmt.Fprintf(w, "    %s\n", tr.T("status.why_line", r.Count, stateName(tr, r.State), storedReason(tr, r.Why, r.Error)))
 		}
 	}
 	if s.Running == nil {
-		for _, line := range nextSteps(s) {
+		for _, line := range nextSteps(tr, s) {
 			fmt.Fprintln(w, "  "+line)
 		}
 	}
 }
 
-func percent(n, total int) string {
-	if total == 0 {
-		return "0.0%"
+// platformWords is the platform's reason for a failure after it accepted
+// the message, quoted, or that it gave none.
+func platformWords(tr *i18n.Printer, reason string) string {
+	if strings.TrimSpace(reason) == "" {
+		return tr.T("status.no_reason_given")
 	}
-	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
+	return fmt.Sprintf("%q", reason)
 }
 
-func describeRun(r store.Run) string {
-	when := fmt.Sprintf("%s on %s (pid %d)", r.Started.Local().Format("2006-01-02 15:04"), r.Host, r.PID)
+// percent is n of total as a percentage, in English (for the code that
+// is not in the reader's language yet).
+func percent(n, total int) string { return i18n.For(i18n.English).Percent(n, total) }
+
+// describeRun says when a run started, where, how it ended and what it
+// did.
+func describeRun(tr *i18n.Printer, r store.Run) string {
 	if r.Ended.IsZero() {
-		return when + ": stopped without a word (killed, or the machine went down); the next run marks its in-flight contacts unknown"
+		return tr.T("status.run_killed", tr.DateTime(r.Started), r.Host)
 	}
-	return fmt.Sprintf("%s: %s, exit %d, %d sent, %d failed, %d unknown in %s (%.1f/s)", when, r.EndedBy, r.ExitCode,
-		r.Sent, r.Failed, r.Unknown, r.Ended.Sub(r.Started).Round(time.Second), r.Rate)
+	return tr.T("status.run", tr.DateTime(r.Started), r.Host, ended(tr, r.EndedBy), tr.Duration(r.Ended.Sub(r.Started)),
+		r.Sent, r.Failed, r.Unknown, tr.Float(r.Rate))
 }
 
 // nextSteps are the exact commands that would move the campaign on, built
 // from the files and destination its last real run used, and the ledger
 // status read (the run's recorded path may name another file by now: a
 // ledger moved or copied elsewhere).
-func nextSteps(s campaignStatus) []string {
+func nextSteps(tr *i18n.Printer, s campaignStatus) []string {
 	var last *store.Run
 	for i := range s.Runs {
 		if dry, _ := s.Runs[i].Flags["dry_run"].(bool); !dry {
@@ -258,25 +265,23 @@ func nextSteps(s campaignStatus) []string {
 	}
 	var out []string
 	if n := s.Counts[campaign.Pending]; n > 0 {
-		out = append(out, fmt.Sprintf("to send the %d pending: %s", n, cmd))
+		out = append(out, tr.T("next.pending", n, cmd))
 	}
 	if n := s.Counts[campaign.Invalid]; n > 0 {
-		out = append(out, fmt.Sprintf("to fix the %d invalid rows: pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv",
-			n, shellQuote(ledger), shellQuote(s.Name)))
+		out = append(out, tr.T("next.invalid", n, fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv",
+			shellQuote(ledger), shellQuote(s.Name))))
 	}
 	if n := s.Counts[campaign.Failed]; n > 0 {
-		out = append(out, fmt.Sprintf("to retry the %d failed (refused ones too): %s -retry-failed", n, cmd))
+		out = append(out, tr.T("next.failed", n, cmd+" -retry-failed"))
 	}
 	if n := s.Counts[campaign.Unknown]; n > 0 && s.Destination.API == "v2" && !s.Destination.Sandbox {
-		out = append(out, fmt.Sprintf("to ask the platform about the %d unknown (no duplicate): pregon reconcile -ledger %s -campaign %s",
-			n, shellQuote(ledger), shellQuote(s.Name)))
+		out = append(out, tr.T("next.reconcile", n, fmt.Sprintf("pregon reconcile -ledger %s -campaign %s", shellQuote(ledger), shellQuote(s.Name))))
 	}
 	if s.Destination.API == "v2" && !s.Destination.Sandbox && s.Funnel.Sent > 0 {
-		out = append(out, fmt.Sprintf("to see what became of the %d sent: pregon track -ledger %s -campaign %s",
-			s.Funnel.Sent, shellQuote(ledger), shellQuote(s.Name)))
+		out = append(out, tr.T("next.track", s.Funnel.Sent, fmt.Sprintf("pregon track -ledger %s -campaign %s", shellQuote(ledger), shellQuote(s.Name))))
 	}
 	if n := s.Counts[campaign.Unknown]; n > 0 {
-		out = append(out, fmt.Sprintf("to send again to the %d unknown (each may get it twice): %s -resend-unknown", n, cmd))
+		out = append(out, tr.T("next.resend_unknown", n, cmd+" -resend-unknown"))
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender"
 )
 
@@ -20,89 +20,93 @@ type readFlags struct {
 	ledger   string
 	rate     float64
 	timeout  time.Duration
+	log      string
 }
 
-func parseReadFlags(cmd string, args []string, stderr io.Writer) (*readFlags, error) {
+func parseReadFlags(tr *i18n.Printer, cmd string, args []string, stderr io.Writer) (*readFlags, error) {
 	f := &readFlags{}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.campaign, "campaign", "", "the campaign's `name` in the ledger (required)")
-	fs.StringVar(&f.ledger, "ledger", defaultLedger, "ledger `file`")
-	fs.Float64Var(&f.rate, "rate", 25, "at most this many requests in any one second, shared with any send to the same API on this machine")
-	fs.DurationVar(&f.timeout, "timeout", sender.DefaultTimeout, "time limit for one request, answer included")
-	if err := parseFlags(fs, args); err != nil {
+	fs := newFlags(tr, cmd)
+	fs.StringVar(&f.campaign, "campaign", "", tr.T("flag.read.campaign"))
+	fs.StringVar(&f.ledger, "ledger", defaultLedger, tr.T("flag.ledger"))
+	fs.Float64Var(&f.rate, "rate", 25, tr.T("flag.read.rate"))
+	fs.DurationVar(&f.timeout, "timeout", sender.DefaultTimeout, tr.T("flag.timeout"))
+	fs.StringVar(&f.log, "log", "auto", tr.T("flag.log"))
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return nil, err
 	}
 	if f.campaign == "" || fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("%s: -campaign NAME is required (see pregon status -ledger %s for the names)", cmd, f.ledger)}
+		return nil, usageError{say("error.campaign_required", cmd, f.ledger)}
 	}
 	if _, err := os.Stat(f.ledger); err != nil {
-		return nil, usageError{fmt.Errorf("%s: %w", cmd, err)}
+		return nil, usageError{err}
 	}
 	if f.rate <= 0 {
-		return nil, usageError{fmt.Errorf("%s: -rate must be above 0", cmd)}
+		return nil, usageError{say("error.rate_above_0")}
 	}
 	return f, nil
 }
 
-func (f *readFlags) options(log *slog.Logger) engine.ReadOptions {
+func (f *readFlags) options(tr *i18n.Printer, log *slog.Logger) engine.ReadOptions {
 	last := time.Now()
 	return engine.ReadOptions{Ledger: f.ledger, Campaign: f.campaign, Token: os.Getenv(tokenEnv), Rate: f.rate, Timeout: f.timeout,
 		Progress: func(done int) {
 			if time.Since(last) >= logEvery {
 				last = time.Now()
-				log.Info("asked", "messages", done)
+				log.Info(tr.T("log.asked", done), "event", "asked", "messages", done)
 			}
 		}}
 }
 
 // runTrack asks the platform what became of each sent message (v2).
-func runTrack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseReadFlags("track", args, stderr)
+func runTrack(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	f, err := parseReadFlags(tr, "track", args, stderr)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	res, err := engine.Track(ctx, f.options(log))
+	log, err := newLogger(f.log, stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	res, err := engine.Track(ctx, f.options(tr, log))
 	if res != nil {
 		fr := res.Funnel
-		fmt.Fprintf(stdout, "Campaign %q: asked about %d messages: %d delivered, read or failed by now, %d not known to the platform\n",
-			f.campaign, res.Asked, res.Moved, res.Missing)
-		fmt.Fprintf(stdout, "  sent %d → delivered %d → read %d; failed after sending %d; not asked yet %d\n",
-			fr.Sent, fr.Delivered, fr.Read, fr.Failed, fr.Sent-fr.Tracked)
-		for reason, n := range fr.Reasons {
-			fmt.Fprintf(stdout, "    failed: %s: %d\n", reason, n)
+		fmt.Fprintln(stdout, tr.T("track.asked", f.campaign, res.Asked, res.Moved, res.Missing))
+		fmt.Fprintf(stdout, "  %s\n", tr.T("track.funnel", fr.Sent, fr.Delivered, fr.Read, fr.Failed, fr.Sent-fr.Tracked))
+		for _, reason := range byCount(fr.Reasons) {
+			fmt.Fprintf(stdout, "    %s\n", tr.T("track.reason", fr.Reasons[reason], platformWords(tr, reason)))
 		}
 	}
-	return readError("track", err)
+	return readError(tr, "track", err)
 }
 
 // runReconcile settles the campaign's unknown contacts by asking the
 // platform (v2).
-func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseReadFlags("reconcile", args, stderr)
+func runReconcile(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	f, err := parseReadFlags(tr, "reconcile", args, stderr)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	res, err := engine.Reconcile(ctx, f.options(log))
-	if res != nil {
-		fmt.Fprintf(stdout, "Campaign %q: %d found on the platform (now sent), %d not there (now pending: the next run sends them once), %d still unknown\n",
-			f.campaign, res.Found, res.Absent, res.Still)
+	log, err := newLogger(f.log, stderr)
+	if err != nil {
+		return usageError{err}
 	}
-	return readError("reconcile", err)
+	res, err := engine.Reconcile(ctx, f.options(tr, log))
+	if res != nil {
+		fmt.Fprintln(stdout, tr.T("reconcile.result", f.campaign, res.Found, res.Absent, res.Still))
+	}
+	return readError(tr, "reconcile", err)
 }
 
 // readError turns a read command's error into what main reports.
-func readError(cmd string, err error) error {
+func readError(tr *i18n.Printer, cmd string, err error) error {
 	var input *engine.InputError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &input):
-		return usageError{fmt.Errorf("%s: %w", cmd, input.Err)}
+		return usageError{input}
 	case errors.Is(err, context.Canceled):
-		return &outcomeError{code: exitStopped, msg: "interrupted: run the same command again to go on"}
+		return &outcomeError{code: exitStopped, msg: tr.T("read.interrupted")}
 	}
-	return &outcomeError{code: exitStopped, msg: fmt.Sprintf("%s: %v: run the same command again to go on", cmd, err)}
+	return &outcomeError{code: exitStopped, msg: tr.T("read.stopped", describe(tr, err))}
 }

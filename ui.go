@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -12,66 +10,54 @@ import (
 	"runtime"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/store"
 	"github.com/pregon/pregon/ui"
 )
 
-// uiFlags are the options of `pregon ui`.
-type uiFlags struct {
-	ledger, addr, dir, lang string
-	noBrowser               bool
-}
-
-func parseUIFlags(args []string, stderr io.Writer) (*uiFlags, error) {
-	f := &uiFlags{}
-	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.ledger, "ledger", defaultLedger, "ledger `file` of real sends (rehearsals go to "+defaultSandboxLedger+" beside it)")
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:8026", "`address` to listen on: this machine only, unless you name another")
-	fs.StringVar(&f.dir, "dir", ".", "`folder` whose campaign files (.json) and contacts files (.csv) the page offers")
-	fs.StringVar(&f.lang, "lang", "", "the page's language, es or en (default: the browser's)")
-	fs.BoolVar(&f.noBrowser, "no-browser", false, "do not open the browser; only print the address")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("ui: unexpected argument %q", fs.Arg(0))}
-	}
-	if f.lang != "" && f.lang != "es" && f.lang != "en" {
-		return nil, usageError{fmt.Errorf("ui: -lang %q: write es or en", f.lang)}
-	}
-	return f, nil
-}
-
 // runUI serves the page for the people who send, and prints the one line
 // with its address (which carries the page's key) on stdout.
-func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseUIFlags(args, stderr)
-	if err != nil {
+func runUI(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(tr, "ui")
+	ledger := fs.String("ledger", defaultLedger, tr.T("flag.ui.ledger"))
+	addr := fs.String("addr", "127.0.0.1:8026", tr.T("flag.ui.addr"))
+	dir := fs.String("dir", ".", tr.T("flag.ui.dir"))
+	noBrowser := fs.Bool("no-browser", false, tr.T("flag.ui.no_browser"))
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(f.dir); err != nil || !fi.IsDir() {
-		return usageError{fmt.Errorf("ui: -dir %s is not a folder", f.dir)}
+	if fs.NArg() > 0 {
+		return usageError{say("ui.error.argument", fs.Arg(0))}
 	}
-	ln, err := net.Listen("tcp", f.addr)
+	if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+		return usageError{say("ui.error.dir", *dir)}
+	}
+	// The page speaks -lang when it is given, else each browser's
+	// language (run has refused a -lang that is neither es nor en).
+	lang := ""
+	if v := fs.Lookup("lang").Value.String(); v != "" {
+		tag, _ := i18n.Choose(v, os.Getenv)
+		lang = string(i18n.LangOf(tag))
+	}
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return usageError{fmt.Errorf("ui: %w", err)}
+		return usageError{err}
 	}
 	token := os.Getenv(tokenEnv)
-	srv, err := ui.New(ln, ui.Options{Dir: f.dir, Ledger: f.ledger, Token: token, Lang: f.lang, Tools: uiTools()})
+	srv, err := ui.New(ln, ui.Options{Dir: *dir, Ledger: *ledger, Token: token, Lang: lang, Tools: uiTools()})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	if !srv.Loopback() {
-		fmt.Fprintf(stderr, "pregon ui: warning: listening on %s, not only on this machine: anyone who can reach it and has the address below can send\n", ln.Addr())
+		fmt.Fprintln(stderr, "pregon ui: "+tr.T("ui.not_loopback", ln.Addr().String()))
 	}
 	if token == "" {
-		fmt.Fprintf(stderr, "pregon ui: %s is not set: the page offers rehearsals only\n", tokenEnv)
+		fmt.Fprintln(stderr, "pregon ui: "+tr.T("ui.no_token", tokenEnv))
 	}
-	fmt.Fprintln(stderr, "pregon ui: open the address below in your browser (it carries the page's key); Ctrl-C stops")
+	fmt.Fprintln(stderr, "pregon ui: "+tr.T("ui.open"))
 	fmt.Fprintln(stdout, srv.URL())
-	if !f.noBrowser {
+	if !*noBrowser {
 		openBrowser(srv.URL())
 	}
 	return srv.Serve(ctx)
@@ -79,25 +65,29 @@ func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // uiTools are the commands the page offers, as the command line runs them.
 func uiTools() ui.Tools {
+	tr := i18n.For(i18n.Spanish)
 	return ui.Tools{
 		Report: func(ctx context.Context, w io.Writer, ledger *store.Ledger, name string) error {
-			data, err := loadReport(ctx, ledger, name)
+			data, err := loadReport(ctx, tr, ledger, name)
 			if err != nil {
 				return err
 			}
-			return reportTemplate.Execute(w, data)
+			return renderReport(tr, w, data)
 		},
 		Export: func(ctx context.Context, w io.Writer, ledger *store.Ledger, id store.CampaignID) error {
-			_, err := writeExport(ctx, ledger, id, []campaign.State{campaign.Invalid, campaign.Failed}, deliveryFilter{}, ';', w)
+			_, err := writeExport(ctx, tr, ledger, id, []campaign.State{campaign.Invalid, campaign.Failed}, deliveryFilter{}, ';', w)
 			return err
 		},
 		Init: func(contacts, named, typ string) ([]byte, []string, error) {
 			text, notes, err := starterFile(contacts, named, typ, "v2")
-			var ue usageError
-			if errors.As(err, &ue) {
-				err = ue.err
+			if err != nil {
+				return nil, nil, err
 			}
-			return text, notes, err
+			words := make([]string, len(notes))
+			for i, n := range notes {
+				words[i] = describe(tr, n)
+			}
+			return text, words, nil
 		},
 	}
 }

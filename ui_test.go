@@ -193,10 +193,10 @@ func TestPageAndCommandLineShareTheLock(t *testing.T) {
 	p.post("/start", url.Values{"mode": {"real"}, "campaign": {"d/pagina.json"}, "contacts": {"d/pagina.csv"}})
 	p.waitProgress("pagina", func(pr liveProgress) bool { return pr.Phase == "sending" && pr.Sent == "3" })
 	code, _, errOut := pregon(t, "send", "-campaign", filepath.Join(dir, "pagina.json"), "-contacts", filepath.Join(dir, "pagina.csv"), "-ledger", ledger)
-	if want := fmt.Sprintf("is being sent by another pregon run: pid %d", os.Getpid()); code != exitStopped || !strings.Contains(errOut, want) {
+	if want := fmt.Sprintf("is being sent by another pregon run: process %d", os.Getpid()); code != exitStopped || !strings.Contains(errOut, want) {
 		t.Errorf("the command line beside the page's send: exit %d, %q; want %d, %q", code, errOut, exitStopped, want)
 	}
-	if _, out, _ := pregon(t, "status", "-ledger", ledger, "-campaign", "pagina"); !strings.Contains(out, fmt.Sprintf("running now: pid %d", os.Getpid())) {
+	if _, out, _ := pregon(t, "status", "-ledger", ledger, "-campaign", "pagina"); !strings.Contains(out, fmt.Sprintf("running now: on %s since", host())) || !strings.Contains(out, fmt.Sprintf("(process %d)", os.Getpid())) {
 		t.Errorf("status beside the page's send:\n%s", out)
 	}
 	close(releasePage)
@@ -284,7 +284,7 @@ func TestPageAndCommandLineLeaveTheSameLedger(t *testing.T) {
 		t.Errorf("the page's run records the files as %v", pageFlags)
 	}
 
-	_, want, _ := pregon(t, "export", "-ledger", pageLedger, "-campaign", "igual", "-outcome", "invalid,failed")
+	_, want, _ := pregon(t, "export", "-lang", "es", "-ledger", pageLedger, "-campaign", "igual", "-outcome", "invalid,failed")
 	if got := p.get("/export?mode=real&name=igual"); got != want || !strings.Contains(got, "Sin id") {
 		t.Errorf("the page's export:\n%q\nthe command line's:\n%q", got, want)
 	}
@@ -350,4 +350,9 @@ func TestUIWarnsOffLoopback(t *testing.T) {
 	if !strings.Contains(errb.String(), "warning: listening on ") || !strings.Contains(errb.String(), "PREGON_TOKEN is not set") {
 		t.Errorf("stderr:\n%s", errb.String())
 	}
+}
+
+func host() string {
+	h, _ := os.Hostname()
+	return h
 }

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/pregon/pregon/i18n"
 )
 
 // A release build stamps these (see .goreleaser.yaml):
@@ -33,7 +34,7 @@ type build struct {
 // thisBuild describes the running binary.
 func thisBuild() build {
 	bi, _ := debug.ReadBuildInfo()
-	b := describe(bi)
+	b := describeBuild(bi)
 	if version != "" {
 		b.Version = version
 	}
@@ -47,10 +48,10 @@ func thisBuild() build {
 	return b
 }
 
-// describe reads what the go command recorded: the main module's version
+// describeBuild reads what the go command recorded: the main module's version
 // (a tag, a pseudo-version, or "(devel)") and, when it built from a
 // checkout, the revision, its time and whether the tree was modified.
-func describe(bi *debug.BuildInfo) build {
+func describeBuild(bi *debug.BuildInfo) build {
 	b := build{Version: "(devel)"}
 	if bi == nil {
 		return b
@@ -89,17 +90,18 @@ func (b build) String() string {
 	return s + "go: " + b.Go + "\n"
 }
 
-func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pregon version\n\nPrints pregon's version, the commit it was built from, and when.")
-	}
-	if err := parseFlags(fs, args); err != nil {
+// runVersion prints the build, in English whatever the language: it is
+// what a bug report quotes.
+func runVersion(_ context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(tr, "version")
+	if err := parseArgs(tr, fs, args, stderr); err != nil {
+		if err == errHelp {
+			fmt.Fprintln(stderr, tr.T("version.usage"))
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "pregon version: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "pregon version: %s\n", tr.T("version.argument", fs.Arg(0)))
 		return errUsage
 	}
 	fmt.Fprint(stdout, thisBuild())

@@ -63,7 +63,7 @@ func TestDescribeReadsTheBuildInfo(t *testing.T) {
 			"pregon (devel)\ncommit: b9c73c1abcdef (with uncommitted changes)\ncommit date: 2026-11-22T05:24:00Z\ngo: X\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := describe(tc.bi)
+			b := describeBuild(tc.bi)
 			b.Go = "X"
 			if got := b.String(); got != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)

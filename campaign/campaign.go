@@ -86,7 +86,7 @@ func ReadName(path string) (string, error) {
 		return "", &Error{File: path, Err: jsonError(data, err)}
 	}
 	if strings.TrimSpace(c.Name) == "" {
-		return "", &Error{File: path, Err: errors.New(`"name" is missing: it identifies the campaign in the ledger`)}
+		return "", &Error{File: path, Err: reasonf(NameMissing, `"name" is missing: it identifies the campaign in the ledger`)}
 	}
 	return c.Name, nil
 }
@@ -101,7 +101,7 @@ func Parse(data []byte) (*Campaign, error) {
 		return nil, jsonError(data, err)
 	}
 	if dec.More() {
-		return nil, errors.New("unexpected text after the campaign object")
+		return nil, reasonf(TrailingText, "unexpected text after the campaign object")
 	}
 	if err := c.check(); err != nil {
 		return nil, err
@@ -116,15 +116,33 @@ func Parse(data []byte) (*Campaign, error) {
 	ck := &checker{api: c.API, channelID: c.ChannelID != ""}
 	ck.checkMessage(view{n: t.root, path: "message"})
 	if len(ck.problems) > 0 {
-		lines := make([]string, len(ck.problems))
-		for i, p := range ck.problems {
-			lines[i] = p.path + ": " + p.msg
+		rules := &RulesError{}
+		for _, p := range ck.problems {
+			rules.Broken = append(rules.Broken, Broken{Path: p.path, Err: p.err})
 		}
-		return nil, fmt.Errorf("the message breaks the platform's rules:\n  %s", strings.Join(lines, "\n  "))
+		return nil, rules
 	}
 	c.warnings = ck.warnings
 	c.rowChecks = ck.rows
 	return &c, nil
+}
+
+// RulesError is a message that breaks the platform's rules before any
+// row fills it in: it would fail for every contact.
+type RulesError struct{ Broken []Broken }
+
+// Broken is one rule broken at a place in the message (message.template…).
+type Broken struct {
+	Path string
+	Err  error // a *ReasonError
+}
+
+func (e *RulesError) Error() string {
+	lines := make([]string, len(e.Broken))
+	for i, b := range e.Broken {
+		lines[i] = b.Path + ": " + b.Err.Error()
+	}
+	return "the message breaks the platform's rules:\n  " + strings.Join(lines, "\n  ")
 }
 
 // Warnings are things in the campaign that will work but may not be what
@@ -133,52 +151,52 @@ func (c *Campaign) Warnings() []string { return c.warnings }
 
 func (c *Campaign) check() error {
 	if strings.TrimSpace(c.Name) == "" {
-		return errors.New(`"name" is missing: it identifies the campaign in the ledger`)
+		return reasonf(NameMissing, `"name" is missing: it identifies the campaign in the ledger`)
 	}
 	switch c.API {
 	case "v1":
 		if c.ChannelID != "" {
-			return errors.New(`"channelId" is for api v2; v1 tokens belong to one channel`)
+			return reasonf(ChannelIDInV1, `"channelId" is for api v2; v1 tokens belong to one channel`)
 		}
 		if c.Channel != "" && c.Channel != "viber" {
-			return fmt.Errorf(`"channel": %q: the only v1 channel that changes the request is "viber"`, c.Channel)
+			return reasonf(ChannelNotViber, `"channel": %q: the only v1 channel that changes the request is "viber"`, c.Channel)
 		}
 	case "v2":
 		if c.Channel != "" || c.ForceCancelSurvey {
-			return errors.New(`"channel" and "forceCancelSurvey" are for api v1`)
+			return reasonf(V1FieldsInV2, `"channel" and "forceCancelSurvey" are for api v1`)
 		}
 		if c.ChannelID != "" {
 			if _, err := c.ChannelID.Int64(); err != nil {
-				return fmt.Errorf(`"channelId": %s is not a whole number`, c.ChannelID)
+				return reasonf(ChannelIDNotNumber, `"channelId": %s is not a whole number`, c.ChannelID.String())
 			}
 		}
 	case "":
-		return errors.New(`"api" is missing: write "v1" or "v2"`)
+		return reasonf(APIMissing, `"api" is missing: write "v1" or "v2"`)
 	default:
-		return fmt.Errorf(`"api": %q: write "v1" or "v2"`, c.API)
+		return reasonf(APIInvalid, `"api": %q: write "v1" or "v2"`, c.API)
 	}
 	switch c.Contact.Type {
 	case "", "phone", "email", "id":
 	default:
-		return fmt.Errorf(`"contact.type": %q: write "phone", "email" or "id"`, c.Contact.Type)
+		return reasonf(ContactTypeInvalid, `"contact.type": %q: write "phone", "email" or "id"`, c.Contact.Type)
 	}
 	if c.API == "v1" && c.Contact.Type != "" && c.Contact.Type != "id" {
-		return fmt.Errorf(`"contact.type": %q: v1 contacts are always ids`, c.Contact.Type)
+		return reasonf(ContactTypeInV1, `"contact.type": %q: v1 contacts are always ids`, c.Contact.Type)
 	}
 	if c.Contact.Type != "" && strings.TrimSpace(c.Contact.Column) == "" {
-		return errors.New(`"contact.column" is missing`)
+		return reasonf(ContactColumnMissing, `"contact.column" is missing`)
 	}
 	if len(bytes.TrimSpace(c.Message)) == 0 || bytes.Equal(bytes.TrimSpace(c.Message), []byte("null")) {
-		return errors.New(`"message" is missing`)
+		return reasonf(MessageMissing, `"message" is missing`)
 	}
 	var probe struct {
 		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(c.Message, &probe); err != nil {
-		return errors.New(`"message" must be a JSON object`)
+		return reasonf(MessageNotObject, `"message" must be a JSON object`)
 	}
 	if probe.Type == "" {
-		return errors.New(`"message" has no "type"`)
+		return reasonf(MessageNoType, `"message" has no "type"`)
 	}
 	return nil
 }
@@ -226,7 +244,7 @@ func jsonError(data []byte, err error) error {
 		line, col := position(data, typ.Offset)
 		return fmt.Errorf("line %d, column %d: %q must be %v, not a JSON %s", line, col, typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):
-		return errors.New("the file is empty")
+		return reasonf(FileEmpty, "the file is empty")
 	}
 	return err
 }

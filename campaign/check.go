@@ -27,11 +27,11 @@ var spaceRunRE = regexp.MustCompile(` {5,}`)
 // problem is one broken rule, at a place in the message.
 type problem struct {
 	path string
-	msg  string
+	err  error // a *ReasonError
 }
 
-// rule decides a value: "" when it is fine, else what is wrong with it.
-type rule func(value string) string
+// rule decides a value: nil when it is fine, else what is wrong with it.
+type rule func(value string) error
 
 // rowCheck is a rule on a string of the message that the CSV fills in.
 type rowCheck struct {
@@ -131,24 +131,24 @@ func (c *checker) apply(v view, r rule) {
 		return
 	}
 	s, _ := c.text(v)
-	if msg := r(s); msg != "" {
-		c.fail(v, "%s", msg)
+	if err := r(s); err != nil {
+		c.fail(v, err)
 	}
 }
 
-func (c *checker) fail(v view, format string, args ...any) {
-	c.problems = append(c.problems, problem{path: strings.TrimPrefix(v.path, "."), msg: fmt.Sprintf(format, args...)})
+func (c *checker) fail(v view, err error) {
+	c.problems = append(c.problems, problem{path: strings.TrimPrefix(v.path, "."), err: err})
 }
 
 // requireString checks that a field is a string; with nonEmpty, that its
 // value is not blank.
 func (c *checker) requireString(v view, nonEmpty bool) {
 	if v.missing() {
-		c.fail(v, "is missing")
+		c.fail(v, reasonf(FieldMissing, "is missing"))
 		return
 	}
 	if v.n.kind != stringNode {
-		c.fail(v, "must be a text in quotes")
+		c.fail(v, reasonf(NotText, "must be a text in quotes"))
 		return
 	}
 	if nonEmpty {
@@ -156,19 +156,26 @@ func (c *checker) requireString(v view, nonEmpty bool) {
 	}
 }
 
-func notBlank(s string) string {
+func notBlank(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return "is empty"
+		return reasonf(ValueEmpty, "is empty")
 	}
-	return ""
+	return nil
 }
 
+// partNames are the parts of a message that have a length limit, by the
+// word a TooLong reason gives them.
+var partNames = map[string]string{"answer": "the answer", "body": "the body", "footer": "the footer",
+	"header": "the header", "button": "the button text"}
+
 func (c *checker) maxChars(v view, n int, what string) {
-	c.apply(v, func(s string) string {
+	c.apply(v, func(s string) error {
 		if k := utf8.RuneCountInString(s); k > n {
-			return fmt.Sprintf("%s has %d characters; the most is %d", what, k, n)
+			e := reasonf(TooLong, "%[3]s has %[1]d characters; the most is %[2]d", k, n, partNames[what])
+			e.Reason.Args[2] = what
+			return e
 		}
-		return ""
+		return nil
 	})
 }
 
@@ -177,15 +184,15 @@ func (c *checker) webURL(v view) {
 	c.apply(v, webURL)
 }
 
-func webURL(s string) string {
+func webURL(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return "is empty"
+		return reasonf(ValueEmpty, "is empty")
 	}
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "is not a web address (http:// or https://)"
+		return reasonf(NotWebAddress, "is not a web address (http:// or https://)")
 	}
-	return ""
+	return nil
 }
 
 // oneOf checks a field that decides the message's shape: it must be one of
@@ -193,7 +200,7 @@ func webURL(s string) string {
 func (c *checker) oneOf(v view, allowed ...string) (string, bool) {
 	c.requireString(v, true)
 	if v.dynamic() {
-		c.fail(v, "must be written in the campaign, not taken from the CSV")
+		c.fail(v, reasonf(NotFromCSV, "must be written in the campaign, not taken from the CSV"))
 		return "", false
 	}
 	s, ok := c.text(v)
@@ -205,14 +212,14 @@ func (c *checker) oneOf(v view, allowed ...string) (string, bool) {
 			return s, true
 		}
 	}
-	c.fail(v, "%q is not one of %s", s, strings.Join(allowed, ", "))
+	c.fail(v, reasonf(NotOneOf, "%q is not one of %s", s, strings.Join(allowed, ", ")))
 	return "", false
 }
 
 // checkMessage checks the message against the platform's rules.
 func (c *checker) checkMessage(m view) {
 	if !m.isObject() {
-		c.fail(m, "must be a JSON object")
+		c.fail(m, reasonf(NotObject, "must be a JSON object"))
 		return
 	}
 	if c.api == "v1" {
@@ -251,7 +258,7 @@ func (c *checker) checkV2(m view) {
 	case "attachment":
 		a := m.get("attachment")
 		if !a.isObject() {
-			c.fail(a, `must be an object like {"type": "image", "url": "https://…"}`)
+			c.fail(a, reasonf(AttachmentShape, `must be an object like {"type": "image", "url": "https://…"}`))
 			return
 		}
 		c.oneOf(a.get("type"), "image", "video", "audio", "file")
@@ -260,10 +267,10 @@ func (c *checker) checkV2(m view) {
 		c.quickReply(m)
 	case "custom_payload":
 		if m.get("payload").missing() {
-			c.fail(m.get("payload"), "is missing")
+			c.fail(m.get("payload"), reasonf(FieldMissing, "is missing"))
 		}
 		if !c.channelID {
-			c.fail(m, `a custom_payload message needs "channelId" in the campaign`)
+			c.fail(m, reasonf(PayloadNeedsChannel, `a custom_payload message needs "channelId" in the campaign`))
 		}
 	case "email":
 		c.requireString(m.get("text"), true)
@@ -276,22 +283,22 @@ func (c *checker) quickReply(m view) {
 	c.requireString(m.get("title"), true)
 	replies := m.get("replies")
 	if !replies.isArray() {
-		c.fail(replies, "must be a list of 1 to 10 answers")
+		c.fail(replies, reasonf(RepliesList, "must be a list of 1 to 10 answers"))
 		return
 	}
 	items := replies.items()
 	if len(items) == 0 || len(items) > 10 {
-		c.fail(replies, "has %d answers; quick replies take 1 to 10", len(items))
+		c.fail(replies, reasonf(RepliesCount, "has %d answers; quick replies take 1 to 10", len(items)))
 	}
 	for _, r := range items {
 		c.requireString(r, true)
-		c.maxChars(r, 20, "the answer")
+		c.maxChars(r, 20, "answer")
 	}
 }
 
 func (c *checker) template(t view) {
 	if !t.isObject() {
-		c.fail(t, `must be an object with "name", "languageCode" and "components"`)
+		c.fail(t, reasonf(TemplateShape, `must be an object with "name", "languageCode" and "components"`))
 		return
 	}
 	c.requireString(t.get("name"), true)
@@ -301,7 +308,7 @@ func (c *checker) template(t view) {
 		return // a template without parameters
 	}
 	if !comps.isArray() {
-		c.fail(comps, "must be a list")
+		c.fail(comps, reasonf(NotList, "must be a list"))
 		return
 	}
 	for _, comp := range comps.items() {
@@ -314,10 +321,10 @@ func (c *checker) template(t view) {
 			c.header(comp)
 		case "body":
 			c.placeholdersMatch(comp)
-			c.maxChars(comp.get("text"), 1024, "the body")
+			c.maxChars(comp.get("text"), 1024, "body")
 		case "footer":
 			c.requireString(comp.get("text"), true)
-			c.maxChars(comp.get("text"), 60, "the footer")
+			c.maxChars(comp.get("text"), 60, "footer")
 		case "buttons":
 			c.buttons(comp.get("buttons"))
 		}
@@ -330,16 +337,16 @@ func (c *checker) header(h view) {
 		return
 	}
 	if format == "text" {
-		c.maxChars(h.get("text"), 60, "the header")
+		c.maxChars(h.get("text"), 60, "header")
 		if p := h.get("parameters"); len(p.items()) > 1 {
-			c.fail(p, "a text header takes at most 1 parameter, not %d", len(p.items()))
+			c.fail(p, reasonf(TextHeaderParams, "a text header takes at most 1 parameter, not %d", len(p.items())))
 		}
 		c.placeholdersMatch(h)
 		return
 	}
 	params := h.get("parameters").items()
 	if len(params) != 1 {
-		c.fail(h.get("parameters"), `a %s header needs one parameter: [{"type": "%s", "%s": {"link": "https://…"}}]`, format, format, format)
+		c.fail(h.get("parameters"), reasonf(MediaHeaderParam, `a %[1]s header needs one parameter: [{"type": "%[1]s", "%[1]s": {"link": "https://…"}}]`, format))
 		return
 	}
 	media := params[0].get(format)
@@ -354,15 +361,15 @@ func (c *checker) header(h view) {
 // accepts.
 func (c *checker) placeholdersMatch(comp view) {
 	n := len(comp.get("parameters").items())
-	c.apply(comp.get("text"), func(s string) string {
+	c.apply(comp.get("text"), func(s string) error {
 		distinct := map[string]bool{}
 		for _, m := range numberedRE.FindAllStringSubmatch(s, -1) {
 			distinct[m[1]] = true
 		}
 		if len(distinct) != n {
-			return fmt.Sprintf("the text has %d placeholders ({{1}}…) but %d parameters", len(distinct), n)
+			return reasonf(PlaceholderCount, "the text has %d placeholders ({{1}}…) but %d parameters", len(distinct), n)
 		}
-		return ""
+		return nil
 	})
 	for _, p := range comp.get("parameters").items() {
 		if t, _ := c.text(p.get("type")); t != "text" {
@@ -375,26 +382,26 @@ func (c *checker) placeholdersMatch(comp view) {
 }
 
 // parameterText is what WhatsApp accepts in a template's text parameter.
-func parameterText(s string) string {
+func parameterText(s string) error {
 	switch {
 	case strings.ContainsAny(s, "\n\r"):
-		return "has a line break, which WhatsApp does not allow in a parameter"
+		return reasonf(ParamLineBreak, "has a line break, which WhatsApp does not allow in a parameter")
 	case strings.Contains(s, "\t"):
-		return "has a tab, which WhatsApp does not allow in a parameter"
+		return reasonf(ParamTab, "has a tab, which WhatsApp does not allow in a parameter")
 	case spaceRunRE.MatchString(s):
-		return "has more than 4 spaces in a row, which WhatsApp does not allow in a parameter"
+		return reasonf(ParamSpaces, "has more than 4 spaces in a row, which WhatsApp does not allow in a parameter")
 	}
-	return ""
+	return nil
 }
 
 func (c *checker) buttons(b view) {
 	if !b.isArray() {
-		c.fail(b, "must be a list")
+		c.fail(b, reasonf(NotList, "must be a list"))
 		return
 	}
 	items := b.items()
 	if len(items) > 10 {
-		c.fail(b, "has %d buttons; the most is 10", len(items))
+		c.fail(b, reasonf(ButtonsCount, "has %d buttons; the most is 10", len(items)))
 	}
 	urls, phones := 0, 0
 	for _, btn := range items {
@@ -403,7 +410,7 @@ func (c *checker) buttons(b view) {
 			continue
 		}
 		c.requireString(btn.get("text"), true)
-		c.maxChars(btn.get("text"), 25, "the button text")
+		c.maxChars(btn.get("text"), 25, "button")
 		switch typ {
 		case "url":
 			urls++
@@ -411,18 +418,18 @@ func (c *checker) buttons(b view) {
 		case "phone_number":
 			phones++
 			c.requireString(btn.get("phone_number"), true)
-			c.apply(btn.get("phone_number"), func(s string) string {
+			c.apply(btn.get("phone_number"), func(s string) error {
 				if p, _, err := normalizePhone(s, ""); err != nil || p != strings.TrimSpace(s) {
-					return "must be a phone number in E.164 form, like +593991000001"
+					return reasonf(NotE164, "must be a phone number in E.164 form, like +593991000001")
 				}
-				return ""
+				return nil
 			})
 		}
 	}
 	if urls > 2 {
-		c.fail(b, "has %d url buttons; the most is 2", urls)
+		c.fail(b, reasonf(URLButtons, "has %d url buttons; the most is 2", urls))
 	}
 	if phones > 1 {
-		c.fail(b, "has %d phone_number buttons; the most is 1", phones)
+		c.fail(b, reasonf(PhoneButtons, "has %d phone_number buttons; the most is 1", phones))
 	}
 }

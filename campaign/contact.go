@@ -3,7 +3,6 @@ package campaign
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -26,7 +25,7 @@ func (c *Campaign) contactColumn(has func(string) bool) (column, kind string, er
 	if c.Contact.Column != "" {
 		col := NormalizeHeader(c.Contact.Column)
 		if !has(col) {
-			return "", "", fmt.Errorf("the contact column %q named in the campaign is not in the CSV header", c.Contact.Column)
+			return "", "", reasonf(ContactColumnAbsent, "the contact column %q named in the campaign is not in the CSV header", c.Contact.Column)
 		}
 		kind := c.Contact.Type
 		if kind == "" {
@@ -38,14 +37,14 @@ func (c *Campaign) contactColumn(has func(string) bool) (column, kind string, er
 		if has("contact_id") {
 			return "contact_id", "id", nil
 		}
-		return "", "", errors.New(`no "contact_id" column: v1 needs the contact ids in a column of that name, or "contact": {"column": "…"} in the campaign`)
+		return "", "", reasonf(NoContactIDColumn, `no "contact_id" column: v1 needs the contact ids in a column of that name, or "contact": {"column": "…"} in the campaign`)
 	}
 	for _, col := range []string{"phone", "email", "id"} {
 		if has(col) {
 			return col, col, nil
 		}
 	}
-	return "", "", errors.New(`no contact column: v2 reads "phone", "email" or "id", or the column named by "contact": {"column": "…", "type": "phone"} in the campaign`)
+	return "", "", reasonf(NoContactColumn, `no contact column: v2 reads "phone", "email" or "id", or the column named by "contact": {"column": "…", "type": "phone"} in the campaign`)
 }
 
 func guessKind(column, api string) string {
@@ -124,7 +123,7 @@ func positiveInt(cell string) (string, error) {
 	s := strings.TrimSpace(cell)
 	n, err := strconv.ParseUint(s, 10, 63)
 	if err != nil || n == 0 {
-		return "", errors.New("is not a contact id (a whole number above 0)")
+		return "", reasonf(NotContactID, "is not a contact id (a whole number above 0)")
 	}
 	return strconv.FormatUint(n, 10), nil
 }
@@ -137,11 +136,13 @@ func normalizeEmail(cell string) (string, error) {
 	s := strings.ToLower(strings.TrimSpace(cell))
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", errors.New("is not an e-mail address")
+		return "", reasonf(NotEmail, "is not an e-mail address")
 	}
 	if i := strings.IndexFunc(s, unsafeInPath); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		return "", fmt.Errorf("has %q and %w", string(r), ErrUnaddressable)
+		e := reasonf(Unaddressable, "has %q and %v", string(r), ErrUnaddressable)
+		e.Reason.Args, e.err = []any{string(r)}, ErrUnaddressable
+		return "", e
 	}
 	return s, nil
 }
@@ -180,21 +181,21 @@ func unsafeInPath(r rune) bool {
 func normalizePhone(cell, region string) (string, phonenumbers.PhoneNumberType, error) {
 	s := strings.TrimSpace(cell)
 	if strings.ContainsAny(s, "eE") && strings.Contains(s, "+") && strings.Contains(s, ".") {
-		return "", 0, errors.New("is a number in scientific notation: Excel shortened it; format the column as Text and type the numbers again")
+		return "", 0, reasonf(Scientific, "is a number in scientific notation: Excel shortened it; format the column as Text and type the numbers again")
 	}
 	if !strings.HasPrefix(s, "+") && region == "" {
-		return "", 0, errors.New(`is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`)
+		return "", 0, reasonf(NotInternational, `is not in international form (+593…): set "defaultCountry" in the campaign to read local numbers`)
 	}
 	if e164, typ, ok := fastE164(s); ok {
 		return e164, typ, nil
 	}
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil {
-		return "", 0, errors.New("is not a phone number")
+		return "", 0, reasonf(NotPhone, "is not a phone number")
 	}
 	typ := phonenumbers.GetNumberType(num)
 	if typ == phonenumbers.UNKNOWN {
-		return "", 0, errors.New("is not a phone number")
+		return "", 0, reasonf(NotPhone, "is not a phone number")
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), typ, nil
 }

@@ -74,12 +74,14 @@ func clipValue(s string) string {
 
 func (e *RowError) Unwrap() error { return e.Err }
 
-// Reason is the error without the file name, as the ledger records it.
-func (e *RowError) Reason() string {
-	if e.Column == "" {
-		return e.Err.Error()
+// Reason is the problem as the ledger records it: a code, its values and
+// the cell, without the file and line.
+func (e *RowError) Reason() Reason {
+	r, ok := ReasonOf(e)
+	if !ok {
+		r = Reason{Code: RowUnread, Args: []any{e.Err.Error()}, Column: e.Column, Value: clipValue(e.Value)}
 	}
-	return fmt.Sprintf("column %q: %q %v", e.Column, clipValue(e.Value), e.Err)
+	return r
 }
 
 // knownColumns are the contact columns pregon reads by name; every other
@@ -164,7 +166,7 @@ func (c *Campaign) newContacts(f *os.File, name string) (*Contacts, error) {
 	return r, nil
 }
 
-var errEmptyFile = errors.New("the file is empty: it needs a header row and one row per contact")
+var errEmptyFile = reasonf(CSVEmpty, "the file is empty: it needs a header row and one row per contact")
 
 // csvReader is how every reader of a contacts file sees it: converted to
 // UTF-8 (decodeText), split on the delimiter its header uses, and rows
@@ -195,7 +197,7 @@ func (r *Contacts) readHeader() error {
 		if n == "" {
 			n = fmt.Sprintf("%s%d", unnamedPrefix, i+1) // left by trailing delimiters: ignored
 		} else if first, dup := r.display[n]; dup {
-			return fmt.Errorf("the header has two columns named %q (%q and %q): rename one", n, first, h)
+			return reasonf(DuplicateHeader, "the header has two columns named %q (%q and %q): rename one", n, first, h)
 		} else {
 			r.display[n] = h
 		}
@@ -216,7 +218,7 @@ func (r *Contacts) readHeader() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the campaign uses %s but the CSV has no such column (its columns: %s)",
+		return reasonf(MissingColumns, "the campaign uses %s but the CSV has no such column (its columns: %s)",
 			strings.Join(missing, ", "), strings.Join(r.headers, ", "))
 	}
 	col, kind, err := r.c.contactColumn(has)
@@ -225,7 +227,7 @@ func (r *Contacts) readHeader() error {
 	}
 	r.column = col
 	r.identify = r.c.identifier(kind)
-	r.fromExport = has(RowColumn)
+	r.fromExport = has(RowColumn) || has(RowColumnSpanish)
 	r.names = nameColumns(r.c.tmpl)
 	r.warnings = singleBraces(r.c.tmpl, r.display)
 	return nil
@@ -373,6 +375,9 @@ func (r *Contacts) readChunk() *chunk {
 		// panics after a read that returned none.
 		line, _ := r.csv.FieldPos(0)
 		if err != nil { // gocsv refused the row itself (far longer than the header)
+			if _, ok := ReasonOf(err); !ok {
+				err = reasonf(RowUnread, "%s", err.Error())
+			}
 			c.rows = append(c.rows, rawRow{line: line, err: err})
 			continue
 		}
@@ -407,7 +412,7 @@ func blank(cells map[string]string) bool {
 func (r *Contacts) read() (known any, cells map[string]string, err error) {
 	defer func() {
 		if recover() != nil {
-			err = fmt.Errorf("the row has more than %d cells beyond the header's columns", maxBeyond)
+			err = reasonf(TooManyCells, "the row has more than %d cells beyond the header's columns", maxBeyond)
 		}
 	}()
 	return r.um.ReadUnmatched()
@@ -444,7 +449,7 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 		return m
 	}
 	if strings.TrimSpace(cells[r.column]) == "" {
-		return problem(r.column, errors.New("is empty: the row has no contact"))
+		return problem(r.column, reasonf(ContactEmpty, "is empty: the row has no contact"))
 	}
 	ident, path, fixedLine, err := r.identify(cells[r.column])
 	if err != nil {
@@ -453,14 +458,13 @@ func (r *Contacts) message(row rawRow, buf *bytes.Buffer) Message {
 	m.Contact, m.Path = ident, path
 	for _, col := range r.c.tmpl.columns {
 		if strings.TrimSpace(cells[col]) == "" {
-			return problem(col, errors.New("is empty, and the message uses it"))
+			return problem(col, reasonf(CellEmpty, "is empty, and the message uses it"))
 		}
 	}
 	value := func(col string) string { return cells[col] }
 	for _, rc := range r.c.rowChecks {
-		if msg := rc.rule(rc.n.text(value)); msg != "" {
-			col := view{n: rc.n}.column()
-			return problem(col, errors.New(msg))
+		if err := rc.rule(rc.n.text(value)); err != nil {
+			return problem(view{n: rc.n}.column(), err)
 		}
 	}
 	if fixedLine {
@@ -495,12 +499,16 @@ func (r *Contacts) beyondHeader(cells map[string]string) error {
 	if first == 0 {
 		return nil
 	}
-	return fmt.Errorf("the row has a value in column %d, past the header's %d columns (%q): is there a %s inside a value that is not in quotes?",
-		first, len(r.keys), cells[fmt.Sprintf("%s%d", beyondPrefix, first)], r.delimiterName())
+	value := cells[fmt.Sprintf("%s%d", beyondPrefix, first)]
+	e := reasonf(BeyondHeader, "the row has a value in column %d, past the header's %d columns (%q): is there a %s inside a value that is not in quotes?",
+		first, len(r.keys), value, delimiterName(r.csv.Comma))
+	e.Reason.Args[3] = string(r.csv.Comma)
+	return e
 }
 
-func (r *Contacts) delimiterName() string {
-	switch r.csv.Comma {
+// delimiterName is the delimiter's English name.
+func delimiterName(comma rune) string {
+	switch comma {
 	case ';':
 		return "semicolon"
 	case '\t':
@@ -542,7 +550,8 @@ func csvError(err error) error {
 	}
 	switch {
 	case errors.Is(pe.Err, csv.ErrBareQuote), errors.Is(pe.Err, csv.ErrQuote):
-		return fmt.Errorf("%d:%d: a quote (\") in the middle of a cell: put the whole cell in quotes and double the quote inside (\"\")", pe.Line, pe.Column)
+		return reasonf(BareQuote, "%s:%s: a quote (\") in the middle of a cell: put the whole cell in quotes and double the quote inside (\"\")",
+			strconv.Itoa(pe.Line), strconv.Itoa(pe.Column))
 	}
 	return fmt.Errorf("%d:%d: %v", pe.Line, pe.Column, pe.Err)
 }

@@ -21,10 +21,38 @@ var ExportColumns = []string{"pregon_file", "pregon_line", "pregon_state", "preg
 	"pregon_attempts", "pregon_message_id", "pregon_sent_at",
 	"pregon_delivery", "pregon_delivered_at", "pregon_read_at", RowColumn}
 
+// ExportColumnsSpanish are ExportColumns as an export in Spanish names
+// them, in the same order. An export in either language is read back as
+// pregon's own.
+var ExportColumnsSpanish = []string{"pregon_archivo", "pregon_fila", "pregon_estado", "pregon_motivo",
+	"pregon_intentos", "pregon_id_mensaje", "pregon_enviado_el",
+	"pregon_entrega", "pregon_entregado_el", "pregon_leido_el", RowColumnSpanish}
+
+// RowColumnSpanish is RowColumn in an export in Spanish.
+const RowColumnSpanish = "pregon_registro"
+
+// IsExportColumn reports whether a column (its normalized name) is one
+// that an export adds after a row's own, in either language.
+func IsExportColumn(name string) bool {
+	return slices.Contains(ExportColumns, name) || slices.Contains(ExportColumnsSpanish, name)
+}
+
 // IsExport reports whether a header (column names as written) is a
 // pregon export's.
 func IsExport(header []string) bool {
-	return slices.ContainsFunc(header, func(h string) bool { return NormalizeHeader(h) == RowColumn })
+	return slices.ContainsFunc(header, func(h string) bool {
+		n := NormalizeHeader(h)
+		return n == RowColumn || n == RowColumnSpanish
+	})
+}
+
+// exportCell is the cell of an export's column i (of ExportColumns), in
+// whichever language the export names it.
+func exportCell(cells map[string]string, i int) string {
+	if v, ok := cells[ExportColumns[i]]; ok {
+		return v
+	}
+	return cells[ExportColumnsSpanish[i]]
 }
 
 // Exported says where a row of an export fed back to send came from.
@@ -35,11 +63,11 @@ type Exported struct {
 
 // exported reads a row's origin from an export's own columns.
 func exported(cells map[string]string) Exported {
-	id, err := strconv.ParseInt(strings.TrimSpace(cells[RowColumn]), 10, 64)
+	id, err := strconv.ParseInt(strings.TrimSpace(exportCell(cells, len(ExportColumns)-1)), 10, 64)
 	if err != nil || id <= 0 {
 		return Exported{}
 	}
-	return Exported{Record: id, File: strings.TrimSpace(cells["pregon_file"])}
+	return Exported{Record: id, File: strings.TrimSpace(exportCell(cells, 0))}
 }
 
 // rowKey is what a row is known by without its line: a hash of its
@@ -49,7 +77,7 @@ func exported(cells map[string]string) Exported {
 func rowKey(cells map[string]string, fromExport bool) string {
 	names := make([]string, 0, len(cells))
 	for name, v := range cells {
-		if strings.TrimSpace(v) == "" || (fromExport && slices.Contains(ExportColumns, name)) {
+		if strings.TrimSpace(v) == "" || (fromExport && IsExportColumn(name)) {
 			continue
 		}
 		names = append(names, name)

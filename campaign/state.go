@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -39,7 +40,7 @@ type Outcome struct {
 	State      State
 	HTTPStatus int    // 0 when no HTTP answer arrived
 	MessageID  string // the platform's id for the message (v2)
-	Error      string // reason, for failed and unknown
+	Reason     Reason // why, for failed and unknown (and pending again)
 	// Permanent marks a failure the platform decided for this contact
 	// (400/403/404/409): a plain re-run does not retry it.
 	Permanent bool
@@ -47,14 +48,41 @@ type Outcome struct {
 }
 
 // DuplicateReason is why a row is a duplicate, as the ledger records it.
-func DuplicateReason(firstLine int) string {
-	return fmt.Sprintf("same contact as line %d", firstLine)
+func DuplicateReason(firstLine int) Reason {
+	return Reason{Code: SameContact, Args: []any{strconv.Itoa(firstLine)}}
+}
+
+// DuplicateRow is a row whose contact an earlier row lists: it is sent
+// once.
+type DuplicateRow struct {
+	File      string
+	Line      int
+	FirstLine int // the line of the row that stands for it
+	Contact   string
+}
+
+// String describes the row in English.
+func (d DuplicateRow) String() string {
+	return fmt.Sprintf("%s:%d: same contact as line %d (%s): sent once", d.File, d.Line, d.FirstLine, d.Contact)
 }
 
 // DuplicateNote describes a duplicate row for the person running pregon.
 func DuplicateNote(file string, line, firstLine int, contact string) string {
-	return fmt.Sprintf("%s:%d: %s (%s): sent once", file, line, DuplicateReason(firstLine), contact)
+	return DuplicateRow{File: file, Line: line, FirstLine: firstLine, Contact: contact}.String()
 }
+
+// FixedRow is a broken row whose contact has a good row in another file
+// (Via, the export it was fixed in), which stands for it.
+type FixedRow struct {
+	File    string
+	Line    int
+	Contact string
+	State   State // the good row's
+	Via     string
+}
+
+// String describes the row in English.
+func (f FixedRow) String() string { return FixedNote(f.File, f.Line, f.Contact, f.State, f.Via) }
 
 // FixedNote describes a broken row whose contact has a good row in another
 // file, via (the export it was fixed in), which stands for it.

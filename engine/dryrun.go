@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/maphash"
 	"io"
 	"os"
@@ -267,7 +266,7 @@ func destinationOf(c *campaign.Campaign, o DryRunOptions) (Destination, error) {
 		return Destination{}, inputError(err)
 	}
 	if sender.Insecure(u) && !o.Insecure {
-		return Destination{}, inputError(fmt.Errorf("%s is plain http to another machine: the token would cross the network unencrypted; use https, or -insecure if this network is yours", u.Redacted()))
+		return Destination{}, inputError(&InsecureError{URL: u.Redacted()})
 	}
 	return Destination{URL: strings.TrimRight(u.Redacted(), "/") + c.PathPattern()}, nil
 }

@@ -56,6 +56,7 @@ type Note struct {
 	Kind       NoteKind
 	Text       string
 	Count      int
+	Names      []string // NoteSharing: the campaigns of the other runs
 	Reconciled *ReconcileResult
 	Warning    *Warning
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 
@@ -138,7 +137,14 @@ func noteWarnings(ev Events, ws warnings) {
 	}
 }
 
-// brokenFile reports a contacts file that cannot be read to its end.
-func brokenFile(err error) error {
-	return inputError(fmt.Errorf("%w\nnothing was sent: fix the file and run the same command again", err))
+// BrokenFileError is a contacts file that cannot be read to its end:
+// nothing was sent.
+type BrokenFileError struct{ Err error }
+
+func (e *BrokenFileError) Error() string {
+	return e.Err.Error() + "\nnothing was sent: fix the file and run the same command again"
 }
+func (e *BrokenFileError) Unwrap() error { return e.Err }
+
+// brokenFile reports a contacts file that cannot be read to its end.
+func brokenFile(err error) error { return inputError(&BrokenFileError{Err: err}) }

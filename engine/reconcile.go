@@ -103,13 +103,13 @@ func reconcile(ctx context.Context, ledger *store.Ledger, id store.CampaignID, s
 }
 
 // movedAway says why a contact whose request went to an address the
-// campaign has left stays unknown.
-func movedAway(from string) string {
+// campaign has left stays unknown ("" when the ledger did not record the
+// address it left).
+func movedAway(from string) campaign.Reason {
 	if from == "" {
-		from = "an earlier address"
+		return campaign.Reason{Code: campaign.MovedAway}
 	}
-	return "not at the campaign's new address, but its request went to " + from +
-		" before the campaign moved (-allow-changed), where it may have arrived: send it again only with -resend-unknown"
+	return campaign.Reason{Code: campaign.MovedAwayFrom, Args: []any{from}}
 }
 
 type lookVerdict int

@@ -308,7 +308,7 @@ func shareRate(dir, base, campaign string, ev Events) (*rateshare.Window, error)
 	host, _ := os.Hostname()
 	run := rateshare.Run{PID: os.Getpid(), Host: host, Campaign: campaign, Started: time.Now()}
 	return rateshare.Open(dir, rateshare.Key(base), run, func(others []rateshare.Run) {
-		ev.Note(Note{Kind: NoteSharing, Count: len(others), Text: describeRuns(others)})
+		ev.Note(Note{Kind: NoteSharing, Count: len(others), Text: describeRuns(others), Names: campaignsOf(others)})
 	})
 }
 
@@ -321,30 +321,52 @@ func describeRuns(runs []rateshare.Run) string {
 	return strings.Join(parts, ", ")
 }
 
+// campaignsOf names the campaigns of other runs.
+func campaignsOf(runs []rateshare.Run) []string {
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		names[i] = r.Campaign
+	}
+	return names
+}
+
 // The causes of a graceful stop that the run's own limits make.
 var (
 	errMaxDuration = errors.New("the run's -max-duration passed")
 	errNotAfter    = errors.New("the run's -not-after time came")
 )
 
+// The destinations no request goes to.
+var (
+	ErrNoToken   = errors.New("the API token is missing")
+	ErrNoAddress = errors.New(`no API address: set "baseUrl" in the campaign or -base-url`)
+)
+
+// InsecureError is plain http to another machine without -insecure.
+type InsecureError struct{ URL string }
+
+func (e *InsecureError) Error() string {
+	return e.URL + " is plain http to another machine: the token would cross the network unencrypted; use https, or -insecure if this network is yours"
+}
+
 // checkDestination refuses, before anything is opened, a destination no
 // request could reach safely.
 func checkDestination(base, token string, insecure bool) error {
 	if token == "" {
-		return inputError(errors.New("the API token is missing"))
+		return inputError(ErrNoToken)
 	}
 	if err := sender.CheckToken(token); err != nil {
 		return inputError(err)
 	}
 	if base == "" {
-		return inputError(errors.New(`no API address: set "baseUrl" in the campaign or -base-url`))
+		return inputError(ErrNoAddress)
 	}
 	u, err := sender.ParseBaseURL(base)
 	if err != nil {
 		return inputError(err)
 	}
 	if sender.Insecure(u) && !insecure {
-		return inputError(fmt.Errorf("%s is plain http to another machine: the token would cross the network unencrypted; use https, or -insecure if this network is yours", u.Redacted()))
+		return inputError(&InsecureError{URL: u.Redacted()})
 	}
 	return nil
 }

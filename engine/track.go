@@ -50,6 +50,39 @@ type TrackResult struct {
 // back: API v1, or the built-in sandbox, which ended with its run.
 var ErrNoReads = errors.New("cannot read messages back")
 
+// NoReadsError says why a campaign's messages cannot be asked about.
+type NoReadsError struct {
+	Campaign string
+	Ledger   string // with NotInLedger
+	Why      NoReads
+}
+
+// NoReads is why a campaign's messages cannot be asked about.
+type NoReads int
+
+// The reasons.
+const (
+	NotInLedger        NoReads = iota // no campaign of that name
+	SentThroughV1                     // v1 has no way to read a message back
+	RehearsedInSandbox                // the built-in sandbox ended with its run
+	NoRecordedAddress                 // a ledger from before pregon recorded addresses
+)
+
+func (e *NoReadsError) Error() string {
+	switch e.Why {
+	case SentThroughV1:
+		return fmt.Sprintf("campaign %q was sent through API v1, which has no way to read a message back: %v", e.Campaign, ErrNoReads)
+	case RehearsedInSandbox:
+		return fmt.Sprintf("campaign %q was rehearsed in the built-in sandbox, which ended with its run: %v", e.Campaign, ErrNoReads)
+	case NoRecordedAddress:
+		return fmt.Sprintf("campaign %q has no recorded address (a ledger from before pregon recorded them): send it once with this version: %v", e.Campaign, ErrNoReads)
+	}
+	return fmt.Sprintf("no campaign %q in %s", e.Campaign, e.Ledger)
+}
+
+// Is makes every reason but NotInLedger an ErrNoReads.
+func (e *NoReadsError) Is(target error) bool { return target == ErrNoReads && e.Why != NotInLedger }
+
 // openReads opens the ledger and a paced reader of the campaign's
 // destination, sharing the rate with any run that sends to the same API.
 func openReads(ctx context.Context, o ReadOptions) (*store.Ledger, store.CampaignID, *sender.Sender, func(), error) {
@@ -61,7 +94,7 @@ func openReads(ctx context.Context, o ReadOptions) (*store.Ledger, store.Campaig
 	if err != nil || len(sums) == 0 {
 		ledger.Close()
 		if err == nil {
-			err = inputError(fmt.Errorf("no campaign %q in %s", o.Campaign, o.Ledger))
+			err = inputError(&NoReadsError{Campaign: o.Campaign, Ledger: o.Ledger, Why: NotInLedger})
 		}
 		return nil, 0, nil, nil, err
 	}
@@ -69,13 +102,13 @@ func openReads(ctx context.Context, o ReadOptions) (*store.Ledger, store.Campaig
 	switch {
 	case dest.API == "v1":
 		ledger.Close()
-		return nil, 0, nil, nil, inputError(fmt.Errorf("campaign %q was sent through API v1, which has no way to read a message back: %w", o.Campaign, ErrNoReads))
+		return nil, 0, nil, nil, inputError(&NoReadsError{Campaign: o.Campaign, Why: SentThroughV1})
 	case dest.Sandbox:
 		ledger.Close()
-		return nil, 0, nil, nil, inputError(fmt.Errorf("campaign %q was rehearsed in the built-in sandbox, which ended with its run: %w", o.Campaign, ErrNoReads))
+		return nil, 0, nil, nil, inputError(&NoReadsError{Campaign: o.Campaign, Why: RehearsedInSandbox})
 	case dest.BaseURL == "":
 		ledger.Close()
-		return nil, 0, nil, nil, inputError(fmt.Errorf("campaign %q has no recorded address (a ledger from before pregon recorded them): send it once with this version: %w", o.Campaign, ErrNoReads))
+		return nil, 0, nil, nil, inputError(&NoReadsError{Campaign: o.Campaign, Why: NoRecordedAddress})
 	}
 	if err := checkDestination(dest.BaseURL, o.Token, true); err != nil {
 		ledger.Close()

@@ -83,38 +83,38 @@ func Classify(r Response) Verdict {
 		o.MessageID = messageID(r.Body)
 	case s >= 200 && s < 300:
 		o.State = campaign.Unknown
-		o.Error = fmt.Sprintf("%d %s: not the API's answer, so not proof of delivery; something at that address may have acted on it", s, describeBody(r))
+		o.Reason = why(campaign.NotAPISuccess, s, describeBody(r))
 		v.Stop, v.Platform = NotTheAPI, false
 	case s >= 300 && s < 400:
 		o.State = campaign.Pending
-		o.Error = fmt.Sprintf("%d redirect to %q: check the base URL", s, r.Header.Get("Location"))
+		o.Reason = why(campaign.Redirect, s, r.Header.Get("Location"))
 		v.Stop = WrongAddress
 	case s == http.StatusTooManyRequests || s == 449 || s == http.StatusRequestTimeout || s == http.StatusServiceUnavailable:
 		o.State = campaign.Pending
-		o.Error = fmt.Sprintf("%d %s", s, msg)
+		o.Reason = why(campaign.TryLater, s, msg)
 		v.Retry = true
 	case s >= 400 && s < 500 && !platform:
 		o.State = campaign.Pending
-		o.Error = fmt.Sprintf("%d %s: not the API's answer: run stopped before this contact", s, describeBody(r))
+		o.Reason = why(campaign.NotAPIError, s, describeBody(r))
 		v.Stop = NotTheAPI
 	case s == http.StatusUnauthorized:
 		o.State = campaign.Pending
-		o.Error = fmt.Sprintf("%d %s: run stopped before this contact", s, msg)
+		o.Reason = why(campaign.TokenRejected, s, msg)
 		v.Stop = TokenRejected
 	case s == http.StatusMethodNotAllowed:
 		o.State = campaign.Pending
-		o.Error = fmt.Sprintf("%d %s: wrong address or API version: run stopped before this contact", s, msg)
+		o.Reason = why(campaign.WrongAddress, s, msg)
 		v.Stop = WrongAddress
 	case s >= 400 && s < 500:
 		o.State = campaign.Failed
 		o.Permanent = true
-		o.Error = fmt.Sprintf("%d %s", s, msg)
+		o.Reason = why(campaign.Refused, s, msg)
 	default: // 500, 502, 504 and anything else: the platform may have acted on it
 		o.State = campaign.Unknown
 		if !platform {
 			msg = describeBody(r)
 		}
-		o.Error = fmt.Sprintf("%d %s: it may or may not have been delivered", s, msg)
+		o.Reason = why(campaign.MaybeDelivered, s, msg)
 	}
 	v.Outcome = o
 	return v
@@ -122,12 +122,11 @@ func Classify(r Response) Verdict {
 
 // classifyTransport decides what a request that got no answer means.
 func classifyTransport(r Response) Verdict {
-	reason := transportReason(r.Err)
+	cause := transportCause(r.Err)
 	if r.Wrote {
-		return Verdict{Outcome: campaign.Outcome{State: campaign.Unknown,
-			Error: "the request was sent but no answer came back (" + reason + "): it may or may not have been delivered"}}
+		return Verdict{Outcome: campaign.Outcome{State: campaign.Unknown, Reason: campaign.Reason{Code: campaign.NoAnswer, Cause: &cause}}}
 	}
-	v := Verdict{Retry: true, Outcome: campaign.Outcome{State: campaign.Pending, Error: "not sent: " + reason}}
+	v := Verdict{Retry: true, Outcome: campaign.Outcome{State: campaign.Pending, Reason: campaign.Reason{Code: campaign.NotSent, Cause: &cause}}}
 	if unreachable(r.Err) {
 		v.Retry, v.Stop = false, Unreachable
 	}
@@ -277,6 +276,23 @@ func messageID(body []byte) string {
 		return s
 	}
 	return string(id)
+}
+
+// why is a reason with values.
+func why(code campaign.Code, args ...any) campaign.Reason {
+	return campaign.Reason{Code: code, Args: args}
+}
+
+// transportCause is why a request got no answer: a timeout, a stop, or
+// the system's own words.
+func transportCause(err error) campaign.Reason {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return campaign.Reason{Code: campaign.TimedOut}
+	case errors.Is(err, context.Canceled):
+		return campaign.Reason{Code: campaign.Cancelled}
+	}
+	return why(campaign.Network, transportReason(err))
 }
 
 func transportReason(err error) string {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,9 +100,9 @@ var httpCases = []struct {
 func check(t *testing.T, v Verdict, w want) {
 	t.Helper()
 	if v.Outcome.State != w.state || v.Retry != w.retry || v.Stop != w.stop || v.Outcome.Permanent != w.permanent || v.Outcome.MessageID != w.msgID {
-		t.Errorf("got state=%s retry=%v stop=%v permanent=%v id=%q, want %s %v %v %v %q (%s)",
+		t.Errorf("got state=%s retry=%v stop=%v permanent=%v id=%q, want %s %v %v %v %q (%+v)",
 			v.Outcome.State, v.Retry, v.Stop, v.Outcome.Permanent, v.Outcome.MessageID,
-			w.state, w.retry, w.stop, w.permanent, w.msgID, v.Outcome.Error)
+			w.state, w.retry, w.stop, w.permanent, w.msgID, v.Outcome.Reason)
 	}
 }
 
@@ -248,20 +249,21 @@ func rawServer(t *testing.T, handle func(net.Conn)) string {
 
 func TestClassifyKeepsPlatformMessage(t *testing.T) {
 	v := Classify(Response{Status: 403, Body: []byte(`{"code":403,"message":"Contact has opted out"}`)})
-	if v.Outcome.Error != "403 Contact has opted out" {
-		t.Errorf("error = %q", v.Outcome.Error)
+	if want := (campaign.Reason{Code: campaign.Refused, Args: []any{403, "Contact has opted out"}}); !reflect.DeepEqual(v.Outcome.Reason, want) {
+		t.Errorf("reason = %+v, want %+v", v.Outcome.Reason, want)
 	}
 	v = Classify(Response{Err: &url.Error{Op: "Post", URL: "http://h/v2/contact/phone:+1/message", Err: errors.New("boom")}, Wrote: true})
-	if want := "the request was sent but no answer came back (boom): it may or may not have been delivered"; v.Outcome.Error != want {
-		t.Errorf("error = %q, want %q", v.Outcome.Error, want)
+	boom := campaign.Reason{Code: campaign.Network, Args: []any{"boom"}}
+	if want := (campaign.Reason{Code: campaign.NoAnswer, Cause: &boom}); !reflect.DeepEqual(v.Outcome.Reason, want) {
+		t.Errorf("reason = %+v, want %+v", v.Outcome.Reason, want)
 	}
 	v = Classify(answer{"v2", 400, jsonType, `{"code":400,"message":["text must not be empty","channelId must be a number"]}`, nil}.response())
-	if v.Outcome.Error != "400 text must not be empty; channelId must be a number" {
-		t.Errorf("a list of messages: %q", v.Outcome.Error)
+	if want := []any{400, "text must not be empty; channelId must be a number"}; !reflect.DeepEqual(v.Outcome.Reason.Args, want) {
+		t.Errorf("a list of messages: %q", v.Outcome.Reason.Args)
 	}
 	v = Classify(answer{"v2", 404, htmlType, htmlPage, nil}.response())
-	if !strings.Contains(v.Outcome.Error, `text/html; charset=utf-8, "<html><head><title>404 Not Found</title>`) {
-		t.Errorf("a web page's answer should say what came back: %q", v.Outcome.Error)
+	if a := v.Outcome.Reason.Args; len(a) != 2 || !strings.Contains(a[1].(string), `text/html; charset=utf-8, "<html><head><title>404 Not Found</title>`) {
+		t.Errorf("a web page's answer should say what came back: %q", a)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -209,16 +208,31 @@ func (c *Client) do(ctx context.Context, method, path string, payload []byte, au
 	return r
 }
 
+// BaseURLError is a base URL no request should go to.
+type BaseURLError struct {
+	URL string // as given, or redacted when it carries credentials
+	// Carries: it has credentials, a query or a fragment; otherwise it is
+	// not an absolute http or https URL.
+	Carries bool
+}
+
+func (e *BaseURLError) Error() string {
+	if e.Carries {
+		return fmt.Sprintf("base URL %q: must not carry credentials, a query or a fragment", e.URL)
+	}
+	return fmt.Sprintf("base URL %q: want an absolute http or https URL, like https://api.example-brand.com", e.URL)
+}
+
 // ParseBaseURL checks an API base URL: absolute http or https, with a
 // host, and neither credentials nor a query (a token belongs in a header,
 // never in a URL).
 func ParseBaseURL(baseURL string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q: want an absolute http or https URL, like https://api.example-brand.com", baseURL)
+		return nil, &BaseURLError{URL: baseURL}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("base URL %q: must not carry credentials, a query or a fragment", u.Redacted())
+		return nil, &BaseURLError{URL: u.Redacted(), Carries: true}
 	}
 	// Names are case-insensitive: one destination, one spelling.
 	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
@@ -239,39 +253,56 @@ func Insecure(u *url.URL) bool {
 	return ip == nil || !ip.IsLoopback()
 }
 
+// TokenError is a token that cannot be sent as a header value. It says
+// what is wrong and where, never the token.
+type TokenError struct {
+	What string // empty, cr, lf, space, control or non_ascii
+	At   int    // the byte's position, from 0
+	Len  int    // the token's length in bytes
+}
+
+func (e *TokenError) Error() string {
+	if e.What == "empty" {
+		return "the API token is empty"
+	}
+	what := map[string]string{"cr": `a carriage return (\r), as files saved on Windows end their lines`, "lf": `a line break (\n)`,
+		"space": "a space or a tab", "control": "a control character", "non_ascii": "a character that is not ASCII"}[e.What]
+	where := fmt.Sprintf("at character %d of %d", e.At+1, e.Len)
+	switch e.At {
+	case 0:
+		where = "at its start"
+	case e.Len - 1:
+		where = "at its end"
+	}
+	return fmt.Sprintf("the API token contains %s %s: a token is one word of letters, digits and signs; copy it again", what, where)
+}
+
 // CheckToken refuses a token that cannot be sent as a header value, saying
 // what is wrong without showing it: a token pasted with a space, or read
 // from a file saved on Windows (a trailing carriage return), would
 // otherwise fail every request the same way.
 func CheckToken(token string) error {
 	if token == "" {
-		return errors.New("the API token is empty")
+		return &TokenError{What: "empty"}
 	}
 	for i := 0; i < len(token); i++ {
 		b := token[i]
 		var what string
 		switch {
 		case b == '\r':
-			what = `a carriage return (\r), as files saved on Windows end their lines`
+			what = "cr"
 		case b == '\n':
-			what = `a line break (\n)`
+			what = "lf"
 		case b == ' ' || b == '\t':
-			what = "a space or a tab"
+			what = "space"
 		case b < 0x20 || b == 0x7f:
-			what = "a control character"
+			what = "control"
 		case b >= 0x80:
-			what = "a character that is not ASCII"
+			what = "non_ascii"
 		default:
 			continue
 		}
-		where := fmt.Sprintf("at character %d of %d", i+1, len(token))
-		switch i {
-		case 0:
-			where = "at its start"
-		case len(token) - 1:
-			where = "at its end"
-		}
-		return fmt.Errorf("the API token contains %s %s: a token is one word of letters, digits and signs; copy it again", what, where)
+		return &TokenError{What: what, At: i, Len: len(token)}
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ type StopError struct {
 	Base    string // the base URL the run sends to
 	Status  int    // the answer's status; 0 when none came
 	Reason  string // what came back, or the connection's error
+	// Cause, when set, is what came back as a reason to put in words: no
+	// answer (and why), or a sandbox's answer.
+	Cause *campaign.Reason
 }
 
 func (e *StopError) Error() string {
@@ -275,14 +278,16 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 		if v.Retry {
 			switch {
 			case ctx.Err() != nil:
-				o.Error += "; run stopped before the retry"
+				cause := o.Reason
+				o.Reason = campaign.Reason{Code: campaign.StoppedAtRetry, Cause: &cause}
 			case resp.Err != nil:
 				// Never a failure of the contact: the platform was not
 				// reached, and the next run sends it.
 				v.Stop = Unreachable
 			default:
 				o.State = campaign.Failed
-				o.Error = fmt.Sprintf("gave up after %d attempts: %s", try, o.Error)
+				cause := o.Reason
+				o.Reason = campaign.Reason{Code: campaign.GaveUp, Args: []any{try}, Cause: &cause}
 			}
 		}
 		if err := q.Record(record, job.ID, o); err != nil {
@@ -293,7 +298,7 @@ func (s *Sender) deliver(ctx context.Context, q Queue, job campaign.Job) error {
 			s.opts.OnOutcome(job, o)
 		}
 		if v.Stop != NoProblem {
-			return &StopError{Problem: v.Stop, Base: s.client.base.Redacted(), Status: resp.Status, Reason: stopReason(resp, o)}
+			return &StopError{Problem: v.Stop, Base: s.client.base.Redacted(), Status: resp.Status, Reason: stopReason(resp, o), Cause: stopCause(resp)}
 		}
 		return nil
 	}
@@ -307,8 +312,7 @@ func (s *Sender) judge(v Verdict, r Response) Verdict {
 	if r.Err == nil && r.FromSandbox() != s.opts.Rehearsal {
 		if !s.opts.Rehearsal {
 			// The sandbox delivers nothing: the contact is still to send.
-			v.Outcome = campaign.Outcome{State: campaign.Pending, HTTPStatus: r.Status,
-				Error: "answered by a pregon sandbox, not the platform: not delivered"}
+			v.Outcome = campaign.Outcome{State: campaign.Pending, HTTPStatus: r.Status, Reason: campaign.Reason{Code: campaign.SandboxAnswer}}
 		}
 		v.Retry, v.Stop = false, SandboxMismatch
 		return v
@@ -383,6 +387,19 @@ func stopReason(r Response, o campaign.Outcome) string {
 		return fmt.Sprintf("%d %s", r.Status, platformMessage(r, shape))
 	}
 	return fmt.Sprintf("%d, %s", r.Status, describeBody(r))
+}
+
+// stopCause is what came back, for a StopError, when it is not the
+// platform's or a server's words: no answer, or a sandbox's.
+func stopCause(r Response) *campaign.Reason {
+	switch {
+	case r.Err != nil:
+		c := transportCause(r.Err)
+		return &c
+	case r.FromSandbox():
+		return &campaign.Reason{Code: campaign.SandboxAnswer}
+	}
+	return nil
 }
 
 // backoff is the wait before retry number try+1: exponential with full

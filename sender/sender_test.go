@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,8 +196,9 @@ func TestRetryBudget(t *testing.T) {
 	}
 	cs, _ := f.ledger.Contacts(context.Background(), f.id)
 	for _, c := range cs {
-		if c.State != campaign.Failed || c.Error != "gave up after 3 attempts: 503 Service Unavailable" {
-			t.Errorf("%s: %s %q", c.Contact, c.State, c.Error)
+		last := campaign.Reason{Code: campaign.TryLater, Args: []any{503, "Service Unavailable"}}
+		if want := (campaign.Reason{Code: campaign.GaveUp, Args: []any{3}, Cause: &last}); c.State != campaign.Failed || !reflect.DeepEqual(c.Reason, want) {
+			t.Errorf("%s: %s %+v", c.Contact, c.State, c.Reason)
 		}
 	}
 	// Not refused by the platform: a plain re-run tries again.

@@ -114,7 +114,8 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 			return err
 		}
 		moved = sql.NullString{String: now, Valid: acted}
-		from = sql.NullString{String: rec.String(), Valid: acted}
+		// The address alone, never words: the reader's language words it.
+		from = sql.NullString{String: rec.BaseURL, Valid: acted && rec.BaseURL != ""}
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ?,
 		moved_at = coalesce(?, moved_at), moved_from = coalesce(?, moved_from) WHERE id = ?`,
@@ -162,8 +163,7 @@ func (l *Ledger) Recover(ctx context.Context, id CampaignID) (int, error) {
 	var n int64
 	err := l.write(ctx, onDisk, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE contacts SET state = 'unknown',
-			error = 'the run stopped while this message was in flight: it may or may not have been delivered',
-			updated_at = ? WHERE campaign_id = ? AND state = 'sending'`, stamp(time.Now()), id)
+			error = NULL, reason = '{"code":"in_flight"}', updated_at = ? WHERE campaign_id = ? AND state = 'sending'`, stamp(time.Now()), id)
 		if err != nil {
 			return fmt.Errorf("recover in-flight contacts: %w", err)
 		}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/pregon/pregon/campaign"
 )
 
 // Delivery is what the platform says became of a sent message.
@@ -162,7 +164,7 @@ func (l *Ledger) MessageIDHeld(ctx context.Context, messageID string) (bool, err
 // its message, with that id. Only an unknown contact changes.
 func (l *Ledger) FoundOnPlatform(ctx context.Context, contactID int64, messageID string, at time.Time) error {
 	return l.settle(ctx, contactID, `UPDATE contacts SET state = 'sent', message_id = ?, sent_at = ?, updated_at = ?,
-		error = 'found on the platform after the answer was lost' WHERE id = ? AND state = 'unknown'`,
+		error = NULL, reason = '{"code":"found_on_platform"}' WHERE id = ? AND state = 'unknown'`,
 		messageID, stamp(at), stamp(time.Now()), contactID)
 }
 
@@ -171,14 +173,14 @@ func (l *Ledger) FoundOnPlatform(ctx context.Context, contactID int64, messageID
 // since the request, so the next run sends it, once.
 func (l *Ledger) AbsentFromPlatform(ctx context.Context, contactID int64) error {
 	return l.settle(ctx, contactID, `UPDATE contacts SET state = 'pending', updated_at = ?,
-		error = 'not on the platform: the lost request never arrived, so the next run sends it' WHERE id = ? AND state = 'unknown'`,
+		error = NULL, reason = '{"code":"not_on_platform"}' WHERE id = ? AND state = 'unknown'`,
 		stamp(time.Now()), contactID)
 }
 
 // StillUnknown records why an unknown contact stays unknown.
-func (l *Ledger) StillUnknown(ctx context.Context, contactID int64, why string) error {
-	return l.settle(ctx, contactID, `UPDATE contacts SET error = ?, updated_at = ? WHERE id = ? AND state = 'unknown'`,
-		why, stamp(time.Now()), contactID)
+func (l *Ledger) StillUnknown(ctx context.Context, contactID int64, why campaign.Reason) error {
+	return l.settle(ctx, contactID, `UPDATE contacts SET error = NULL, reason = ?, updated_at = ? WHERE id = ? AND state = 'unknown'`,
+		reasonValue(why), stamp(time.Now()), contactID)
 }
 
 func (l *Ledger) settle(ctx context.Context, contactID int64, query string, args ...any) error {

@@ -55,7 +55,7 @@ var (
 		if err := q.Attempt(ctx, jobs[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := q.Record(ctx, jobs[0].ID, campaign.Outcome{State: campaign.Pending, HTTPStatus: 503, Error: "503 busy"}); err != nil {
+		if err := q.Record(ctx, jobs[0].ID, campaign.Outcome{State: campaign.Pending, HTTPStatus: 503, Reason: campaign.Reason{Code: campaign.TryLater, Args: []any{503, "busy"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,7 +18,8 @@ type Row struct {
 	Source    string // the file the row was read from
 	Line      int
 	State     campaign.State
-	Error     string
+	Reason    campaign.Reason // why not sent, for records written since format 7
+	Error     string          // older records' English prose, when Reason is zero
 	Attempts  int
 	MessageID string
 	SentAt    time.Time
@@ -132,7 +133,7 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 		return fmt.Errorf("export: %w", err)
 	}
 	where, args := stateFilter(id, states)
-	rows, err := l.db.QueryContext(ctx, `SELECT contacts.id, source, line, state, coalesce(contacts.error, ''), attempts,
+	rows, err := l.db.QueryContext(ctx, `SELECT contacts.id, source, line, state, coalesce(contacts.reason, ''), coalesce(contacts.error, ''), attempts,
 		coalesce(message_id, ''), sent_at, cells, coalesce(header_id, 0),
 		coalesce(d.status, ''), d.delivered_at, d.read_at, coalesce(d.error, '')
 		FROM contacts LEFT JOIN deliveries d ON d.contact_id = contacts.id
@@ -144,11 +145,12 @@ func (l *Ledger) Export(ctx context.Context, id CampaignID, states []campaign.St
 	for rows.Next() {
 		var r Row
 		var sent, delivered, read sql.NullString
-		var cells string
-		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.State, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells, &r.HeaderID,
+		var cells, why string
+		if err := rows.Scan(&r.ID, &r.Source, &r.Line, &r.State, &why, &r.Error, &r.Attempts, &r.MessageID, &sent, &cells, &r.HeaderID,
 			&r.Delivery, &delivered, &read, &r.DeliveryError); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
+		r.Reason = readReason(why)
 		r.SentAt, r.DeliveredAt, r.ReadAt = parseStamp(sent), parseStamp(delivered), parseStamp(read)
 		r.Header = headers[r.HeaderID]
 		if err := json.Unmarshal([]byte(cells), &r.Cells); err != nil {

@@ -42,8 +42,8 @@ type ImportResult struct {
 	Empty int
 	// Duplicates describes the first maxListed duplicate rows, FixedRows
 	// the first maxListed fixed ones.
-	Duplicates []string
-	FixedRows  []string
+	Duplicates []campaign.DuplicateRow
+	FixedRows  []campaign.FixedRow
 	// Problems are the first maxListed rows counted Invalid.
 	Problems []*campaign.RowError
 	// Absent counts pending or failed contacts of earlier imports that this
@@ -234,12 +234,12 @@ func (im *Importer) settleBroken(ctx context.Context, tx *sql.Tx, res *ImportRes
 		if l, ok := im.met[p.invalid]; ok && p.source != im.source {
 			line = l
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET state = 'duplicate', error = ?, row_key = NULL, line = ?, source = ?,
-			updated_at = ? WHERE id = ?`, campaign.DuplicateReason(p.goodLine), line, im.source, now, p.invalid); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE contacts SET state = 'duplicate', error = NULL, reason = ?, row_key = NULL, line = ?,
+			source = ?, updated_at = ? WHERE id = ?`, reasonValue(campaign.DuplicateReason(p.goodLine)), line, im.source, now, p.invalid); err != nil {
 			return err
 		}
 		res.Duplicate++
-		res.Duplicates = appendListed(res.Duplicates, campaign.DuplicateNote(im.source, line, p.goodLine, p.contact))
+		res.Duplicates = appendListed(res.Duplicates, campaign.DuplicateRow{File: im.source, Line: line, FirstLine: p.goodLine, Contact: p.contact})
 	}
 	return nil
 }
@@ -422,27 +422,27 @@ func newRowWriter(ctx context.Context, tx *sql.Tx, im *Importer) (*rowWriter, er
 	// are two rows.
 	w.origin = prep(`SELECT source, coalesce(row_key, '') FROM contacts
 		WHERE id = ? AND campaign_id = ? AND state = 'invalid' AND source = ? AND seen_gen <> ?`)
-	w.insert = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, error, row_key, header_id,
+	w.insert = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, reason, row_key, header_id,
 		seen_gen, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	// Most rows of a campaign are new: try the insert first, and look the
 	// contact up only when it is already there.
-	w.insertNew = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, error, header_id,
+	w.insertNew = prep(`INSERT INTO contacts (campaign_id, line, contact, path, payload, cells, source, state, header_id,
 		seen_gen, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
 		ON CONFLICT (campaign_id, contact) WHERE state NOT IN ('invalid', 'duplicate') DO NOTHING`)
 	// A contact not yet attempted, or refused before and changed since:
 	// pending with the message as the CSV now says it.
 	w.refresh = prep(`UPDATE contacts SET line = ?, path = ?, payload = ?, cells = ?, source = ?, header_id = ?, state = 'pending',
-		permanent = 0, http_status = NULL, error = NULL, seen_gen = ?, updated_at = ? WHERE id = ?`)
+		permanent = 0, http_status = NULL, error = NULL, reason = NULL, seen_gen = ?, updated_at = ? WHERE id = ?`)
 	// A contact whose message is on record as it was (maybe) sent: its
 	// payload stays; only where the CSV has it now changes.
 	w.keep = prep(`UPDATE contacts SET line = ?, cells = ?, source = ?, header_id = ?, seen_gen = ? WHERE id = ?`)
 	w.see = prep(`UPDATE contacts SET seen_gen = ? WHERE id = ?`)
-	w.rewrite = prep(`UPDATE contacts SET line = ?, contact = ?, cells = ?, source = ?, header_id = ?, error = ?, row_key = ?,
+	w.rewrite = prep(`UPDATE contacts SET line = ?, contact = ?, cells = ?, source = ?, header_id = ?, error = NULL, reason = ?, row_key = ?,
 		seen_gen = ?, updated_at = ? WHERE id = ?`)
 	w.break_ = prep(`UPDATE contacts SET state = 'invalid', line = ?, path = ?, payload = ?, cells = ?, source = ?, header_id = ?,
-		error = ?, row_key = ?, seen_gen = ?, updated_at = ? WHERE id = ?`)
+		error = NULL, reason = ?, row_key = ?, seen_gen = ?, updated_at = ? WHERE id = ?`)
 	w.drop = prep(`DELETE FROM contacts WHERE id = ?`)
 	w.fix = prep(`INSERT INTO fixes (campaign_id, source, row_key, contact_id, through) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (campaign_id, source, row_key) DO UPDATE SET contact_id = excluded.contact_id, through = excluded.through`)
@@ -691,12 +691,12 @@ func (w *rowWriter) invalid(ctx context.Context, r row, id int64, res *ImportRes
 	res.Invalid++
 	res.Problems = appendListed(res.Problems, r.Problem)
 	if id != 0 {
-		_, err := w.rewrite.ExecContext(ctx, r.Line, r.Contact, r.cells, im.source, im.headerID, r.Problem.Reason(), r.Key,
+		_, err := w.rewrite.ExecContext(ctx, r.Line, r.Contact, r.cells, im.source, im.headerID, reasonValue(r.Problem.Reason()), r.Key,
 			im.gen, w.now, id)
 		return id, err
 	}
 	ins, err := w.insert.ExecContext(ctx, im.id, r.Line, r.Contact, r.Path, []byte{}, r.cells, im.source,
-		campaign.Invalid, r.Problem.Reason(), r.Key, im.headerID, im.gen, w.now, w.now)
+		campaign.Invalid, reasonValue(r.Problem.Reason()), r.Key, im.headerID, im.gen, w.now, w.now)
 	if err != nil {
 		return 0, err
 	}
@@ -715,7 +715,7 @@ func (w *rowWriter) broke(ctx context.Context, r row, f found, res *ImportResult
 	case f.state == campaign.Pending || (f.state == campaign.Failed && !f.permanent):
 		res.Invalid++
 		res.Problems = appendListed(res.Problems, r.Problem)
-		_, err := w.break_.ExecContext(ctx, r.Line, "", []byte{}, r.cells, im.source, im.headerID, r.Problem.Reason(), r.Key,
+		_, err := w.break_.ExecContext(ctx, r.Line, "", []byte{}, r.cells, im.source, im.headerID, reasonValue(r.Problem.Reason()), r.Key,
 			im.gen, w.now, f.id)
 		return err
 	}
@@ -739,7 +739,7 @@ func (w *rowWriter) fixedElsewhere(ctx context.Context, r row, f found, via stri
 		res.Problems = appendListed(res.Problems, r.Problem)
 	} else {
 		res.Fixed++
-		res.FixedRows = appendListed(res.FixedRows, campaign.FixedNote(im.source, r.Line, f.contact, f.state, via))
+		res.FixedRows = appendListed(res.FixedRows, campaign.FixedRow{File: im.source, Line: r.Line, Contact: f.contact, State: f.state, Via: via})
 	}
 	_, err := w.see.ExecContext(ctx, im.gen, f.id)
 	return err
@@ -752,7 +752,7 @@ func (w *rowWriter) duplicateOf(ctx context.Context, r row, f found, res *Import
 	if contact == "" {
 		contact = r.Contact
 	}
-	return w.duplicate(ctx, r, campaign.DuplicateReason(first), campaign.DuplicateNote(w.im.source, r.Line, first, contact), res)
+	return w.duplicate(ctx, r, campaign.DuplicateReason(first), campaign.DuplicateRow{File: w.im.source, Line: r.Line, FirstLine: first, Contact: contact}, res)
 }
 
 // standsFor counts a broken row that the invalid record id stands for,
@@ -767,7 +767,7 @@ func (w *rowWriter) standsFor(ctx context.Context, r row, id int64, res *ImportR
 
 // duplicate records a second row for a contact (or a second copy of a
 // row) met earlier in this file.
-func (w *rowWriter) duplicate(ctx context.Context, r row, reason, note string, res *ImportResult) error {
+func (w *rowWriter) duplicate(ctx context.Context, r row, reason campaign.Reason, note campaign.DuplicateRow, res *ImportResult) error {
 	im := w.im
 	res.Duplicate++
 	res.Duplicates = appendListed(res.Duplicates, note)
@@ -776,6 +776,6 @@ func (w *rowWriter) duplicate(ctx context.Context, r row, reason, note string, r
 		payload = []byte{}
 	}
 	_, err := w.insert.ExecContext(ctx, im.id, r.Line, r.Contact, r.Path, payload, r.cells, im.source,
-		campaign.Duplicate, reason, nil, im.headerID, im.gen, w.now, w.now)
+		campaign.Duplicate, reasonValue(reason), nil, im.headerID, im.gen, w.now, w.now)
 	return err
 }

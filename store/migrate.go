@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// The ledger's format is SQLite's user_version: migration/NNNN.sql takes a
-// ledger from format NNNN-1 to NNNN, and the last file's number is the
-// format this pregon writes. A file, once released, never changes: a
+// The ledger's format is SQLite's user_version: migration/NNNN.sql (or
+// NNNN_what.sql) takes a ledger from format NNNN-1 to NNNN, and the last
+// file's number is the format this pregon writes. A file, once released, never changes: a
 // change of format is a new file.
 //
 //go:embed migration/*.sql
@@ -54,6 +54,9 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 	var out []migration
 	for i, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".sql")
+		if num, what, ok := strings.Cut(base, "_"); ok && what != "" {
+			base = num
+		}
 		v, err := strconv.Atoi(base)
 		if err != nil || len(base) != 4 || v != i+1 {
 			return nil, fmt.Errorf("ledger migration %s: want migration/%04d.sql", name, i+1)

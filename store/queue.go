@@ -217,12 +217,10 @@ func (q *Queue) Record(ctx context.Context, id int64, o campaign.Outcome) error 
 	if o.MessageID != "" {
 		messageID = o.MessageID
 	}
-	if o.Error != "" {
-		reason = o.Error
-	}
+	reason = reasonValue(o.Reason)
 	wctx := context.WithoutCancel(ctx)
 	return q.l.write(ctx, withNext, func(tx *sql.Tx) error {
-		st, err := q.l.stmt(wctx, tx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = ?,
+		st, err := q.l.stmt(wctx, tx, `UPDATE contacts SET state = ?, http_status = ?, message_id = ?, error = NULL, reason = ?,
 			permanent = ?, sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("record outcome: %w", err)

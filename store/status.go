@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -32,7 +33,8 @@ type Summary struct {
 type Reason struct {
 	State  campaign.State
 	Status int
-	Error  string
+	Why    campaign.Reason // the reason as a code, for records written since format 7
+	Error  string          // older records' English prose, when Why is zero
 	Count  int
 }
 
@@ -74,9 +76,9 @@ func (l *Ledger) Summaries(ctx context.Context, name string) ([]Summary, error) 
 const countSQL = `SELECT state, count(*) FROM contacts WHERE campaign_id = ? GROUP BY state`
 
 // reasonsSQL groups a campaign's failures and doubts by reason.
-const reasonsSQL = `SELECT state, coalesce(http_status, 0), coalesce(error, ''), count(*) AS n
+const reasonsSQL = `SELECT state, coalesce(http_status, 0), coalesce(reason, ''), coalesce(error, ''), count(*) AS n
 	FROM contacts WHERE campaign_id = ? AND state IN ('failed', 'unknown')
-	GROUP BY state, http_status, error ORDER BY n DESC, error LIMIT 10`
+	GROUP BY state, http_status, reason, error ORDER BY n DESC, reason, error LIMIT 10`
 
 func (l *Ledger) fillSummary(ctx context.Context, s *Summary) error {
 	id := s.ID
@@ -109,9 +111,11 @@ func (l *Ledger) fillSummary(ctx context.Context, s *Summary) error {
 	defer rows.Close()
 	for rows.Next() {
 		var r Reason
-		if err := rows.Scan(&r.State, &r.Status, &r.Error, &r.Count); err != nil {
+		var why string
+		if err := rows.Scan(&r.State, &r.Status, &why, &r.Error, &r.Count); err != nil {
 			return fmt.Errorf("group failures: %w", err)
 		}
+		r.Why = readReason(why)
 		s.Reasons = append(s.Reasons, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -201,7 +205,7 @@ func (l *Ledger) Runs(ctx context.Context, id CampaignID, limit int) ([]Run, err
 // compare with what the fake Messages API received.
 func (l *Ledger) Contacts(ctx context.Context, id CampaignID) ([]Contact, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT line, contact, state, attempts, coalesce(http_status, 0),
-		coalesce(message_id, ''), coalesce(error, ''), payload, sent_at FROM contacts WHERE campaign_id = ? ORDER BY line, id`, id)
+		coalesce(message_id, ''), coalesce(reason, ''), coalesce(error, ''), payload, sent_at FROM contacts WHERE campaign_id = ? ORDER BY line, id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
@@ -210,9 +214,11 @@ func (l *Ledger) Contacts(ctx context.Context, id CampaignID) ([]Contact, error)
 	for rows.Next() {
 		var c Contact
 		var sent sql.NullString
-		if err := rows.Scan(&c.Line, &c.Contact, &c.State, &c.Attempts, &c.HTTPStatus, &c.MessageID, &c.Error, &c.Payload, &sent); err != nil {
+		var why string
+		if err := rows.Scan(&c.Line, &c.Contact, &c.State, &c.Attempts, &c.HTTPStatus, &c.MessageID, &why, &c.Error, &c.Payload, &sent); err != nil {
 			return nil, fmt.Errorf("read contacts: %w", err)
 		}
+		c.Reason = readReason(why)
 		c.SentAt = parseStamp(sent)
 		out = append(out, c)
 	}
@@ -227,7 +233,8 @@ type Contact struct {
 	Attempts   int
 	HTTPStatus int
 	MessageID  string
-	Error      string
+	Reason     campaign.Reason
+	Error      string // older records' prose, when Reason is zero
 	Payload    []byte
 	SentAt     time.Time
 }
@@ -274,4 +281,27 @@ func (l *Ledger) Timeline(ctx context.Context, id CampaignID) ([]Minute, error) 
 		}
 	}
 	return out, rows.Err()
+}
+
+// Sampled is one contact's message, as the ledger holds it.
+type Sampled struct {
+	Contact string
+	State   campaign.State
+	Payload []byte
+}
+
+// Sample returns one message of the campaign as it was sent: the first
+// sent, else the first with a message at all (pending, failed, in doubt).
+// ok is false when no contact has one.
+func (l *Ledger) Sample(ctx context.Context, id CampaignID) (s Sampled, ok bool, err error) {
+	err = l.db.QueryRowContext(ctx, `SELECT contact, state, payload FROM contacts
+		WHERE campaign_id = ? AND state IN ('sent', 'pending', 'failed', 'unknown') AND length(payload) > 0
+		ORDER BY state <> 'sent', id LIMIT 1`, id).Scan(&s.Contact, &s.State, &s.Payload)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return s, false, nil
+	case err != nil:
+		return s, false, fmt.Errorf("sample message: %w", err)
+	}
+	return s, true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,7 +80,9 @@ func importFormat1(t *testing.T, l *Ledger, id CampaignID, source string, msgs .
 	for _, m := range msgs {
 		state, reason, payload := campaign.Pending, sql.NullString{}, m.Payload
 		if m.Problem != nil {
-			state, reason, payload = campaign.Invalid, sql.NullString{String: m.Problem.Reason(), Valid: true}, []byte{}
+			// Format 1 wrote the problem as English prose.
+			prose := fmt.Sprintf("column %q: %q %v", m.Problem.Column, m.Problem.Value, m.Problem.Err)
+			state, reason, payload = campaign.Invalid, sql.NullString{String: prose, Valid: true}, []byte{}
 			res.Invalid++
 		} else {
 			res.New++
@@ -148,7 +151,7 @@ func TestImportDeduplicatesAndResumes(t *testing.T) {
 	if err != nil || len(jobs) != 2 {
 		t.Fatalf("jobs = %v, %v", jobs, err)
 	}
-	for i, o := range []campaign.Outcome{{State: campaign.Sent, HTTPStatus: 200, MessageID: "77"}, {State: campaign.Failed, HTTPStatus: 403, Error: "403 opted out", Permanent: true}} {
+	for i, o := range []campaign.Outcome{{State: campaign.Sent, HTTPStatus: 200, MessageID: "77"}, {State: campaign.Failed, HTTPStatus: 403, Reason: optedOut, Permanent: true}} {
 		if err := q.Attempt(ctx, jobs[i].ID); err != nil {
 			t.Fatal(err)
 		}
@@ -517,7 +520,7 @@ func TestBrokenRowFixedThroughTheExport(t *testing.T) {
 				if res.Rows != 2 || res.Done != 1 || res.Fixed != 1 || res.Invalid != 0 || res.Duplicate != 0 {
 					t.Errorf("night %d: import = %+v", night, res)
 				}
-				if len(res.FixedRows) != 1 || res.FixedRows[0] != "clientes.csv:3: already sent (fixed through revisar.csv): phone:+2" {
+				if len(res.FixedRows) != 1 || res.FixedRows[0].String() != "clientes.csv:3: already sent (fixed through revisar.csv): phone:+2" {
 					t.Errorf("night %d: fixed rows = %q", night, res.FixedRows)
 				}
 				want := map[string]campaign.State{"phone:+1": campaign.Sent, "phone:+2": campaign.Sent}
@@ -544,7 +547,7 @@ func TestOriginalRunSendsTheFixNotYetSent(t *testing.T) {
 	importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+2", "fixed"), bad.ID, "clientes.csv"))
 
 	res, gen := importFile(t, l, id, "clientes.csv", original...)
-	if res.Fixed != 1 || res.Invalid != 0 || len(res.FixedRows) != 1 || !strings.Contains(res.FixedRows[0], "to be sent (fixed through revisar.csv)") {
+	if res.Fixed != 1 || res.Invalid != 0 || len(res.FixedRows) != 1 || !strings.Contains(res.FixedRows[0].String(), "to be sent (fixed through revisar.csv)") {
 		t.Errorf("import = %+v", res)
 	}
 	jobs, _ := l.Queue(id, gen, Eligible{}).Next(ctx, 10)
@@ -760,7 +763,7 @@ func TestFixedRowAndTheContactsOwnRow(t *testing.T) {
 			}
 			importFile(t, l, id, "revisar.csv", exported(msg(2, "phone:+1", "a"), bad.ID, "c.csv"))
 			res, _ := importAll(t, l, id, tc.original...)
-			if res.Duplicate != 1 || res.Invalid != 0 || len(res.Duplicates) != 1 || res.Duplicates[0] != tc.duplicate {
+			if res.Duplicate != 1 || res.Invalid != 0 || len(res.Duplicates) != 1 || res.Duplicates[0].String() != tc.duplicate {
 				t.Errorf("import = %+v", res)
 			}
 		})

@@ -716,10 +716,8 @@ func query(u *url.URL) string {
 	return "?" + u.RawQuery
 }
 
+// summarize is a body for a log line: whole (a person rehearsing reads
+// the message as it was sent), on one line.
 func summarize(body []byte) string {
-	s := string(body)
-	if len(s) > 160 {
-		s = s[:160] + "…"
-	}
-	return s
+	return strings.Join(strings.Fields(string(body)), " ")
 }
