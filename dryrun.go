@@ -212,7 +212,7 @@ func problemsTitle(tr *i18n.Printer, total, shown int) string {
 // problemText is one invalid or duplicate row.
 func problemText(tr *i18n.Printer, p engine.Problem) string {
 	if p.State == campaign.Duplicate {
-		return tr.T("dry.duplicate", rowPlace(tr, p.File, p.Line), strconv.Itoa(p.FirstLine), contactName(tr, p.Contact))
+		return tr.T("dry.duplicate", rowPlace(tr, p.File, p.Line), strconv.Itoa(p.FirstLine), wording.Contact(tr, p.Contact))
 	}
 	return describe(tr, p.Row)
 }
@@ -220,7 +220,7 @@ func problemText(tr *i18n.Printer, p engine.Problem) string {
 // printPreview lays out one message: a line saying which row, to whom
 // and what kind of message, then its parts, one labelled line each.
 func printPreview(tr *i18n.Printer, w io.Writer, p campaign.Preview, check engine.TemplateCheck) {
-	fmt.Fprintf(w, "  %s\n", tr.T("dry.preview", strconv.Itoa(p.Line), contactName(tr, p.Contact), previewKind(tr, p)))
+	fmt.Fprintf(w, "  %s\n", tr.T("dry.preview", strconv.Itoa(p.Line), wording.Contact(tr, p.Contact), previewKind(tr, p)))
 	var parts [][2]string // label, text
 	part := func(label, text string) {
 		if text != "" {

@@ -110,19 +110,6 @@ func destinationHint(e *store.DestinationError, ledger string) error {
 	return say("send.hint.real_ledger", ledger)
 }
 
-// contactName is a contact as people write it: the phone number, the
-// e-mail address, or "id 123", without the API's prefix.
-func contactName(tr *i18n.Printer, ident string) string {
-	kind, v, ok := strings.Cut(ident, ":")
-	switch {
-	case !ok:
-		return ident
-	case kind == "id":
-		return tr.T("contact.id", v)
-	}
-	return v
-}
-
 // logEvents shows a run's events as log lines, and its progress as a bar on
 // a terminal or a log line every few seconds under cron. Each line is a
 // sentence in the reader's words, with an event name and values that stay
@@ -222,11 +209,11 @@ func (e *logEvents) Imported(res store.ImportResult) {
 		e.info("empty_rows", tr.T("log.empty_rows", res.Empty), "rows", res.Empty)
 	}
 	for _, d := range res.Duplicates {
-		e.info("duplicate_row", tr.T("log.duplicate_row", rowPlace(tr, d.File, d.Line), strconv.Itoa(d.FirstLine), contactName(tr, d.Contact)),
+		e.info("duplicate_row", tr.T("log.duplicate_row", rowPlace(tr, d.File, d.Line), strconv.Itoa(d.FirstLine), wording.Contact(tr, d.Contact)),
 			"file", d.File, "line", d.Line, "first_line", d.FirstLine)
 	}
 	for _, f := range res.FixedRows {
-		e.info("fixed_row", tr.T("log.fixed_row", rowPlace(tr, f.File, f.Line), f.Via, contactName(tr, f.Contact), wording.StateOne(tr, f.State)),
+		e.info("fixed_row", tr.T("log.fixed_row", rowPlace(tr, f.File, f.Line), f.Via, wording.Contact(tr, f.Contact), wording.StateOne(tr, f.State)),
 			"file", f.File, "line", f.Line, "via", f.Via, "state", string(f.State))
 	}
 	if res.Absent > 0 {

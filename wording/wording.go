@@ -193,3 +193,16 @@ func Unfilled(tr *i18n.Printer, u campaign.Unfilled) string {
 	}
 	return tr.T("unfilled.text", u.Key, u.Value, campaign.ToWrite)
 }
+
+// Contact is a contact as people write it: the phone number, the e-mail
+// address, or "id 123", without the API's prefix.
+func Contact(tr *i18n.Printer, ident string) string {
+	kind, v, ok := strings.Cut(ident, ":")
+	switch {
+	case !ok:
+		return ident
+	case kind == "id":
+		return tr.T("contact.id", v)
+	}
+	return v
+}
