@@ -181,7 +181,7 @@ func startGuideSandbox(t *testing.T) bool {
 
 // checkGuideUI runs `pregon ui` as the guide does, in the guide's folder
 // (without opening a browser, on a free port), and opens the address it
-// prints: the page offers the folder's files.
+// prints: the page offers the folder's files, in Spanish.
 func checkGuideUI(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -205,7 +205,8 @@ func checkGuideUI(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "clientes.csv") {
+	// The browser says no language: the page speaks pregon's, the guide's.
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "clientes.csv") || !strings.Contains(string(page), "Preparar una campaña") {
 		t.Errorf("pregon ui's page: %d\n%s", resp.StatusCode, page)
 	}
 	cancel()

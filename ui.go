@@ -34,17 +34,17 @@ func runUI(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr 
 	}
 	// The page speaks -lang when it is given, else each browser's
 	// language (run has refused a -lang that is neither es nor en).
-	lang := ""
+	var lang i18n.Lang
 	if v := fs.Lookup("lang").Value.String(); v != "" {
 		tag, _ := i18n.Choose(v, os.Getenv)
-		lang = string(i18n.LangOf(tag))
+		lang = i18n.LangOf(tag)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return usageError{err}
 	}
 	token := os.Getenv(tokenEnv)
-	srv, err := ui.New(ln, ui.Options{Dir: *dir, Ledger: *ledger, Token: token, Lang: lang, Tools: uiTools()})
+	srv, err := ui.New(ln, ui.Options{Dir: *dir, Ledger: *ledger, Token: token, Lang: lang, DefaultLang: tr.Lang(), Tools: uiTools()})
 	if err != nil {
 		ln.Close()
 		return err
@@ -63,22 +63,22 @@ func runUI(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr 
 	return srv.Serve(ctx)
 }
 
-// uiTools are the commands the page offers, as the command line runs them.
+// uiTools are what the command line has that the page offers: its
+// report, export and init, and its words for errors.
 func uiTools() ui.Tools {
-	tr := i18n.For(i18n.Spanish)
 	return ui.Tools{
-		Report: func(ctx context.Context, w io.Writer, ledger *store.Ledger, name string) error {
+		Report: func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, name string) error {
 			data, err := loadReport(ctx, tr, ledger, name)
 			if err != nil {
 				return err
 			}
 			return renderReport(tr, w, data)
 		},
-		Export: func(ctx context.Context, w io.Writer, ledger *store.Ledger, id store.CampaignID) error {
+		Export: func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, id store.CampaignID) error {
 			_, err := writeExport(ctx, tr, ledger, id, []campaign.State{campaign.Invalid, campaign.Failed}, deliveryFilter{}, ';', w)
 			return err
 		},
-		Init: func(contacts, named, typ string) ([]byte, []string, error) {
+		Init: func(tr *i18n.Printer, contacts, named, typ string) ([]byte, []string, error) {
 			text, notes, err := starterFile(contacts, named, typ, "v2")
 			if err != nil {
 				return nil, nil, err
@@ -89,6 +89,7 @@ func uiTools() ui.Tools {
 			}
 			return text, words, nil
 		},
+		Describe: describe,
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender/sendertest"
 	"github.com/pregon/pregon/store"
 )
@@ -35,6 +36,7 @@ type page struct {
 // it prints as a browser would, and reads the forms' token.
 func startUI(t *testing.T, args ...string) *page {
 	t.Helper()
+	t.Setenv(i18n.Env, "en") // the page's words, for a client that names no language
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan int, 1)
@@ -207,15 +209,15 @@ func TestPageAndCommandLineShareTheLock(t *testing.T) {
 
 	cron := startPregon(t, "send", "-campaign", filepath.Join(dir, "cron.json"), "-contacts", filepath.Join(dir, "cron.csv"), "-ledger", ledger)
 	seen := p.waitProgress("cron", func(pr liveProgress) bool { return pr.Phase == "elsewhere" })
-	if want := fmt.Sprintf("pid %d", cron.cmd.Process.Pid); !strings.Contains(seen.Status, want) {
+	if want := fmt.Sprintf("process %d", cron.cmd.Process.Pid); !strings.Contains(seen.Status, want) {
 		t.Errorf("the page shows the command line's send as %q, without %q", seen.Status, want)
 	}
-	if want := fmt.Sprintf("“cron” is being sent now (pid %d on ", cron.cmd.Process.Pid); !strings.Contains(p.get("/prepare"), want) {
+	if want := fmt.Sprintf("“cron” is being sent now (process %d on ", cron.cmd.Process.Pid); !strings.Contains(p.get("/prepare"), want) {
 		t.Errorf("the pages do not say %q", want)
 	}
 	p.post("/start", url.Values{"mode": {"real"}, "campaign": {"d/cron.json"}, "contacts": {"d/cron.csv"}})
 	refused := p.waitProgress("cron", func(pr liveProgress) bool { return pr.Message != "" })
-	if want := fmt.Sprintf("being sent by another pregon run (pid %d", cron.cmd.Process.Pid); !strings.Contains(refused.Message, want) {
+	if want := fmt.Sprintf("is being sent by another pregon run: process %d", cron.cmd.Process.Pid); !strings.Contains(refused.Message, want) {
 		t.Errorf("the page's start beside the command line's send says %q, without %q", refused.Message, want)
 	}
 	close(releaseCLI)
@@ -284,11 +286,11 @@ func TestPageAndCommandLineLeaveTheSameLedger(t *testing.T) {
 		t.Errorf("the page's run records the files as %v", pageFlags)
 	}
 
-	_, want, _ := pregon(t, "export", "-lang", "es", "-ledger", pageLedger, "-campaign", "igual", "-outcome", "invalid,failed")
+	_, want, _ := pregon(t, "export", "-lang", "en", "-ledger", pageLedger, "-campaign", "igual", "-outcome", "invalid,failed")
 	if got := p.get("/export?mode=real&name=igual"); got != want || !strings.Contains(got, "Sin id") {
 		t.Errorf("the page's export:\n%q\nthe command line's:\n%q", got, want)
 	}
-	if got := p.get("/report?mode=real&name=igual"); !strings.Contains(got, "Campaña «igual»") || strings.Contains(got, "<script") {
+	if got := p.get("/report?mode=real&name=igual"); !strings.Contains(got, "Campaign “igual”") || strings.Contains(got, "<script") {
 		t.Errorf("the page's report is not the command line's:\n%s", got)
 	}
 }
@@ -302,7 +304,7 @@ func TestPageInitWritesTheStarterCampaign(t *testing.T) {
 	writeTemp(t, dir, "clientes.json", "mine") // the user's own file of that name
 	p := startUI(t, "-dir", dir, "-ledger", filepath.Join(dir, "pregon.db"), "-lang", "en")
 	body := p.post("/init", url.Values{"contacts": {"d/clientes.csv"}, "type": {"text"}})
-	for _, want := range []string{"Wrote clientes-2.json", "“message.text” is still", "<option value=\"d/clientes-2.json\" selected>"} {
+	for _, want := range []string{"Wrote clientes-2.json", "&#34;message.text&#34; is still", "<option value=\"d/clientes-2.json\" selected>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page after init lacks %q:\n%s", want, body)
 		}

@@ -226,7 +226,7 @@ func TestBrowserStopMidRun(t *testing.T) {
 	once.Do(func() { close(release) })
 	run(t, ctx, "wait for the end", chromedp.WaitVisible(chromedp.CSS(`#live[data-phase="ended"]`)))
 	shot(t, ctx, "7-stopped")
-	if msg := text(t, ctx, "#p-message"); !strings.Contains(msg, "Stopped on request") || !strings.Contains(msg, "send again") {
+	if msg := text(t, ctx, "#p-message"); !strings.HasPrefix(msg, "Interrupted") || !strings.Contains(msg, "send again") {
 		t.Errorf("the end says %q", msg)
 	}
 	c := ledgerCounts(t, e.o.Ledger, "muchos")

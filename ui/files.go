@@ -74,8 +74,12 @@ func (s *Server) path(id string) (string, bool) {
 	return p, true
 }
 
-// errTooLarge is an upload over the limit.
-var errTooLarge = errors.New("too large")
+// errTooLarge is an upload over the limit; errNotCSV one that is neither
+// a contacts file nor a campaign file.
+var (
+	errTooLarge = errors.New("too large")
+	errNotCSV   = errors.New("not a .csv or .json file")
+)
 
 // saveUpload copies an uploaded file into the uploads, readable by this
 // user only, under its own name made safe (another if that is taken). It
@@ -84,7 +88,7 @@ func (s *Server) saveUpload(name string, r io.Reader) (string, error) {
 	name = safeName(name)
 	ext := strings.ToLower(filepath.Ext(name))
 	if ext != ".csv" && ext != ".json" {
-		return "", errors.New("not a .csv or .json file")
+		return "", errNotCSV
 	}
 	dir := s.uploads()
 	if err := os.MkdirAll(dir, 0o700); err != nil {

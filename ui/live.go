@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/store"
 )
 
@@ -30,13 +31,17 @@ type snapshot struct {
 	Notes   []string `json:"notes"`
 }
 
+// phaseKeys say where a run the page started is.
+var phaseKeys = map[phase]string{starting: i18n.K("ui.live.phase.starting"), sending: i18n.K("ui.live.phase.sending"),
+	stopping: i18n.K("ui.live.phase.stopping"), ended: i18n.K("ui.live.phase.ended")}
+
 // watcher reads a campaign's progress from the ledger, wherever its run
 // was started: the page's own runs, and the command line's (cron), which
 // it learns of from the campaign's lock.
 type watcher struct {
 	s       *Server
 	key     runKey
-	l       lang
+	tr      *i18n.Printer
 	ledger  *store.Ledger
 	samples []sample
 }
@@ -46,7 +51,9 @@ type sample struct {
 	done int
 }
 
-func (s *Server) watch(key runKey, l lang) *watcher { return &watcher{s: s, key: key, l: l} }
+func (s *Server) watch(key runKey, tr *i18n.Printer) *watcher {
+	return &watcher{s: s, key: key, tr: tr}
+}
 
 func (w *watcher) close() {
 	if w.ledger != nil {
@@ -95,16 +102,16 @@ func lastSend(runs []store.Run) *store.Run {
 
 // snapshot is the campaign's progress now.
 func (w *watcher) snapshot(ctx context.Context) snapshot {
-	l := w.l
+	tr := w.tr
 	snap := snapshot{Notes: []string{}, Rate: "—", Left: "—"}
 	counts, holder, last, err := w.counts(ctx)
 	if err != nil {
-		snap.Phase, snap.Status = "idle", l.t("live.unreadable", err)
+		snap.Phase, snap.Status = "idle", tr.T("ui.live.unreadable", w.s.describe(tr, err))
 		return snap
 	}
 	done := counts[campaign.Sent] + counts[campaign.Failed] + counts[campaign.Unknown]
-	snap.Sent, snap.Failed, snap.Unknown = l.num(counts[campaign.Sent]), l.num(counts[campaign.Failed]), l.num(counts[campaign.Unknown])
-	snap.Pending = l.num(counts[campaign.Pending] + counts[campaign.Sending])
+	snap.Sent, snap.Failed, snap.Unknown = tr.Int(counts[campaign.Sent]), tr.Int(counts[campaign.Failed]), tr.Int(counts[campaign.Unknown])
+	snap.Pending = tr.Int(counts[campaign.Pending] + counts[campaign.Sending])
 	remaining := counts[campaign.Pending] + counts[campaign.Sending]
 
 	var run *runView
@@ -112,12 +119,12 @@ func (w *watcher) snapshot(ctx context.Context) snapshot {
 		v := r.view()
 		run = &v
 		for _, n := range v.notes {
-			snap.Notes = append(snap.Notes, noteText(l, n))
+			snap.Notes = append(snap.Notes, noteText(tr, n))
 		}
 	}
 	switch {
 	case run != nil && run.phase != ended:
-		snap.Phase, snap.Status = string(run.phase), l.t("live.phase."+string(run.phase))
+		snap.Phase, snap.Status = string(run.phase), tr.T(phaseKeys[run.phase])
 		snap.CanStop = run.phase != stopping
 		if run.has {
 			// This run's own work, not the campaign's contacts that
@@ -125,26 +132,26 @@ func (w *watcher) snapshot(ctx context.Context) snapshot {
 			remaining = max(0, run.total-int(run.stats.Sent+run.stats.Failed+run.stats.Unknown))
 		}
 	case holder != nil:
-		snap.Phase, snap.Status = "elsewhere", holderText(l, holder)
+		snap.Phase, snap.Status = "elsewhere", holderText(tr, holder)
 		if run != nil {
 			// What became of the page's own run: often, that this one
 			// held the campaign when it tried to start.
-			snap.Message = endText(l, run.res, run.err)
+			snap.Message = w.s.endText(tr, run.res, run.err)
 		}
 	case run != nil:
-		snap.Phase, snap.Status = string(ended), l.t("live.phase.ended")
-		snap.Message = endText(l, run.res, run.err)
+		snap.Phase, snap.Status = string(ended), tr.T(phaseKeys[ended])
+		snap.Message = w.s.endText(tr, run.res, run.err)
 	default:
-		snap.Phase, snap.Status = "idle", l.t("live.idle")
+		snap.Phase, snap.Status = "idle", tr.T("ui.live.idle")
 		if last != nil {
-			snap.Message = lastRunText(l, *last)
+			snap.Message = lastRunText(tr, *last)
 		}
 	}
 	if snap.Phase == string(sending) || snap.Phase == string(stopping) || snap.Phase == "elsewhere" {
 		if rate, ok := w.rate(done); ok {
-			snap.Rate = l.t("live.per_second", l.dec(rate))
+			snap.Rate = tr.T("ui.live.per_second", tr.Float(rate))
 			if rate > 0 && remaining > 0 {
-				snap.Left = l.dur(time.Duration(float64(remaining) / rate * float64(time.Second)))
+				snap.Left = tr.Duration(time.Duration(float64(remaining) / rate * float64(time.Second)))
 			}
 		}
 	} else {
@@ -179,7 +186,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
-	wt := s.watch(key, s.langOf(r))
+	wt := s.watch(key, s.printer(r))
 	defer wt.close()
 	tick := time.NewTicker(s.o.Poll)
 	defer tick.Stop()
@@ -237,8 +244,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/results", http.StatusSeeOther)
 		return
 	}
-	l := s.langOf(r)
-	wt := s.watch(key, l)
+	wt := s.watch(key, s.printer(r))
 	defer wt.close()
 	nav := "send"
 	if key.mode == rehearsal {

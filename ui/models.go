@@ -6,11 +6,14 @@ import (
 	"html/template"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 // checkView is a dry run as the Prepare and Send pages show it.
@@ -41,21 +44,21 @@ type warningView struct {
 	Examples []string
 }
 
-func newCheckView(l lang, c *campaign.Campaign, d *engine.DryRun) *checkView {
+func (s *Server) newCheckView(tr *i18n.Printer, c *campaign.Campaign, d *engine.DryRun) *checkView {
 	v := &checkView{Name: c.Name, Encoding: d.Encoding, WouldSend: d.Valid, Invalid: d.Invalid, Duplicate: d.Duplicate,
-		Done: d.Done, Empty: d.Empty, Previews: d.Previews, Template: templateCheckText(l, d.Template),
+		Done: d.Done, Empty: d.Empty, Previews: d.Previews, Template: wording.TemplateCheck(tr, d.Template, tokenEnv),
 		More: d.Invalid + d.Duplicate - len(d.Problems)}
 	for _, p := range d.Previews {
 		if p.Template != nil && !p.Template.TextKnown {
-			v.TextUnknown = textUnknown(l, d.Template)
+			v.TextUnknown = wording.TextUnknown(tr, d.Template, tokenEnv)
 		}
 	}
 	v.CanSend = d.Code() != engine.BadInput && d.Valid > 0
 	switch dest := d.Destination; {
 	case dest.Sandbox:
-		v.Destination = l.t("check.to_sandbox")
+		v.Destination = tr.T("ui.check.to_sandbox")
 	case dest.URL == "":
-		v.Destination = l.t("check.to_nowhere")
+		v.Destination = tr.T("ui.check.to_nowhere")
 	default:
 		v.Destination = dest.URL
 		if u, err := url.Parse(dest.URL); err == nil {
@@ -65,27 +68,34 @@ func newCheckView(l lang, c *campaign.Campaign, d *engine.DryRun) *checkView {
 	for _, p := range d.Problems {
 		pv := problemView{Line: p.Line, File: p.File}
 		if p.State == campaign.Duplicate {
-			pv.Duplicate, pv.Value, pv.Reason = true, p.Contact, l.t("check.duplicate_of", p.FirstLine)
+			pv.Duplicate, pv.Value, pv.Reason = true, wording.Contact(tr, p.Contact), tr.T("ui.check.duplicate_of", strconv.Itoa(p.FirstLine))
 		} else {
-			pv.Column, pv.Value, pv.Reason = p.Row.Column, p.Row.Value, p.Row.Err.Error()
+			// The cell has its own columns: the reason without it.
+			r := p.Row.Reason()
+			r.Column, r.Value = "", ""
+			pv.Column, pv.Value, pv.Reason = p.Row.Column, p.Row.Value, wording.Reason(tr, r)
 		}
 		v.Problems = append(v.Problems, pv)
 	}
 	for _, u := range d.Unfilled {
-		v.Unfilled = append(v.Unfilled, unfilledText(l, u))
+		v.Unfilled = append(v.Unfilled, wording.Unfilled(tr, u))
 	}
 	for _, cw := range d.CampaignWarnings {
 		v.Warnings = append(v.Warnings, warningView{Text: cw, Count: 1})
 	}
 	for _, w := range d.Warnings {
-		wv := warningView{Text: warningText(l, w.Code), Count: w.Count}
+		wv := warningView{Text: wording.Warning(tr, w.Code), Count: w.Count}
 		for _, ex := range w.First {
-			wv.Examples = append(wv.Examples, warningExample(l, ex))
+			wv.Examples = append(wv.Examples, wording.WarningExample(tr, ex))
 		}
 		v.Warnings = append(v.Warnings, wv)
 	}
 	return v
 }
+
+// tokenEnv is the environment variable that holds the API token, as the
+// command line reads it.
+const tokenEnv = "PREGON_TOKEN"
 
 // campaignState is one campaign of a ledger as the Results page shows it.
 type campaignState struct {
@@ -130,28 +140,28 @@ type runRow struct {
 
 // trackingOf says how the page's asking the platform about the campaign
 // goes, and whether it may ask.
-func (s *Server) trackingOf(l lang, v *campaignState) {
+func (s *Server) trackingOf(tr *i18n.Printer, v *campaignState) {
 	v.CanTrack = v.CanTrack && s.o.Token != ""
-	tr := s.runs.tracking(v.Name)
-	if tr == nil || v.Mode != string(real) {
+	tk := s.runs.tracking(v.Name)
+	if tk == nil || v.Mode != string(real) {
 		return
 	}
-	t := tr.view()
+	t := tk.view()
 	switch {
 	case !t.done:
-		v.Tracking, v.CanTrack = l.t("track.asking", l.num(t.asked)), false
+		v.Tracking, v.CanTrack = tr.T("ui.track.asking", t.asked), false
 	case t.err != nil && t.res == nil:
-		v.Tracking = errorText(l, t.err)
+		v.Tracking = s.describe(tr, t.err)
 	default:
-		v.Tracking = l.t("track.done", l.num(t.res.Asked), l.num(t.res.Moved), l.num(t.res.Missing))
+		v.Tracking = tr.T("ui.track.done", t.res.Asked, t.res.Moved, t.res.Missing)
 		if t.err != nil {
-			v.Tracking += " " + errorText(l, t.err)
+			v.Tracking += " " + s.describe(tr, t.err)
 		}
 	}
 }
 
 // states reads the campaigns of a ledger, or the one named.
-func (s *Server) states(ctx context.Context, l lang, m mode, name string) ([]campaignState, error) {
+func (s *Server) states(ctx context.Context, tr *i18n.Printer, m mode, name string) ([]campaignState, error) {
 	ledger, err := s.openLedger(ctx, m)
 	if err != nil {
 		return nil, err
@@ -163,45 +173,42 @@ func (s *Server) states(ctx context.Context, l lang, m mode, name string) ([]cam
 	}
 	out := make([]campaignState, 0, len(list))
 	for _, cs := range list {
-		out = append(out, newCampaignState(l, m, cs))
+		out = append(out, newCampaignState(tr, m, cs))
 	}
 	return out, nil
 }
 
 // stateOf is one campaign's state; nil when the ledger does not have it.
-func (s *Server) stateOf(ctx context.Context, l lang, m mode, name string) *campaignState {
-	list, err := s.states(ctx, l, m, name)
+func (s *Server) stateOf(ctx context.Context, tr *i18n.Printer, m mode, name string) *campaignState {
+	list, err := s.states(ctx, tr, m, name)
 	if err != nil || len(list) == 0 {
 		return nil
 	}
 	return &list[0]
 }
 
-func newCampaignState(l lang, m mode, cs engine.CampaignStatus) campaignState {
+func newCampaignState(tr *i18n.Printer, m mode, cs engine.CampaignStatus) campaignState {
 	v := campaignState{Name: cs.Name, Mode: string(m), Rehearsal: cs.Rehearsal, Total: cs.Total,
 		Sent: cs.Counts[campaign.Sent], ToFix: cs.Counts[campaign.Invalid] + cs.Counts[campaign.Failed],
 		Query: template.URL(runKey{mode: m, campaign: cs.Name}.query())}
-	switch {
-	case cs.Destination.Sandbox:
-		v.Destination = l.t("check.to_sandbox")
-	case cs.Destination != (store.Destination{}):
-		v.Destination = cs.Destination.String()
+	if cs.Destination != (store.Destination{}) {
+		v.Destination = wording.Destination(tr, cs.Destination)
 	}
 	for _, st := range campaign.States {
-		v.States = append(v.States, stateRow{State: string(st), Label: stateLabel(l, st), Count: cs.Counts[st], Percent: l.pct(cs.Counts[st], cs.Total)})
+		v.States = append(v.States, stateRow{State: string(st), Label: wording.State(tr, st), Count: cs.Counts[st], Percent: tr.Percent(cs.Counts[st], cs.Total)})
 	}
 	if cs.Running != nil {
-		v.Running = holderText(l, cs.Running)
+		v.Running = holderText(tr, cs.Running)
 	}
 	v.CanTrack = m == real && cs.Destination.API == "v2" && !cs.Destination.Sandbox && cs.Destination.BaseURL != "" && cs.Funnel.Sent > 0
 	for _, r := range cs.Reasons {
-		v.Reasons = append(v.Reasons, reasonRow{State: stateLabel(l, r.State), Text: r.Error, Count: r.Count})
+		v.Reasons = append(v.Reasons, reasonRow{State: wording.State(tr, r.State), Text: wording.Stored(tr, r.Why, r.Error), Count: r.Count})
 	}
 	if f := cs.Funnel; f.Tracked > 0 {
 		fv := &funnelView{Sent: f.Sent, Tracked: f.Tracked, Delivered: f.Delivered, Read: f.Read, Failed: f.Failed, NotAsked: f.Sent - f.Tracked}
 		for reason, n := range f.Reasons {
 			if reason == "" {
-				reason = l.t("results.no_reason")
+				reason = tr.T("ui.results.no_reason")
 			}
 			fv.Reasons = append(fv.Reasons, reasonRow{Text: reason, Count: n})
 		}
@@ -216,16 +223,16 @@ func newCampaignState(l lang, m mode, cs engine.CampaignStatus) campaignState {
 		if dry, _ := r.Flags["dry_run"].(bool); dry {
 			continue
 		}
-		row := runRow{Started: l.when(r.Started), Ended: l.when(r.Ended), Rate: l.t("live.per_second", l.dec(r.Rate)),
-			Where: l.t("results.where", r.PID, r.Host), Sent: r.Sent, Failed: r.Failed, Unknown: r.Unknown}
+		row := runRow{Started: when(tr, r.Started), Ended: when(tr, r.Ended), Rate: tr.T("ui.live.per_second", tr.Float(r.Rate)),
+			Where: tr.T("ui.results.where", strconv.Itoa(r.PID), r.Host), Sent: r.Sent, Failed: r.Failed, Unknown: r.Unknown}
 		switch {
 		case r.Ended.IsZero() && running != nil && running.PID == r.PID && running.Host == r.Host:
-			row.How = l.t("results.running_now")
+			row.How = tr.T("ui.results.running_now")
 			running = nil // the newest such run; an older one with that pid was killed
 		case r.Ended.IsZero():
-			row.How = l.t("results.killed")
+			row.How = tr.T("ui.results.killed")
 		default:
-			row.How = endedByText(l, r.EndedBy)
+			row.How = wording.Ended(tr, r.EndedBy)
 		}
 		v.Runs = append(v.Runs, row)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
@@ -57,29 +58,29 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 	p := &page{Nav: "prepare", Pick: s.pickOf(r.Form)}
 	p.Back = "/prepare?" + string(p.Pick.Query())
 	d := prepareData{}
-	d.Check, p.Error = s.dryRun(r.Context(), s.langOf(r), p.Pick)
+	d.Check, p.Error = s.dryRun(r.Context(), s.printer(r), p.Pick)
 	p.Data = d
 	s.render(w, r, "prepare", p)
 }
 
 // dryRun checks a pick as the send would see it; the problem, in words,
 // when it cannot.
-func (s *Server) dryRun(ctx context.Context, l lang, p pick) (*checkView, string) {
+func (s *Server) dryRun(ctx context.Context, tr *i18n.Printer, p pick) (*checkView, string) {
 	campPath, contacts, ok := s.paths(p)
 	if !ok {
-		return nil, l.t("pick.missing")
+		return nil, tr.T("ui.pick.missing")
 	}
 	c, err := campaign.Load(campPath)
 	if err != nil {
-		return nil, errorText(l, err)
+		return nil, s.describe(tr, err)
 	}
 	rec := engine.Record{CampaignFile: campPath, ContactsFile: contacts, Ledger: s.o.Ledger, Rate: sender.DefaultRate, DryRun: true}
 	d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: contacts, Ledger: s.o.Ledger, Record: rec.Map(),
 		Token: s.o.Token, Timeout: sender.DefaultTimeout})
 	if err != nil {
-		return nil, errorText(l, err)
+		return nil, s.describe(tr, err)
 	}
-	return newCheckView(l, c, d), ""
+	return s.newCheckView(tr, c, d), ""
 }
 
 // upload keeps a file the browser sends: a contacts file or a campaign
@@ -87,7 +88,7 @@ func (s *Server) dryRun(ctx context.Context, l lang, p pick) (*checkView, string
 // Its fields come in the form's order: the CSRF token first, so nothing
 // is stored for a request that is not the page's.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
-	l := s.langOf(r)
+	tr := s.printer(r)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		s.locked(w, r, http.StatusBadRequest)
@@ -114,10 +115,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errTooLarge):
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: l.t("upload.too_large", l.num(int(s.o.MaxUpload>>20))), Data: prepareData{}})
+			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: tr.T("ui.upload.too_large", int(s.o.MaxUpload>>20)), Data: prepareData{}})
+			return
+		case errors.Is(err, errNotCSV):
+			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: tr.T("ui.upload.not_csv"), Data: prepareData{}})
 			return
 		case err != nil:
-			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: l.t("upload.failed", err), Data: prepareData{}})
+			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: tr.T("ui.upload.failed", s.describe(tr, err)), Data: prepareData{}})
 			return
 		}
 		if strings.HasSuffix(strings.ToLower(id), ".json") {
@@ -134,11 +138,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 // as `pregon init -o` does, and checks it: the check says what is left to
 // fill in.
 func (s *Server) initCampaign(w http.ResponseWriter, r *http.Request) {
-	l := s.langOf(r)
+	tr := s.printer(r)
 	p := &page{Nav: "prepare", Pick: s.pickOf(r.Form)}
 	contacts, ok := s.path(p.Pick.Contacts)
 	if !ok {
-		p.Error, p.Data = l.t("init.no_contacts"), prepareData{}
+		p.Error, p.Data = tr.T("ui.init.no_contacts"), prepareData{}
 		s.render(w, r, "prepare", p)
 		return
 	}
@@ -158,9 +162,9 @@ func (s *Server) initCampaign(w http.ResponseWriter, r *http.Request) {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			continue
 		}
-		text, n, err := s.o.Tools.Init(contacts, name, typ)
+		text, n, err := s.o.Tools.Init(tr, contacts, name, typ)
 		if err != nil {
-			p.Error, p.Data = errorText(l, err), prepareData{}
+			p.Error, p.Data = s.describe(tr, err), prepareData{}
 			s.render(w, r, "prepare", p)
 			return
 		}
@@ -169,7 +173,7 @@ func (s *Server) initCampaign(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 		if err != nil {
-			p.Error, p.Data = l.t("init.failed", err), prepareData{}
+			p.Error, p.Data = tr.T("ui.init.failed", s.describe(tr, err)), prepareData{}
 			s.render(w, r, "prepare", p)
 			return
 		}
@@ -178,7 +182,7 @@ func (s *Server) initCampaign(w http.ResponseWriter, r *http.Request) {
 	p.Pick.Campaign = p.Pick.Contacts[:2] + wrote
 	p.Back = "/prepare?" + string(p.Pick.Query())
 	d := prepareData{Wrote: wrote, InitNotes: notes}
-	d.Check, p.Error = s.dryRun(r.Context(), l, p.Pick)
+	d.Check, p.Error = s.dryRun(r.Context(), tr, p.Pick)
 	p.Data = d
 	s.render(w, r, "prepare", p)
 }
@@ -203,7 +207,7 @@ func (s *Server) rehearse(w http.ResponseWriter, r *http.Request) {
 	if path, ok := s.path(p.Pick.Campaign); ok {
 		d.Campaign, _ = campaign.ReadName(path)
 		if d.Campaign != "" {
-			d.Status = s.stateOf(r.Context(), s.langOf(r), rehearsal, d.Campaign)
+			d.Status = s.stateOf(r.Context(), s.printer(r), rehearsal, d.Campaign)
 		}
 	}
 	p.Data = d
@@ -223,15 +227,15 @@ type confirmData struct {
 // confirm checks the pick against the real ledger and states what the
 // send will do: how many messages, to which address, which campaign.
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
-	l := s.langOf(r)
+	tr := s.printer(r)
 	p := &page{Nav: "send", Pick: s.pickOf(r.Form)}
 	p.Back = "/send?" + string(p.Pick.Query())
 	if s.o.Token == "" {
-		p.Error = l.t("send.no_token")
+		p.Error = tr.T("ui.send.no_token")
 		s.render(w, r, "send", p)
 		return
 	}
-	chk, problem := s.dryRun(r.Context(), l, p.Pick)
+	chk, problem := s.dryRun(r.Context(), tr, p.Pick)
 	if chk == nil {
 		p.Error = problem
 		s.render(w, r, "send", p)
@@ -244,7 +248,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 // start starts a rehearsal, or a confirmed real send, and shows its
 // progress.
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
-	l := s.langOf(r)
+	tr := s.printer(r)
 	m, ok := parseMode(r.Form.Get("mode"))
 	p := &page{Nav: "send", Pick: s.pickOf(r.Form)}
 	if m == rehearsal {
@@ -253,15 +257,15 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	campPath, contacts, both := s.paths(p.Pick)
 	switch {
 	case !ok || !both:
-		p.Error = l.t("pick.missing")
+		p.Error = tr.T("ui.pick.missing")
 	case m == real && s.o.Token == "":
-		p.Error = l.t("send.no_token")
+		p.Error = tr.T("ui.send.no_token")
 	}
 	var c *campaign.Campaign
 	if p.Error == "" {
 		var err error
 		if c, err = campaign.Load(campPath); err != nil {
-			p.Error = errorText(l, err)
+			p.Error = s.describe(tr, err)
 		}
 	}
 	if p.Error != "" {
@@ -295,22 +299,22 @@ type resultsData struct {
 }
 
 func (s *Server) results(w http.ResponseWriter, r *http.Request) {
-	l := s.langOf(r)
+	tr := s.printer(r)
 	m, ok := parseMode(r.URL.Query().Get("mode"))
 	if !ok {
 		m = real
 	}
 	d := resultsData{Mode: string(m)}
 	p := &page{Nav: "results", Pick: s.pickOf(r.URL.Query())}
-	list, err := s.states(r.Context(), l, m, "")
+	list, err := s.states(r.Context(), tr, m, "")
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		d.NoLedger = true
 	case err != nil:
-		p.Error = errorText(l, err)
+		p.Error = s.describe(tr, err)
 	}
 	for i := range list {
-		s.trackingOf(l, &list[i])
+		s.trackingOf(tr, &list[i])
 	}
 	d.Campaigns = list
 	p.Data = d
@@ -345,8 +349,8 @@ func (s *Server) openLedger(ctx context.Context, m mode) (*store.Ledger, error) 
 // download answers with a file one of the command line's tools makes of
 // a campaign: name-CAMPAIGN.ext.
 func (s *Server) download(w http.ResponseWriter, r *http.Request, name, ext, contentType string,
-	write func(ctx context.Context, w io.Writer, ledger *store.Ledger, id store.CampaignID, campaign string) error) {
-	l := s.langOf(r)
+	write func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, id store.CampaignID, campaign string) error) {
+	tr := s.printer(r)
 	key, ok := s.keyOf(r.URL.Query())
 	if !ok {
 		http.NotFound(w, r)
@@ -354,18 +358,18 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, name, ext, con
 	}
 	ledger, err := s.openLedger(r.Context(), key.mode)
 	if err != nil {
-		http.Error(w, errorText(l, err), http.StatusNotFound)
+		http.Error(w, tr.T("ui.results.no_ledger"), http.StatusNotFound)
 		return
 	}
 	defer ledger.Close()
 	id, found, err := ledger.Lookup(r.Context(), key.campaign)
 	if err != nil || !found {
-		http.Error(w, l.t("results.no_campaign", key.campaign), http.StatusNotFound)
+		http.Error(w, tr.T("ui.results.no_campaign", key.campaign), http.StatusNotFound)
 		return
 	}
 	var b bytes.Buffer
-	if err := write(r.Context(), &b, ledger, id, key.campaign); err != nil {
-		http.Error(w, errorText(l, err), http.StatusInternalServerError)
+	if err := write(r.Context(), tr, &b, ledger, id, key.campaign); err != nil {
+		http.Error(w, s.describe(tr, err), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
@@ -375,25 +379,25 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, name, ext, con
 
 // report is the campaign's report, as `pregon report` writes it.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
-	s.download(w, r, s.langOf(r).t("file.report"), ".html", "text/html; charset=utf-8",
-		func(ctx context.Context, w io.Writer, ledger *store.Ledger, _ store.CampaignID, name string) error {
-			return s.o.Tools.Report(ctx, w, ledger, name)
+	s.download(w, r, s.printer(r).T("ui.file.report"), ".html", "text/html; charset=utf-8",
+		func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, _ store.CampaignID, name string) error {
+			return s.o.Tools.Report(ctx, tr, w, ledger, name)
 		})
 }
 
 // export is the campaign's rows to fix, as `pregon export -outcome
 // invalid,failed` writes them.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
-	s.download(w, r, s.langOf(r).t("file.export"), ".csv", "text/csv; charset=utf-8",
-		func(ctx context.Context, w io.Writer, ledger *store.Ledger, id store.CampaignID, _ string) error {
-			return s.o.Tools.Export(ctx, w, ledger, id)
+	s.download(w, r, s.printer(r).T("ui.file.export"), ".csv", "text/csv; charset=utf-8",
+		func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, id store.CampaignID, _ string) error {
+			return s.o.Tools.Export(ctx, tr, w, ledger, id)
 		})
 }
 
 // setLang keeps the language chosen on the page.
 func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
-	if l, ok := parseLang(r.Form.Get("lang")); ok {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l.String(), Path: "/", HttpOnly: true,
+	if l := i18n.Lang(r.Form.Get("lang")); l == i18n.Spanish || l == i18n.English {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", HttpOnly: true,
 			SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
 	}
 	back := r.Form.Get("back")

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/pregon/pregon/i18n"
 )
 
 // csp lets the page run its own script and style only, post only to
@@ -32,7 +34,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		// A name that resolves to this machine (DNS rebinding) is
 		// another site to the browser: its requests are refused.
 		if !s.hostOK(r.Host) {
-			http.Error(w, "421 misdirected request: this server answers at "+s.ln.Addr().String()+" only", http.StatusMisdirectedRequest)
+			s.plain(w, r, http.StatusMisdirectedRequest, "ui.locked.host", s.ln.Addr().String())
 			return
 		}
 		if k := r.URL.Query().Get("key"); k != "" && r.Method == http.MethodGet {
@@ -78,22 +80,28 @@ func (s *Server) enter(w http.ResponseWriter, r *http.Request, key string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// locked answers a request without the key, or not from the page.
+// locked answers a request without the key, or not from the page, in
+// both languages: whoever reads it may not have the cookie that says
+// which.
 func (s *Server) locked(w http.ResponseWriter, r *http.Request, status int) {
-	l := s.langOf(r)
+	key := "ui.locked.nokey"
+	if status == http.StatusForbidden {
+		key = "ui.locked.refused"
+	}
+	s.plain(w, r, status, key)
+}
+
+// plain answers with a short text in the reader's language, then the
+// other.
+func (s *Server) plain(w http.ResponseWriter, r *http.Request, status int, key string, args ...any) {
+	tr := s.printer(r)
+	other := i18n.For(i18n.Spanish)
+	if tr.Lang() == i18n.Spanish {
+		other = i18n.For(i18n.English)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
-	key := "locked.nokey"
-	if status == http.StatusForbidden {
-		key = "locked.refused"
-	}
-	// Both languages: whoever reads this may not have the page's cookie
-	// that says which.
-	other := es
-	if l == es {
-		other = en
-	}
-	_, _ = w.Write([]byte(strconv.Itoa(status) + "\n\n" + l.t(key) + "\n\n" + other.t(key) + "\n"))
+	_, _ = w.Write([]byte(strconv.Itoa(status) + "\n\n" + tr.T(key, args...) + "\n\n" + other.T(key, args...) + "\n"))
 }
 
 // cookieName includes the port: cookies do not tell ports apart, and two

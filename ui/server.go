@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/rateshare"
 	"github.com/pregon/pregon/store"
 )
@@ -32,28 +34,34 @@ type Options struct {
 	// Token is the API token, from the environment: without it the page
 	// offers rehearsals only. It is never sent to the browser.
 	Token string
-	// Lang is "es" or "en"; "" follows each browser's Accept-Language.
-	Lang string
+	// Lang is the page's language when -lang gives it; "" follows each
+	// browser's Accept-Language, and DefaultLang (pregon ui's own) a
+	// browser that names neither Spanish nor English.
+	Lang, DefaultLang i18n.Lang
 	// MaxUpload bounds an uploaded file (0: DefaultMaxUpload).
 	MaxUpload int64
 	// Poll is how often live progress reads the ledger (0: a second).
 	Poll time.Duration
-	// Tools are the command line's report, export and init.
+	// Tools are the command line's report, export, init and words for
+	// errors.
 	Tools Tools
 }
 
-// Tools are commands of the command line that the page offers, handed in
-// by package main so that the page runs exactly their code.
+// Tools are what the command line has that the page offers, handed in by
+// package main so that the page runs exactly its code, in the reader's
+// language.
 type Tools struct {
 	// Report writes the campaign's report (`pregon report`).
-	Report func(ctx context.Context, w io.Writer, ledger *store.Ledger, campaign string) error
+	Report func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, campaign string) error
 	// Export writes the rows to fix, invalid and failed, as the CSV
 	// `pregon export -outcome invalid,failed` writes.
-	Export func(ctx context.Context, w io.Writer, ledger *store.Ledger, id store.CampaignID) error
+	Export func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, id store.CampaignID) error
 	// Init is the text of a starter campaign of message type typ for a
 	// contacts file, named after the file named, and what is left to
-	// fill in (`pregon init`).
-	Init func(contacts, named, typ string) (text []byte, notes []string, err error)
+	// fill in, in words (`pregon init`).
+	Init func(tr *i18n.Printer, contacts, named, typ string) (text []byte, notes []string, err error)
+	// Describe puts an error in words, as the command line reports it.
+	Describe func(tr *i18n.Printer, err error) string
 }
 
 // DefaultMaxUpload bounds an uploaded file: a contacts file of a million
@@ -64,9 +72,9 @@ const DefaultMaxUpload = 64 << 20
 type Server struct {
 	o     Options
 	ln    net.Listener
-	key   string // the secret the URL carries; the cookie holds it
-	csrf  string // the forms' token, derived from the key
-	views map[lang]*views
+	key   string                        // the secret the URL carries; the cookie holds it
+	csrf  string                        // the forms' token, derived from the key
+	pages map[string]*template.Template // each page with the layout and the parts, never executed (see render)
 	runs  *runs
 	srv   *http.Server
 	// ctx is Serve's: the runs the page starts end with it, as a send
@@ -96,7 +104,7 @@ func New(ln net.Listener, o Options) (*Server, error) {
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}
-	if o.Lang != "" && o.Lang != "es" && o.Lang != "en" {
+	if o.Lang != "" && o.Lang != i18n.Spanish && o.Lang != i18n.English {
 		return nil, fmt.Errorf("language %q: es or en", o.Lang)
 	}
 	secret := make([]byte, 24)
@@ -106,7 +114,7 @@ func New(ln net.Listener, o Options) (*Server, error) {
 	s := &Server{o: o, ln: ln, key: base64.RawURLEncoding.EncodeToString(secret), runs: newRuns()}
 	s.csrf = derive(s.key, "csrf")
 	var err error
-	if s.views, err = loadViews(); err != nil {
+	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender/sendertest"
 	"github.com/pregon/pregon/store"
 )
@@ -70,26 +71,27 @@ func serve(t *testing.T, o Options) *env {
 	return &env{t: t, srv: srv, o: srv.o, base: "http://" + ln.Addr().String()}
 }
 
-// plainTools stand in for the command line's report, export and init,
-// which package main hands in (its tests check them through the page):
-// they write what the ledger holds plainly.
+// plainTools stand in for the command line's report, export, init and
+// words, which package main hands in (its tests check them through the
+// page): they write what the ledger holds plainly.
 func plainTools() Tools {
 	return Tools{
-		Report: func(ctx context.Context, w io.Writer, ledger *store.Ledger, name string) error {
+		Report: func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, name string) error {
 			_, err := fmt.Fprintf(w, "<!doctype html><title>%s</title>", name)
 			return err
 		},
-		Export: func(ctx context.Context, w io.Writer, ledger *store.Ledger, id store.CampaignID) error {
+		Export: func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, id store.CampaignID) error {
 			return ledger.Export(ctx, id, []campaign.State{campaign.Invalid, campaign.Failed}, func(r store.Row) error {
-				_, err := fmt.Fprintf(w, "%s;%d;%s;%s\n", r.Source, r.Line, r.State, r.Error)
+				_, err := fmt.Fprintf(w, "%s;%d;%s\n", r.Source, r.Line, r.State)
 				return err
 			})
 		},
-		Init: func(contacts, named, typ string) ([]byte, []string, error) {
+		Init: func(tr *i18n.Printer, contacts, named, typ string) ([]byte, []string, error) {
 			name := strings.TrimSuffix(named, filepath.Ext(named))
 			return []byte(`{"name":"` + name + `","api":"v2","baseUrl":"https://api.example-brand.com","message":{"type":"text","text":"Hola, …"}}`),
 				[]string{`set "baseUrl"`}, nil
 		},
+		Describe: func(tr *i18n.Printer, err error) string { return err.Error() },
 	}
 }
 

@@ -9,9 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 // The page's templates, style and script: embedded, nothing to build, no
@@ -29,41 +30,32 @@ var staticFS = func() fs.FS {
 	return sub
 }()
 
-// views are the pages in one language: each page's template with the
-// layout and the shared parts, and the language's words as functions.
-type views struct {
-	pages map[string]*template.Template
-}
-
 // pageNames are the templates in assets/templates that are pages; the
-// others (layout.html, parts.html) are parts of every page.
+// others (layout, parts) are parts of every page.
 var pageNames = []string{"prepare", "rehearse", "send", "confirm", "live", "results"}
 
-func loadViews() (map[lang]*views, error) {
-	out := map[lang]*views{}
-	for _, l := range []lang{es, en} {
-		v := &views{pages: map[string]*template.Template{}}
-		for _, name := range pageNames {
-			t, err := template.New(name).Funcs(funcs(l)).ParseFS(assets,
-				"assets/templates/layout.html", "assets/templates/parts.html", "assets/templates/"+name+".html")
-			if err != nil {
-				return nil, err
-			}
-			v.pages[name] = t
+// loadPages parses each page with the layout and the parts. Their words
+// come from T, given the reader's printer at each request (see render).
+func loadPages() (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs(i18n.For(i18n.English))).ParseFS(assets,
+			"assets/templates/layout.html.tmpl", "assets/templates/parts.html.tmpl", "assets/templates/"+name+".html.tmpl")
+		if err != nil {
+			return nil, err
 		}
-		out[l] = v
+		out[name] = t
 	}
 	return out, nil
 }
 
-// funcs are the words and number formats of l, for templates.
-func funcs(l lang) template.FuncMap {
+// funcs are tr's words and number formats, for templates.
+func funcs(tr *i18n.Printer) template.FuncMap {
 	return template.FuncMap{
-		"t":    l.t,
-		"tn":   l.tn,
-		"num":  l.num,
-		"pct":  l.pct,
-		"when": func(t time.Time) string { return l.when(t) },
+		"T":       tr.T,
+		"Int":     tr.Int,
+		"Percent": tr.Percent,
+		"Contact": func(id string) string { return wording.Contact(tr, id) },
 		"lines": func(s string) []string {
 			return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 		},
@@ -93,8 +85,11 @@ type nowSending struct {
 	URL  template.URL // its live page
 }
 
+// nowKeys say, by ledger, that a campaign is being sent now.
+var nowKeys = map[mode]string{real: i18n.K("ui.now.real"), rehearsal: i18n.K("ui.now.rehearsal")}
+
 // sendingNow lists the campaigns of both ledgers that a run holds now.
-func (s *Server) sendingNow(ctx context.Context, l lang) []nowSending {
+func (s *Server) sendingNow(ctx context.Context, tr *i18n.Printer) []nowSending {
 	var out []nowSending
 	for _, m := range []mode{real, rehearsal} {
 		ledger, err := s.openLedger(ctx, m)
@@ -105,7 +100,7 @@ func (s *Server) sendingNow(ctx context.Context, l lang) []nowSending {
 		for _, sum := range sums {
 			if h, err := store.Probe(ledger.Path(), sum.Name); err == nil && h != nil {
 				key := runKey{mode: m, campaign: sum.Name}
-				out = append(out, nowSending{Text: l.t("now."+string(m), sum.Name, holderWhere(l, h)), URL: template.URL(liveURL(key, pick{}))})
+				out = append(out, nowSending{Text: tr.T(nowKeys[m], sum.Name, holderWhere(tr, h)), URL: template.URL(liveURL(key, pick{}))})
 			}
 		}
 		ledger.Close()
@@ -134,9 +129,9 @@ func (p pick) Query() template.URL {
 // render writes the page in the request's language; a template that
 // fails leaves a 500, never half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *page) {
-	l := s.langOf(r)
-	p.Lang, p.CSRF, p.Token = l.String(), s.csrf, s.o.Token != ""
-	p.Now = s.sendingNow(r.Context(), l)
+	tr := s.printer(r)
+	p.Lang, p.CSRF, p.Token = string(tr.Lang()), s.csrf, s.o.Token != ""
+	p.Now = s.sendingNow(r.Context(), tr)
 	if p.Back == "" {
 		p.Back = r.URL.RequestURI()
 		if r.Method != http.MethodGet {
@@ -146,8 +141,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *
 	if p.Files.Campaigns == nil && p.Files.Contacts == nil {
 		p.Files = s.listFiles()
 	}
+	// A clone of a template never executed takes the reader's words.
+	t, err := s.pages[name].Clone()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	var b bytes.Buffer
-	if err := s.views[l].pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+	if err := t.Funcs(funcs(tr)).ExecuteTemplate(&b, "layout", p); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}

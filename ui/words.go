@@ -1,156 +1,70 @@
 package ui
 
 import (
-	"errors"
 	"os"
-	"strings"
+	"strconv"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
-// errorText says what stopped a check or a send, and what to do.
-func errorText(l lang, err error) string {
-	var locked *store.LockedError
-	var unfilled *engine.UnfilledError
-	var changed *store.ChangedError
-	var dest *store.DestinationError
-	var input *engine.InputError
-	var camp *campaign.Error
-	switch {
-	case errors.As(err, &locked):
-		if locked.Holder.PID == 0 {
-			return l.t("error.locked_unnamed")
-		}
-		return l.t("error.locked", locked.Holder.PID, locked.Holder.Host, l.when(locked.Holder.Since))
-	case errors.As(err, &unfilled):
-		texts := make([]string, len(unfilled.Values))
-		for i, u := range unfilled.Values {
-			texts[i] = unfilledText(l, u)
-		}
-		return l.t("error.unfilled", strings.Join(texts, "; "))
-	case errors.As(err, &changed):
-		return l.t("error.changed", campaign.DescribeChange(changed.Recorded, changed.Current))
-	case errors.As(err, &dest):
-		if dest.Recorded.Rehearsal {
-			return l.t("error.dest_rehearsal", dest.Recorded.String(), dest.Current.String())
-		}
-		return l.t("error.dest", dest.Recorded.String(), dest.Current.String())
-	case errors.Is(err, os.ErrNotExist):
-		return l.t("error.no_ledger")
-	case errors.As(err, &camp):
-		return l.t("error.campaign", err)
-	case errors.As(err, &input):
-		return l.t("error.input", input.Err)
+// describe puts an error in words, as the command line reports it.
+func (s *Server) describe(tr *i18n.Printer, err error) string {
+	if s.o.Tools.Describe == nil {
+		return err.Error()
 	}
-	return l.t("error.other", err)
+	return s.o.Tools.Describe(tr, err)
 }
 
-// unfilledText is what to do about a value init left to fill in.
-func unfilledText(l lang, u campaign.Unfilled) string {
-	switch u.Kind {
-	case campaign.UnfilledBaseURL:
-		return l.t("unfilled.base_url", u.Key, u.Value)
-	case campaign.UnfilledChannelID:
-		return l.t("unfilled.channel", u.Key, u.Value)
-	case campaign.UnfilledTemplateName:
-		return l.t("unfilled.template", u.Key, u.Value)
-	case campaign.UnfilledURL:
-		return l.t("unfilled.url", u.Key, u.Value)
+// when is t in the reader's words, "—" when there is none.
+func when(tr *i18n.Printer, t time.Time) string {
+	if t.IsZero() {
+		return "—"
 	}
-	return l.t("unfilled.text", u.Key, u.Value, campaign.ToWrite)
-}
-
-// templateCheckText says what became of the WhatsApp template check.
-func templateCheckText(l lang, c engine.TemplateCheck) string {
-	if c == engine.TemplateNone {
-		return ""
-	}
-	return l.t("template." + string(c))
-}
-
-// textUnknown says why a template's text is not in its preview.
-func textUnknown(l lang, c engine.TemplateCheck) string {
-	switch c {
-	case engine.TemplateExample, engine.TemplateNoAddress:
-		return l.t("preview.unknown_address")
-	case engine.TemplateNoToken:
-		return l.t("preview.unknown_token")
-	}
-	return l.t("preview.unknown_unlisted")
-}
-
-// warningText says what a kind of warning means.
-func warningText(l lang, code campaign.WarningCode) string {
-	switch code {
-	case campaign.SingleBrace, campaign.FixedLine, campaign.CommaInName:
-		return l.t("warning." + string(code))
-	}
-	return string(code)
-}
-
-func warningExample(l lang, w campaign.Warning) string {
-	if w.Code == campaign.SingleBrace {
-		return l.t("warning.example_brace", w.Value, w.Path, w.Column)
-	}
-	return l.t("warning.example_row", w.Line, w.Column, w.Value)
-}
-
-// stateLabel is a contact's state in words.
-func stateLabel(l lang, s campaign.State) string { return l.t("state." + string(s)) }
-
-// endedByText says how a run ended, as the ledger records it.
-func endedByText(l lang, endedBy string) string {
-	key := "ended." + strings.ReplaceAll(endedBy, " ", "_")
-	if _, ok := texts[key]; !ok {
-		return endedBy
-	}
-	return l.t(key)
+	return tr.DateTime(t)
 }
 
 // holderText says who sends a campaign now.
-func holderText(l lang, h *store.Holder) string {
-	if h.PID == 0 {
-		return l.t("live.elsewhere_unnamed")
+func holderText(tr *i18n.Printer, h *store.Holder) string {
+	switch h.PID {
+	case 0:
+		return tr.T("ui.live.elsewhere_unnamed")
+	case os.Getpid():
+		return tr.T("ui.live.here", when(tr, h.Since))
 	}
-	if h.PID == os.Getpid() {
-		return l.t("live.here", l.when(h.Since))
-	}
-	return l.t("live.elsewhere", h.PID, h.Host, l.when(h.Since))
+	return tr.T("ui.live.elsewhere", strconv.Itoa(h.PID), h.Host, when(tr, h.Since))
 }
 
 // holderWhere says briefly which run holds a campaign.
-func holderWhere(l lang, h *store.Holder) string {
+func holderWhere(tr *i18n.Printer, h *store.Holder) string {
 	switch h.PID {
 	case 0:
-		return l.t("now.unnamed")
+		return tr.T("ui.now.unnamed")
 	case os.Getpid():
-		return l.t("now.here")
+		return tr.T("ui.now.here")
 	}
-	return l.t("now.there", h.PID, h.Host, l.when(h.Since))
+	return tr.T("ui.now.there", strconv.Itoa(h.PID), h.Host, when(tr, h.Since))
 }
 
 // endText says how a run the page started ended.
-func endText(l lang, res *engine.Result, err error) string {
+func (s *Server) endText(tr *i18n.Printer, res *engine.Result, err error) string {
 	if err != nil {
-		return errorText(l, err)
+		return s.describe(tr, err)
 	}
-	text := capital(endedByText(l, string(res.EndedBy))) + ". " + l.t("live.this_run", l.num(int(res.Stats.Sent)),
-		l.num(int(res.Stats.Failed)), l.num(int(res.Stats.Unknown)), l.dur(res.Elapsed))
-	switch res.EndedBy {
-	case engine.Finished:
-		if res.Code == engine.Incomplete {
-			text += " " + l.t("live.incomplete")
-		}
-	case engine.Interrupted:
-		text += " " + l.t("live.resume")
-	default:
-		if res.Err != nil {
-			text += " " + l.t("error.other", res.Err)
-		}
+	st := res.Stats
+	text := tr.T("ui.live.ended", capital(wording.Ended(tr, string(res.EndedBy))), int(st.Sent), int(st.Failed), int(st.Unknown), tr.Duration(res.Elapsed))
+	switch {
+	case res.EndedBy == engine.Interrupted:
+		text += " " + tr.T("ui.live.resume")
+	case res.Err != nil:
+		text += " " + s.describe(tr, res.Err)
+	case res.Code == engine.Incomplete:
+		text += " " + tr.T("ui.live.incomplete")
 	}
 	return text
 }
@@ -162,38 +76,36 @@ func capital(s string) string {
 }
 
 // lastRunText says how the campaign's last send went.
-func lastRunText(l lang, r store.Run) string {
+func lastRunText(tr *i18n.Printer, r store.Run) string {
 	if r.Ended.IsZero() {
-		return l.t("live.last_killed", l.when(r.Started))
+		return tr.T("ui.live.last_killed", when(tr, r.Started))
 	}
-	return l.t("live.last", l.when(r.Started), endedByText(l, r.EndedBy), l.num(r.Sent), l.num(r.Failed), l.num(r.Unknown))
+	return tr.T("ui.live.last", when(tr, r.Started), wording.Ended(tr, r.EndedBy), r.Sent, r.Failed, r.Unknown)
 }
 
 // noteText is something the engine said before or while sending.
-func noteText(l lang, n engine.Note) string {
+func noteText(tr *i18n.Printer, n engine.Note) string {
 	switch n.Kind {
 	case engine.NoteEncoding:
-		return l.t("note.encoding", n.Text)
-	case engine.NoteWarning:
-		return n.Text
+		return tr.T("ui.note.encoding", n.Text)
 	case engine.NoteRecovered:
-		return l.t("note.recovered", l.num(n.Count))
+		return tr.T("ui.note.recovered", n.Count)
 	case engine.NoteRehearsal:
-		return l.t("note.rehearsal", n.Text)
+		return tr.T("ui.note.rehearsal", n.Text)
 	case engine.NoteSandbox:
-		return l.t("note.sandbox")
+		return tr.T("ui.note.sandbox")
 	case engine.NoteSharing:
 		if n.Count == 0 {
-			return l.t("note.alone")
+			return tr.T("ui.note.alone")
 		}
-		return l.t("note.sharing", n.Text)
+		return tr.T("ui.note.sharing", tr.List(n.Names))
 	case engine.NoteTemplateUnchecked:
-		return l.t("note.template_unchecked")
+		return tr.T("ui.note.template_unchecked")
 	case engine.NoteReconciled:
 		r := n.Reconciled
-		return l.t("note.reconciled", l.num(r.Found), l.num(r.Absent), l.num(r.Still))
+		return tr.T("ui.note.reconciled", r.Found, r.Absent, r.Still)
 	case engine.NoteWarnings:
-		return warningText(l, n.Warning.Code) + ": " + l.num(n.Warning.Count)
+		return wording.Warning(tr, n.Warning.Code) + ": " + tr.Int(n.Warning.Count)
 	}
 	return n.Text
 }
