@@ -382,3 +382,17 @@ func TestUnknownFromAnOldAddressIsNotProvedAbsentByTheNew(t *testing.T) {
 		t.Errorf("back at the old address: exit %d\n%s", code, errOut)
 	}
 }
+
+// A rehearsal in the built-in sandbox has nothing to track: its report
+// says so, and never suggests pregon track, which would refuse it.
+func TestSandboxReportDoesNotSuggestTracking(t *testing.T) {
+	ledger := filepath.Join(t.TempDir(), "ensayo.db")
+	if code, _, errOut := pregon(t, "send", "-sandbox", "-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"),
+		"-ledger", ledger, "-rate", "0"); code != 0 {
+		t.Fatalf("send: exit %d\n%s", code, errOut)
+	}
+	_, html, _ := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino")
+	if !strings.Contains(html, "built-in sandbox, which forgets its messages") || strings.Contains(html, "pregon track") {
+		t.Errorf("the sandbox's report does not say there is nothing to track, or suggests track")
+	}
+}

@@ -119,36 +119,30 @@ func (p *progress) start(stats func() sender.Stats) {
 	p.stats = stats
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	if p.bar != nil {
+	every := func(d time.Duration, tick func()) {
 		wg.Go(func() {
-			t := time.NewTicker(drawEvery)
+			t := time.NewTicker(d)
 			defer t.Stop()
 			for {
 				select {
 				case <-done:
 					return
 				case <-t.C:
-					p.draw()
+					tick()
 				}
 			}
 		})
+	}
+	if p.bar != nil {
+		every(drawEvery, func() { p.draw() })
 	} else {
 		p.log.Info(p.tr.T("progress.start", p.count()), "event", "sending", "contacts", p.count())
-		wg.Go(func() {
-			t := time.NewTicker(logEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					st := stats()
-					n := int(st.Sent + st.Failed + st.Unknown)
-					p.log.Info(p.tr.T("progress.line", n, p.count(), int(st.Sent), int(st.Failed), int(st.Unknown), p.tr.Float(st.Rate())),
-						"event", "progress", "done", n, "of", p.count(),
-						"sent", st.Sent, "failed", st.Failed, "unknown", st.Unknown, "rate", st.Rate())
-				}
-			}
+		every(logEvery, func() {
+			st := stats()
+			n := int(st.Sent + st.Failed + st.Unknown)
+			p.log.Info(p.tr.T("progress.line", n, p.count(), int(st.Sent), int(st.Failed), int(st.Unknown), p.tr.Float(st.Rate())),
+				"event", "progress", "done", n, "of", p.count(),
+				"sent", st.Sent, "failed", st.Failed, "unknown", st.Unknown, "rate", st.Rate())
 		})
 	}
 	p.stop = func() {

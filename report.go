@@ -115,6 +115,7 @@ type reportReason struct {
 // platform accepted them, with the platform's reasons.
 type reportFunnel struct {
 	V1       bool   // the v1 API tells nothing after acceptance
+	Sandbox  bool   // the built-in sandbox forgot its messages when the run ended
 	TrackCmd string // the command that asks the platform
 	Sent     int
 	Tracked  int // asked about at least once
@@ -171,6 +172,7 @@ func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, nam
 	}
 	d.Funnel = buildFunnel(tr, funnel, s.Destination.API == "v1",
 		fmt.Sprintf("pregon track -ledger %s -campaign %s", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)))
+	d.Funnel.Sandbox = s.Destination.Sandbox
 	for _, st := range campaign.States {
 		d.States = append(d.States, reportState{Class: string(st), Label: wording.State(tr, st), Count: tr.Int(s.Counts[st]), Percent: tr.Percent(s.Counts[st], s.Total)})
 	}
