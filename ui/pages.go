@@ -91,14 +91,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	tr := s.printer(r)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		s.locked(w, r, http.StatusBadRequest)
+		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 		return
 	}
 	fields := url.Values{}
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
-			s.locked(w, r, http.StatusBadRequest)
+			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 			return
 		}
 		if part.FormName() != "file" {
@@ -114,8 +114,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		id, err := s.saveUpload(part.FileName(), part)
 		switch {
 		case errors.Is(err, errTooLarge):
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: tr.T("ui.upload.too_large", int(s.o.MaxUpload>>20)), Data: prepareData{}})
+			s.render(w, r, "prepare", &page{Status: http.StatusRequestEntityTooLarge, Nav: "prepare", Pick: pk,
+				Error: tr.T("ui.upload.too_large", int(s.o.MaxUpload>>20)), Data: prepareData{}})
 			return
 		case errors.Is(err, errNotCSV):
 			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: tr.T("ui.upload.not_csv"), Data: prepareData{}})
@@ -134,9 +134,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// initCampaign writes a starter campaign for the chosen contacts file, beside it,
-// as `pregon init -o` does, and checks it: the check says what is left to
-// fill in.
+// initCampaign writes a starter campaign for the chosen contacts file,
+// beside it, as `pregon init -o` does, and checks it: the check says
+// what is left to fill in.
 func (s *Server) initCampaign(w http.ResponseWriter, r *http.Request) {
 	tr := s.printer(r)
 	p := &page{Nav: "prepare", Pick: s.pickOf(r.Form)}
@@ -178,6 +178,11 @@ func (s *Server) initCampaign(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		wrote, notes = name, n
+	}
+	if wrote == "" { // a hundred campaigns of this CSV already
+		p.Error, p.Data = tr.T("ui.init.failed", base+".json"), prepareData{}
+		s.render(w, r, "prepare", p)
+		return
 	}
 	p.Pick.Campaign = p.Pick.Contacts[:2] + wrote
 	p.Back = "/prepare?" + string(p.Pick.Query())

@@ -64,11 +64,12 @@ func funcs(tr *i18n.Printer) template.FuncMap {
 
 // page is what every page shows around its own part.
 type page struct {
-	Lang  string
-	Nav   string // the flow: prepare, rehearse, send, results
-	CSRF  string
-	Back  string // this page's address, for the language switch
-	Token bool   // real sends are possible
+	Status int // the answer's status; 0 is 200
+	Lang   string
+	Nav    string // the flow: prepare, rehearse, send, results
+	CSRF   string
+	Back   string // this page's address, for the language switch
+	Token  bool   // real sends are possible
 	// Pick is the campaign and contacts file chosen, Files what can be.
 	Pick  pick
 	Files files
@@ -153,5 +154,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if p.Status != 0 {
+		w.WriteHeader(p.Status)
+	}
 	_, _ = b.WriteTo(w)
 }
