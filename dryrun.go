@@ -110,9 +110,7 @@ func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		if p.State == campaign.Duplicate {
 			j.Value, j.Reason, j.FirstLine = p.Contact, wording.Reason(en, campaign.DuplicateReason(p.FirstLine)), p.FirstLine
 		} else {
-			r := p.Row.Reason()
-			r.Column, r.Value = "", ""
-			j.Column, j.Value, j.Reason = p.Row.Column, p.Row.Value, wording.Reason(en, r)
+			j.Column, j.Value, j.Reason = p.Row.Column, p.Row.Value, wording.CellReason(en, p.Row)
 		}
 		out.Problems = append(out.Problems, j)
 	}

@@ -68,12 +68,9 @@ func (s *Server) newCheckView(tr *i18n.Printer, c *campaign.Campaign, d *engine.
 	for _, p := range d.Problems {
 		pv := problemView{Line: p.Line, File: p.File}
 		if p.State == campaign.Duplicate {
-			pv.Duplicate, pv.Value, pv.Reason = true, wording.Contact(tr, p.Contact), tr.T("ui.check.duplicate_of", strconv.Itoa(p.FirstLine))
+			pv.Duplicate, pv.Value, pv.Reason = true, wording.Contact(tr, p.Contact), wording.Reason(tr, campaign.DuplicateReason(p.FirstLine))
 		} else {
-			// The cell has its own columns: the reason without it.
-			r := p.Row.Reason()
-			r.Column, r.Value = "", ""
-			pv.Column, pv.Value, pv.Reason = p.Row.Column, p.Row.Value, wording.Reason(tr, r)
+			pv.Column, pv.Value, pv.Reason = p.Row.Column, p.Row.Value, wording.CellReason(tr, p.Row)
 		}
 		v.Problems = append(v.Problems, pv)
 	}

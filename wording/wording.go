@@ -206,3 +206,11 @@ func Contact(tr *i18n.Printer, ident string) string {
 	}
 	return v
 }
+
+// CellReason is a row's problem without the cell it is in, for a table
+// that shows the column and the value apart.
+func CellReason(tr *i18n.Printer, e *campaign.RowError) string {
+	r := e.Reason()
+	r.Column, r.Value = "", ""
+	return Reason(tr, r)
+}
