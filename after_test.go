@@ -168,8 +168,8 @@ func TestTrackRecordsWhatThePlatformSays(t *testing.T) {
 		"-ledger", ledger, "-base-url", fake.URL, "-rate", "0"); code != 0 {
 		t.Fatalf("send: exit %d\n%s", code, errOut)
 	}
-	if _, html, _ := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino"); !strings.Contains(html, "The platform has not been asked yet") || !strings.Contains(html, "pregon track -ledger") {
-		t.Errorf("before tracking, the report does not say how to track")
+	if _, html, _ := pregon(t, "report", "-ledger", ledger, "-campaign", "pedido-en-camino"); !strings.Contains(html, "The platform has not been asked yet") || !strings.Contains(html, "pregon track -ledger") || strings.Contains(html, `id="funnel"`) {
+		t.Errorf("before tracking, the report does not say how to track, or draws a funnel of zeros")
 	}
 	before := len(fake.Requests())
 	code, out, errOut := pregon(t, "track", "-ledger", ledger, "-campaign", "pedido-en-camino", "-rate", "100")

@@ -64,3 +64,25 @@ func TestDryRunWithTheSandbox(t *testing.T) {
 		}
 	}
 }
+
+// The dry run refuses a ledger that the send would refuse: after a
+// rehearsal written into the ledger of the real send, it says so (exit 2)
+// rather than count the real customers as already done. Rehearsing again
+// at the same address is no change.
+func TestDryRunRefusesARehearsalsLedger(t *testing.T) {
+	t.Setenv(tokenEnv, "t0ken")
+	dir := t.TempDir()
+	ledger := filepath.Join(dir, "pregon.db")
+	rehearsal := sendertest.NewServer(t, sendertest.Config{Sandbox: true})
+	args := []string{"-campaign", sample("pedido-en-camino.json"), "-contacts", sample("pedido-en-camino.csv"), "-ledger", ledger}
+	if code, _, errOut := pregon(t, append([]string{"send", "-base-url", rehearsal.URL, "-rate", "0"}, args...)...); code != 0 {
+		t.Fatalf("rehearsal: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := pregon(t, append([]string{"send", "-dry-run", "-base-url", "https://api.brand.test"}, args...)...)
+	if code != exitUsage || !strings.Contains(errOut, "rehearsal") || strings.Contains(out, "would send: 0") {
+		t.Errorf("dry run for the real send: exit %d, want 2 naming the rehearsal\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := pregon(t, append([]string{"send", "-dry-run", "-base-url", rehearsal.URL}, args...)...); code != 0 {
+		t.Errorf("dry run at the rehearsal's own address: exit %d\n%s%s", code, out, errOut)
+	}
+}

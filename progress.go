@@ -38,9 +38,12 @@ type progress struct {
 	sent, failed, unknown int
 }
 
-func newProgress(stderr io.Writer, total int, log *slog.Logger, tr *i18n.Printer) *progress {
+// newProgress shows the run's progress: as a bar when bar allows it and
+// stderr is a terminal (not under -log text or json, whose readers want
+// records only), else as log records.
+func newProgress(stderr io.Writer, total int, log *slog.Logger, tr *i18n.Printer, bar bool) *progress {
 	p := &progress{log: log, tr: tr, total: total, w: stderr}
-	if realTerminal(stderr) && total > 0 {
+	if bar && realTerminal(stderr) && total > 0 {
 		p.bar = newBar(total, tr)
 	}
 	return p

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
 
 	"github.com/pregon/pregon/i18n"
@@ -33,7 +32,14 @@ func readable(tr *i18n.Printer, payload []byte) []string {
 	return lines
 }
 
-var placeholderRE = regexp.MustCompile(`\{\{\s*(\d+)\s*\}\}`)
+// partOf names a template component's part for the catalog.
+func partOf(typ string) string {
+	switch strings.ToLower(typ) {
+	case "header", "button", "footer":
+		return strings.ToLower(typ)
+	}
+	return "body"
+}
 
 // readMessage reads one message object of either API.
 func readMessage(tr *i18n.Printer, raw json.RawMessage) []string {
@@ -71,6 +77,10 @@ func readMessage(tr *i18n.Printer, raw json.RawMessage) []string {
 	}
 	switch m.Type {
 	case "whatsapp_template":
+		// The template's own text is on the platform, not in the ledger
+		// (the campaign file's copy may be init's stand-in): the report
+		// shows what the platform got, the template and its values.
+		add(tr.T("sample.template", m.Template.Name))
 		for _, c := range m.Template.Components {
 			var texts []string
 			for _, p := range c.Parameters {
@@ -81,21 +91,15 @@ func readMessage(tr *i18n.Printer, raw json.RawMessage) []string {
 					add(tr.T("sample.document", p.Doc.Link))
 				case p.Video.Link != "":
 					add(tr.T("sample.video", p.Video.Link))
+				case p.Text != "":
+					texts = append(texts, p.Text)
 				}
-				texts = append(texts, p.Text)
 			}
-			add(placeholderRE.ReplaceAllStringFunc(c.Text, func(ph string) string {
-				var n int
-				for _, r := range placeholderRE.FindStringSubmatch(ph)[1] {
-					n = n*10 + int(r-'0')
-				}
-				if n >= 1 && n <= len(texts) {
-					return texts[n-1]
-				}
-				return ph
-			}))
+			if len(texts) > 0 {
+				add(tr.T("sample.values", tr.T("sample.part."+partOf(c.Type)), strings.Join(texts, " · ")))
+			}
 		}
-		add(tr.T("sample.template", m.Template.Name))
+		add(tr.T("sample.template_text"))
 	case "quick_reply":
 		add(m.Title)
 		if len(m.Replies) > 0 {

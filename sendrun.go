@@ -46,7 +46,7 @@ func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 	if f.dryRun {
 		d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: f.contacts, Ledger: f.ledger, Eligible: eligible, Record: f.record(0),
 			BaseURL: f.baseURL, Token: os.Getenv(tokenEnv), Timeout: f.timeout, Sandbox: f.sandbox,
-			Insecure: f.insecure, AllProblems: f.json})
+			Insecure: f.insecure, AllowChanged: f.allowChanged, AllProblems: f.json})
 		if err != nil {
 			return sendError(err, f.ledger, f.campaign)
 		}
@@ -60,7 +60,8 @@ func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 	if concurrency == 0 {
 		concurrency = sender.DefaultConcurrency(f.rate)
 	}
-	ev := &logEvents{log: log, tr: tr, stderr: stderr, rate: f.rate, statusCmd: statusCommand(f.ledger, c.Name)}
+	ev := &logEvents{log: log, tr: tr, stderr: stderr, rate: f.rate, statusCmd: statusCommand(f.ledger, c.Name),
+		bar: f.log == "auto" || f.log == ""}
 	res, err := engine.Send(ctx, c, engine.SendOptions{
 		Contacts: f.contacts, Ledger: f.ledger, BaseURL: f.baseURL, Token: token,
 		Sandbox: f.sandbox, Insecure: f.insecure,
@@ -121,6 +122,7 @@ type logEvents struct {
 	rate      float64
 	progress  *progress
 	statusCmd string // the status command for this run's ledger and campaign
+	bar       bool   // a bar may be drawn (on a terminal): -log did not ask for records only
 }
 
 func (e *logEvents) info(event, msg string, attrs ...any) {
@@ -222,7 +224,7 @@ func (e *logEvents) Imported(res store.ImportResult) {
 }
 
 func (e *logEvents) Sending(total int, stats func() sender.Stats) {
-	e.progress = newProgress(e.stderr, total, e.log, e.tr)
+	e.progress = newProgress(e.stderr, total, e.log, e.tr, e.bar)
 	e.progress.start(stats)
 }
 

@@ -33,6 +33,9 @@ type DryRunOptions struct {
 	// Insecure allows a plain http address for another machine, as the
 	// send's -insecure does.
 	Insecure bool
+	// AllowChanged: the send would accept a campaign whose message or
+	// address changed (-allow-changed).
+	AllowChanged bool
 	// AllProblems keeps every invalid and duplicate row, not only the
 	// first MaxShownProblems: memory grows with them.
 	AllProblems bool
@@ -124,7 +127,7 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 		return nil, inputError(err)
 	}
 	defer contacts.Close()
-	plan, closePlan, err := planFromLedger(ctx, c.Name, o)
+	plan, closePlan, err := planFromLedger(ctx, c, o)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +205,7 @@ func Check(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*DryRun,
 // planFromLedger opens the plan of a campaign the ledger already has, so
 // the dry run counts what this command would really send; nil when there
 // is no such ledger or campaign. Call the returned function when done.
-func planFromLedger(ctx context.Context, name string, o DryRunOptions) (*store.Plan, func(), error) {
+func planFromLedger(ctx context.Context, c *campaign.Campaign, o DryRunOptions) (*store.Plan, func(), error) {
 	none := func() {}
 	if _, err := os.Stat(o.Ledger); err != nil {
 		return nil, none, nil
@@ -211,10 +214,19 @@ func planFromLedger(ctx context.Context, name string, o DryRunOptions) (*store.P
 	if err != nil {
 		return nil, none, err
 	}
-	id, ok, err := ledger.Lookup(ctx, name)
+	id, ok, err := ledger.Lookup(ctx, c.Name)
 	if err != nil || !ok {
 		ledger.Close()
 		return nil, none, err
+	}
+	// The send would refuse a ledger whose campaign went elsewhere (a
+	// rehearsal's "sent" would hide the real customers): so does its dry
+	// run, rather than count them as done.
+	if dest, ok := storeDestination(c, o); ok {
+		if err := ledger.CheckDestination(ctx, c.Name, dest, o.AllowChanged); err != nil {
+			ledger.Close()
+			return nil, none, err
+		}
 	}
 	plan, err := ledger.Plan(ctx, id, o.Eligible)
 	if err != nil {
@@ -269,6 +281,24 @@ func destinationOf(c *campaign.Campaign, o DryRunOptions) (Destination, error) {
 		return Destination{}, inputError(&InsecureError{URL: u.Redacted()})
 	}
 	return Destination{URL: strings.TrimRight(u.Redacted(), "/") + c.PathPattern()}, nil
+}
+
+// storeDestination is where the send would record the campaign as sent;
+// ok is false when there is no address yet, or init's example (the dry
+// run reports those by themselves).
+func storeDestination(c *campaign.Campaign, o DryRunOptions) (d store.Destination, ok bool) {
+	if o.Sandbox {
+		return store.Destination{API: c.API, Sandbox: true, Rehearsal: true}, true
+	}
+	base := c.BaseURL
+	if o.BaseURL != "" {
+		base = o.BaseURL
+	}
+	u, err := sender.ParseBaseURL(base)
+	if base == "" || err != nil || campaign.IsExampleURL(base) {
+		return d, false
+	}
+	return store.Destination{API: c.API, BaseURL: u.String()}, true
 }
 
 // dryTemplate checks the campaign's WhatsApp template against the

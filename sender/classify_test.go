@@ -309,3 +309,16 @@ func TestInsecure(t *testing.T) {
 		}
 	}
 }
+
+// A base URL refused for carrying credentials, a query or a fragment, or
+// for its scheme, is shown with those parts masked: they may hold a
+// token.
+func TestBaseURLErrorMasksSecrets(t *testing.T) {
+	for _, raw := range []string{"htps://bob:SECRETP@api.brand.com", "https://api.brand.com/?access_token=SECRETQ",
+		"https://bob:SECRETP@api.brand.com", "https://api.brand.com/#SECRETF", "%zz://x@SECRETZ"} {
+		_, err := ParseBaseURL(raw)
+		if err == nil || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("ParseBaseURL(%q) = %v", raw, err)
+		}
+	}
+}

@@ -229,14 +229,41 @@ func (e *BaseURLError) Error() string {
 func ParseBaseURL(baseURL string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &BaseURLError{URL: baseURL}
+		return nil, &BaseURLError{URL: shown(baseURL, u, err)}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &BaseURLError{URL: u.Redacted(), Carries: true}
+		return nil, &BaseURLError{URL: shown(baseURL, u, err), Carries: true}
 	}
 	// Names are case-insensitive: one destination, one spelling.
 	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
 	return u, nil
+}
+
+// shown is a base URL as an error may show it: a query or fragment, or
+// user info, may hold a secret (a token pasted into the URL), so they are
+// masked; what cannot be parsed is masked from its first '@', '?' or '#'.
+func shown(raw string, u *url.URL, err error) string {
+	if err != nil || u == nil {
+		if i := strings.IndexAny(raw, "@?#"); i >= 0 {
+			return raw[:i] + "…"
+		}
+		return raw
+	}
+	c := *u
+	if c.User != nil {
+		c.User = url.User("…")
+	}
+	if c.RawQuery != "" {
+		c.RawQuery, c.ForceQuery = "", true
+	}
+	s := c.String()
+	if c.ForceQuery {
+		s = strings.Replace(s, "?", "?…", 1)
+	}
+	if c.Fragment != "" {
+		s = strings.Replace(s, "#"+c.EscapedFragment(), "#…", 1)
+	}
+	return s
 }
 
 // Insecure reports whether requests to u would carry the token across a

@@ -86,21 +86,9 @@ func (l *Ledger) Register(ctx context.Context, name, fingerprint string, dest De
 func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string, dest Destination,
 	api, baseURL sql.NullString, rehearsal, allowChanged bool, now string) error {
 	rec, known := recordedDestination(api, baseURL, rehearsal)
-	same := rec == dest
-	if !known {
-		// Format 1 did not record where it sent, only whether it was
-		// the built-in sandbox.
-		same = rec.Sandbox == dest.Sandbox && rec.Rehearsal == dest.Rehearsal
-	}
-	if !same {
-		acted, err := actedOnAny(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		movable := known && !rec.Rehearsal && !dest.Rehearsal
-		if acted && !(movable && allowChanged) {
-			return &DestinationError{Name: name, Recorded: rec, Current: dest, Movable: movable}
-		}
+	same, err := destinationConflict(ctx, tx, id, name, rec, known, dest, allowChanged)
+	if err != nil {
+		return err
 	}
 	if same && known {
 		return nil
@@ -117,13 +105,67 @@ func setDestination(ctx context.Context, tx *sql.Tx, id CampaignID, name string,
 		// The address alone, never words: the reader's language words it.
 		from = sql.NullString{String: rec.BaseURL, Valid: acted && rec.BaseURL != ""}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ?,
+	_, err = tx.ExecContext(ctx, `UPDATE campaigns SET api = ?, base_url = ?, sandbox = ?, updated_at = ?,
 		moved_at = coalesce(?, moved_at), moved_from = coalesce(?, moved_from) WHERE id = ?`,
 		dest.API, dest.BaseURL, dest.Rehearsal, now, moved, from, id)
 	if err != nil {
 		return fmt.Errorf("record campaign destination: %w", err)
 	}
 	return nil
+}
+
+// destinationConflict compares a campaign's recorded destination with
+// dest: same, or a *DestinationError when contacts were acted on at the
+// recorded one and the change is not a move that allowChanged allows.
+func destinationConflict(ctx context.Context, tx *sql.Tx, id CampaignID, name string, rec Destination, known bool,
+	dest Destination, allowChanged bool) (same bool, err error) {
+	same = rec == dest
+	if !known {
+		// Format 1 did not record where it sent, only whether it was
+		// the built-in sandbox.
+		same = rec.Sandbox == dest.Sandbox && rec.Rehearsal == dest.Rehearsal
+	}
+	if !same {
+		acted, err := actedOnAny(ctx, tx, id)
+		if err != nil {
+			return false, err
+		}
+		movable := known && !rec.Rehearsal && !dest.Rehearsal
+		if acted && !(movable && allowChanged) {
+			return false, &DestinationError{Name: name, Recorded: rec, Current: dest, Movable: movable}
+		}
+	}
+	return same, nil
+}
+
+// CheckDestination says, writing nothing, whether Register would refuse
+// dest for the campaign: what a dry run tells of the send it rehearses. A
+// rehearsal recorded at dest's own address counts as dest: only a send's
+// first answer can tell that the address is a pregon sandbox.
+func (l *Ledger) CheckDestination(ctx context.Context, name string, dest Destination, allowChanged bool) error {
+	tx, err := l.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("check campaign destination: %w", err)
+	}
+	defer tx.Rollback()
+	var id CampaignID
+	var rehearsal bool
+	var api, baseURL sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT id, sandbox, api, base_url FROM campaigns WHERE name = ?`, name).
+		Scan(&id, &rehearsal, &api, &baseURL)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("find campaign: %w", err)
+	}
+	dest.Rehearsal = dest.Rehearsal || dest.Sandbox
+	rec, known := recordedDestination(api, baseURL, rehearsal)
+	if known && rec.Rehearsal && !rec.Sandbox && rec.API == dest.API && rec.BaseURL == dest.BaseURL {
+		dest.Rehearsal = true
+	}
+	_, err = destinationConflict(ctx, tx, id, name, rec, known, dest, allowChanged)
+	return err
 }
 
 // actedOn is the condition on a contact that some server may have acted
