@@ -44,3 +44,37 @@ func TestSpanishExportReadsBack(t *testing.T) {
 		t.Errorf("status after the fix = %+v", st)
 	}
 }
+
+// An export whose headers a person retyped in Excel (accents, spaces,
+// capitals) is still read as pregon's own: the fixed row replaces its
+// record, the row left broken keeps its own, and a new export does not
+// write pregon's columns twice.
+func TestRetypedExportHeadersReadBack(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	dir := t.TempDir()
+	camp := writeTemp(t, dir, "c.json", `{"name":"x","api":"v2","defaultCountry":"EC","message":{"type":"text","text":"Hola {{nombre}}"}}`)
+	csv := writeTemp(t, dir, "clientes.csv", "phone,nombre\n+593991000001,Ana\n12,Luis\n13,Eva\n")
+	fake := sendertest.NewServer(t, sendertest.Config{})
+	ledger := filepath.Join(dir, "l.db")
+	pregon(t, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL)
+	export := filepath.Join(dir, "revisar.csv")
+	if code, _, errOut := pregon(t, "export", "-lang", "es", "-ledger", ledger, "-campaign", "x", "-outcome", "invalid", "-o", export); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	text := string(mustRead(t, export))
+	text = strings.Replace(text, "pregon_registro", "Pregón Registro", 1)
+	text = strings.Replace(text, "pregon_archivo", "PREGÓN-ARCHIVO", 1)
+	text = strings.Replace(text, "12;Luis", "0991000002;Luis", 1)
+	os.WriteFile(export, []byte(text), 0o600)
+	if code, out, errOut := pregon(t, "send", "-campaign", camp, "-contacts", export, "-ledger", ledger, "-base-url", fake.URL); code != exitIncomplete {
+		t.Fatalf("resend: exit %d\n%s%s", code, out, errOut)
+	}
+	if st := status(t, ledger)[0]; st.Sent != 2 || st.Invalid != 1 || st.Total != 3 {
+		t.Errorf("status after the fix = %+v, want 2 sent, 1 invalid, 3 in all", st)
+	}
+	again := filepath.Join(dir, "otra.csv")
+	pregon(t, "export", "-lang", "es", "-ledger", ledger, "-campaign", "x", "-outcome", "invalid", "-o", again)
+	if header, _, _ := strings.Cut(string(mustRead(t, again)), "\r\n"); strings.Count(header, "pregon_archivo") != 1 || strings.Contains(strings.ToLower(header), "pregón") {
+		t.Errorf("the new export's header repeats pregon's columns: %s", header)
+	}
+}

@@ -227,7 +227,7 @@ func (r *Contacts) readHeader() error {
 	}
 	r.column = col
 	r.identify = r.c.identifier(kind)
-	r.fromExport = has(RowColumn) || has(RowColumnSpanish)
+	r.fromExport = IsExport(r.headers)
 	r.names = nameColumns(r.c.tmpl)
 	r.warnings = singleBraces(r.c.tmpl, r.display)
 	return nil

@@ -6,6 +6,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // RowColumn is the column that makes a contacts file a pregon export: it
@@ -31,28 +36,54 @@ var ExportColumnsSpanish = []string{"pregon_archivo", "pregon_fila", "pregon_est
 // RowColumnSpanish is RowColumn in an export in Spanish.
 const RowColumnSpanish = "pregon_registro"
 
-// IsExportColumn reports whether a column (its normalized name) is one
-// that an export adds after a row's own, in either language.
+// exportName is how an export's own column names are recognized: as
+// NormalizeHeader compares names, and also without accents and with spaces
+// and dashes read as underscores, since a person may retype a header in
+// Excel ("Pregón registro").
+func exportName(name string) string {
+	n, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), NormalizeHeader(name))
+	if err != nil {
+		n = NormalizeHeader(name)
+	}
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return '_'
+		}
+		return r
+	}, n)
+}
+
+// IsExportColumn reports whether a column is one that an export adds
+// after a row's own, in either language.
 func IsExportColumn(name string) bool {
-	return slices.Contains(ExportColumns, name) || slices.Contains(ExportColumnsSpanish, name)
+	n := exportName(name)
+	return slices.Contains(ExportColumns, n) || slices.Contains(ExportColumnsSpanish, n)
 }
 
 // IsExport reports whether a header (column names as written) is a
 // pregon export's.
 func IsExport(header []string) bool {
 	return slices.ContainsFunc(header, func(h string) bool {
-		n := NormalizeHeader(h)
+		n := exportName(h)
 		return n == RowColumn || n == RowColumnSpanish
 	})
 }
 
 // exportCell is the cell of an export's column i (of ExportColumns), in
-// whichever language the export names it.
+// whichever language and spelling the export names it.
 func exportCell(cells map[string]string, i int) string {
 	if v, ok := cells[ExportColumns[i]]; ok {
 		return v
 	}
-	return cells[ExportColumnsSpanish[i]]
+	if v, ok := cells[ExportColumnsSpanish[i]]; ok {
+		return v
+	}
+	for name, v := range cells {
+		if n := exportName(name); n == ExportColumns[i] || n == ExportColumnsSpanish[i] {
+			return v
+		}
+	}
+	return ""
 }
 
 // Exported says where a row of an export fed back to send came from.

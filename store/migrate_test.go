@@ -371,3 +371,43 @@ func TestFormat6ReadsOlderMovesFromTheRuns(t *testing.T) {
 		}
 	}
 }
+
+// Format 7 turns the fixed sentences older formats wrote as reasons into
+// their codes, so they read in the reader's language; other prose stays.
+func TestFormat7CodesOldFixedReasons(t *testing.T) {
+	ctx := context.Background()
+	old, path := ledgerAt(t, 6)
+	for _, q := range []string{
+		`INSERT INTO campaigns (id, name, fingerprint, sandbox, api, base_url, created_at, updated_at)
+			VALUES (1, 'c', 'f', 0, 'v2', 'https://api.example.test', '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z')`,
+		`INSERT INTO contacts (campaign_id, line, contact, path, payload, state, error, seen_gen, created_at, updated_at) VALUES
+			(1, 2, 'phone:+1', '/p', '{}', 'unknown', 'the run stopped while this message was in flight: it may or may not have been delivered', 1, 'x', 'x'),
+			(1, 3, 'phone:+2', '/p', '{}', 'sent', 'found on the platform after the answer was lost', 1, 'x', 'x'),
+			(1, 4, 'phone:+3', '/p', '{}', 'failed', '503 busy', 1, 'x', 'x')`,
+	} {
+		if _, err := old.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	l, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rows, err := l.db.Query(`SELECT coalesce(reason, ''), coalesce(error, '') FROM contacts ORDER BY line`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var reason, prose string
+		rows.Scan(&reason, &prose)
+		got = append(got, reason+"|"+prose)
+	}
+	want := []string{`{"code":"in_flight"}|`, `{"code":"found_on_platform"}|`, "|503 busy"}
+	if !slices.Equal(got, want) {
+		t.Errorf("reasons after the upgrade = %q, want %q", got, want)
+	}
+}
