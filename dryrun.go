@@ -11,6 +11,7 @@ import (
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
 	"github.com/pregon/pregon/i18n"
+	"github.com/pregon/pregon/wording"
 )
 
 // printDryRun shows what a send would do, and decides the exit.
@@ -102,16 +103,14 @@ func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		out.Previews = []campaign.Preview{}
 	}
 	for _, u := range d.Unfilled {
-		out.Errors = append(out.Errors, dryRunError{Key: u.Key, Value: u.Value, Message: describe(en, unfilledWords(u))})
+		out.Errors = append(out.Errors, dryRunError{Key: u.Key, Value: u.Value, Message: wording.Unfilled(en, u)})
 	}
 	for _, p := range d.Problems {
 		j := dryRunProblem{State: string(p.State), File: p.File, Line: p.Line}
 		if p.State == campaign.Duplicate {
-			j.Value, j.Reason, j.FirstLine = p.Contact, reasonText(en, campaign.DuplicateReason(p.FirstLine)), p.FirstLine
+			j.Value, j.Reason, j.FirstLine = p.Contact, wording.Reason(en, campaign.DuplicateReason(p.FirstLine)), p.FirstLine
 		} else {
-			r := p.Row.Reason()
-			r.Column, r.Value = "", ""
-			j.Column, j.Value, j.Reason = p.Row.Column, p.Row.Value, reasonText(en, r)
+			j.Column, j.Value, j.Reason = p.Row.Column, p.Row.Value, wording.CellReason(en, p.Row)
 		}
 		out.Problems = append(out.Problems, j)
 	}
@@ -119,7 +118,7 @@ func writeDryRunJSON(w io.Writer, c *campaign.Campaign, f *sendFlags, d *engine.
 		out.Warnings = append(out.Warnings, dryRunWarning{Code: "campaign", Count: 1, Message: cw, Examples: []dryRunExample{}})
 	}
 	for _, warn := range d.Warnings {
-		j := dryRunWarning{Code: string(warn.Code), Count: warn.Count, Message: warningSummary(en, warn.Code), Examples: []dryRunExample{}}
+		j := dryRunWarning{Code: string(warn.Code), Count: warn.Count, Message: wording.Warning(en, warn.Code), Examples: []dryRunExample{}}
 		for _, ex := range warn.First {
 			j.Examples = append(j.Examples, dryRunExample{Line: ex.Line, Column: ex.Column, Value: ex.Value, Path: ex.Path})
 		}
@@ -153,7 +152,7 @@ func printDryRunText(tr *i18n.Printer, w io.Writer, c *campaign.Campaign, f *sen
 		fmt.Fprintln(w, "  "+tr.T("dry.done", d.Done, f.ledger, statusCommand(f.ledger, c.Name)))
 	}
 	fmt.Fprintln(w, "  "+destinationText(tr, d.Destination, c))
-	if s := templateCheckText(tr, d.Template); s != "" {
+	if s := wording.TemplateCheck(tr, d.Template, tokenEnv); s != "" {
 		fmt.Fprintln(w, "  "+s)
 	}
 	if n := d.Invalid + d.Duplicate; n > 0 {
@@ -171,9 +170,9 @@ func printDryRunText(tr *i18n.Printer, w io.Writer, c *campaign.Campaign, f *sen
 			fmt.Fprintln(w, "  "+cw)
 		}
 		for _, warn := range d.Warnings {
-			fmt.Fprintf(w, "  %s: %s\n", warningSummary(tr, warn.Code), tr.Int(warn.Count))
+			fmt.Fprintf(w, "  %s: %s\n", wording.Warning(tr, warn.Code), tr.Int(warn.Count))
 			for _, ex := range warn.First {
-				fmt.Fprintln(w, "    "+warningExample(tr, ex))
+				fmt.Fprintln(w, "    "+wording.WarningExample(tr, ex))
 			}
 			if more := warn.Count - len(warn.First); more > 0 {
 				fmt.Fprintln(w, "    "+tr.T("dry.more", more))
@@ -205,25 +204,6 @@ func destinationText(tr *i18n.Printer, d engine.Destination, c *campaign.Campaig
 	return tr.T("dry.to.url", base, c.API)
 }
 
-// templateCheckText says what became of the WhatsApp template check.
-func templateCheckText(tr *i18n.Printer, check engine.TemplateCheck) string {
-	switch check {
-	case engine.TemplateChecked:
-		return tr.T("dry.template.checked")
-	case engine.TemplateNoToken:
-		return tr.T("dry.template.no_token", tokenEnv)
-	case engine.TemplateNoAddress:
-		return tr.T("dry.template.no_address")
-	case engine.TemplateExample:
-		return tr.T("dry.template.example")
-	case engine.TemplateUnreadable:
-		return tr.T("dry.template.unreadable")
-	case engine.TemplateNotListed:
-		return tr.T("dry.template.not_listed")
-	}
-	return ""
-}
-
 // problemsTitle heads the list of problems: how many, and how many shown.
 func problemsTitle(tr *i18n.Printer, total, shown int) string {
 	if shown < total {
@@ -235,36 +215,15 @@ func problemsTitle(tr *i18n.Printer, total, shown int) string {
 // problemText is one invalid or duplicate row.
 func problemText(tr *i18n.Printer, p engine.Problem) string {
 	if p.State == campaign.Duplicate {
-		return tr.T("dry.duplicate", rowPlace(tr, p.File, p.Line), strconv.Itoa(p.FirstLine), contactName(tr, p.Contact))
+		return tr.T("dry.duplicate", rowPlace(tr, p.File, p.Line), strconv.Itoa(p.FirstLine), wording.Contact(tr, p.Contact))
 	}
 	return describe(tr, p.Row)
-}
-
-// warningSummary says what a kind of warning means.
-func warningSummary(tr *i18n.Printer, code campaign.WarningCode) string {
-	switch code {
-	case campaign.SingleBrace:
-		return tr.T("warning.single_brace")
-	case campaign.FixedLine:
-		return tr.T("warning.fixed_line")
-	case campaign.CommaInName:
-		return tr.T("warning.comma_in_name")
-	}
-	return string(code)
-}
-
-// warningExample is one occurrence of a warning.
-func warningExample(tr *i18n.Printer, w campaign.Warning) string {
-	if w.Code == campaign.SingleBrace {
-		return tr.T("warning.example_brace", w.Value, w.Path, w.Column)
-	}
-	return tr.T("warning.example", strconv.Itoa(w.Line), w.Column, w.Value)
 }
 
 // printPreview lays out one message: a line saying which row, to whom
 // and what kind of message, then its parts, one labelled line each.
 func printPreview(tr *i18n.Printer, w io.Writer, p campaign.Preview, check engine.TemplateCheck) {
-	fmt.Fprintf(w, "  %s\n", tr.T("dry.preview", strconv.Itoa(p.Line), contactName(tr, p.Contact), previewKind(tr, p)))
+	fmt.Fprintf(w, "  %s\n", tr.T("dry.preview", strconv.Itoa(p.Line), wording.Contact(tr, p.Contact), previewKind(tr, p)))
 	var parts [][2]string // label, text
 	part := func(label, text string) {
 		if text != "" {
@@ -272,7 +231,7 @@ func printPreview(tr *i18n.Printer, w io.Writer, p campaign.Preview, check engin
 		}
 	}
 	if t := p.Template; t != nil && !t.TextKnown {
-		fmt.Fprintf(w, "    %s\n", templateTextUnknown(tr, check))
+		fmt.Fprintf(w, "    %s\n", wording.TextUnknown(tr, check, tokenEnv))
 		for _, prm := range t.Parameters {
 			part(parameterLabel(tr, prm), mediaText(prm.Value, prm.Filename))
 		}
@@ -358,18 +317,6 @@ func previewKind(tr *i18n.Printer, p campaign.Preview) string {
 		return tr.T("kind.attachment", label(tr, p.Attachment.Type))
 	}
 	return p.Type
-}
-
-// templateTextUnknown says why a template's text is not shown, and what
-// would show it.
-func templateTextUnknown(tr *i18n.Printer, check engine.TemplateCheck) string {
-	switch check {
-	case engine.TemplateExample, engine.TemplateNoAddress:
-		return tr.T("dry.text_unknown.address", tokenEnv)
-	case engine.TemplateNoToken:
-		return tr.T("dry.text_unknown.token", tokenEnv)
-	}
-	return tr.T("dry.text_unknown.unlisted")
 }
 
 // parameterLabel names a template parameter: "body {{1}}", "header image".

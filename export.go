@@ -20,6 +20,7 @@ import (
 	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 func runExport(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
@@ -128,7 +129,7 @@ func writeExport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, id
 		if !deliveries.match(r) {
 			return nil
 		}
-		reason := storedReason(tr, r.Reason, r.Error)
+		reason := wording.Stored(tr, r.Reason, r.Error)
 		if reason == "" && r.DeliveryError != "" {
 			reason = tr.T("export.after_sending", r.DeliveryError)
 		}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"regexp"
 	"strings"
@@ -78,6 +81,8 @@ func TestGuideRunsAsWritten(t *testing.T) {
 			t.Setenv(name, value)
 		case c == "pregon sandbox":
 			sandboxUp = startGuideSandbox(t)
+		case c == "pregon ui":
+			checkGuideUI(t)
 		case strings.Contains(c, "127.0.0.1:8025") && !sandboxUp:
 			t.Logf("  (skipped: 127.0.0.1:8025 is taken here)")
 		default:
@@ -172,4 +177,40 @@ func startGuideSandbox(t *testing.T) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return false
+}
+
+// checkGuideUI runs `pregon ui` as the guide does, in the guide's folder
+// (without opening a browser, on a free port), and opens the address it
+// prints: the page offers the folder's files, in Spanish.
+func checkGuideUI(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := exitCode(run(ctx, []string{"ui", "-no-browser", "-addr", "127.0.0.1:0"}, w, io.Discard), io.Discard)
+		w.Close()
+		done <- code
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("pregon ui printed no address: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	jar, _ := cookiejar.New(nil)
+	resp, err := (&http.Client{Jar: jar, Timeout: time.Minute}).Get(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The browser says no language: the page speaks pregon's, the guide's.
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "clientes.csv") || !strings.Contains(string(page), "Preparar una campaña") {
+		t.Errorf("pregon ui's page: %d\n%s", resp.StatusCode, page)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("pregon ui: exit %d", code)
+	}
 }

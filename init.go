@@ -34,35 +34,21 @@ func runInit(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 	if *api != "v1" && *api != "v2" {
 		return usageError{say("init.error.api", *api)}
 	}
-	header, rows, err := campaign.Sample(*contacts, 20)
-	if err != nil {
-		return usageError{err}
-	}
 	// The campaign is named after its file (promo.json: "promo"), the
 	// name status, export and report then take; else after the CSV.
 	named := *contacts
 	if *outPath != "" {
 		named = *outPath
 	}
-	c, notes, err := starter(strings.TrimSuffix(filepath.Base(named), filepath.Ext(named)), header, rows, *typ, *api)
+	text, notes, err := starterFile(*contacts, named, *typ, *api)
 	if err != nil {
-		return usageError{say("error.command", "init", err)}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(c); err != nil {
 		return err
 	}
-	if _, err := campaign.Parse(buf.Bytes()); err != nil {
-		return fmt.Errorf("init: the starter campaign does not load (a bug): %w", err)
-	}
 	if *outPath == "" {
-		_, err = stdout.Write(buf.Bytes())
+		_, err = stdout.Write(text)
 	} else {
 		err = outfile.Write(*outPath, outfile.Options{Force: *force, Ledgers: initLedgers(*outPath)}, func(w io.Writer) error {
-			_, err := w.Write(buf.Bytes())
+			_, err := w.Write(text)
 			return err
 		})
 	}
@@ -73,6 +59,31 @@ func runInit(ctx context.Context, tr *i18n.Printer, args []string, stdout, stder
 		fmt.Fprintln(stderr, "pregon init: "+describe(tr, n))
 	}
 	return nil
+}
+
+// starterFile is the text of a starter campaign for the contacts file,
+// named after the file named (its base name without extension), and what
+// the user must still fill in.
+func starterFile(contacts, named, typ, api string) ([]byte, []error, error) {
+	header, rows, err := campaign.Sample(contacts, 20)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	c, notes, err := starter(strings.TrimSuffix(filepath.Base(named), filepath.Ext(named)), header, rows, typ, api)
+	if err != nil {
+		return nil, nil, usageError{say("error.command", "init", err)}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(c); err != nil {
+		return nil, nil, err
+	}
+	if _, err := campaign.Parse(buf.Bytes()); err != nil {
+		return nil, nil, fmt.Errorf("init: the starter campaign does not load (a bug): %w", err)
+	}
+	return buf.Bytes(), notes, nil
 }
 
 // initLedgers are the ledgers init must not write over. init has no

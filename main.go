@@ -103,6 +103,8 @@ func dispatch(ctx context.Context, tr *i18n.Printer, args []string, stdout, stde
 		return runReport(ctx, tr, args[1:], stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, tr, args[1:], stdout, stderr)
+	case "ui":
+		return runUI(ctx, tr, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		return runVersion(ctx, tr, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -14,6 +14,7 @@ import (
 	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 //go:embed report.html.tmpl
@@ -163,7 +164,7 @@ func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, nam
 		ExportCmd: fmt.Sprintf("pregon export -ledger %s -campaign %s -outcome invalid -o revisar.csv", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)),
 		Invalid:   s.Counts[campaign.Invalid], Generated: tr.DateTime(time.Now()), Chart: buildChart(tr, minutes)}
 	for _, r := range s.Reasons {
-		d.Reasons = append(d.Reasons, reportReason{State: stateOne(tr, r.State), Reason: storedReason(tr, r.Why, r.Error), Count: tr.Int(r.Count)})
+		d.Reasons = append(d.Reasons, reportReason{State: wording.StateOne(tr, r.State), Reason: wording.Stored(tr, r.Why, r.Error), Count: tr.Int(r.Count)})
 	}
 	funnel, err := ledger.Funnel(ctx, s.ID)
 	if err != nil {
@@ -173,7 +174,7 @@ func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, nam
 		fmt.Sprintf("pregon track -ledger %s -campaign %s", shellQuote(absPath(ledger.Path())), shellQuote(s.Name)))
 	d.Funnel.Sandbox = s.Destination.Sandbox
 	for _, st := range campaign.States {
-		d.States = append(d.States, reportState{Class: string(st), Label: stateName(tr, st), Count: tr.Int(s.Counts[st]), Percent: tr.Percent(s.Counts[st], s.Total)})
+		d.States = append(d.States, reportState{Class: string(st), Label: wording.State(tr, st), Count: tr.Int(s.Counts[st]), Percent: tr.Percent(s.Counts[st], s.Total)})
 	}
 	sample, ok, err := ledger.Sample(ctx, s.ID)
 	if err != nil {
@@ -181,7 +182,7 @@ func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, nam
 	}
 	if ok {
 		d.Sample = &reportSample{Lines: readable(tr, sample.Payload),
-			Meta: tr.T("report.sample_other", stateOne(tr, sample.State))}
+			Meta: tr.T("report.sample_other", wording.StateOne(tr, sample.State))}
 		if sample.State == campaign.Sent {
 			d.Sample.Meta = tr.T("report.sample_sent")
 		}
@@ -201,7 +202,7 @@ func loadReport(ctx context.Context, tr *i18n.Printer, ledger *store.Ledger, nam
 			running = nil // the newest such run; an older one with that pid was killed
 		case !r.Ended.IsZero():
 			rr.Ended = tr.DateTime(r.Ended)
-			rr.EndedBy = ended(tr, r.EndedBy)
+			rr.EndedBy = wording.Ended(tr, r.EndedBy)
 		}
 		d.Runs = append(d.Runs, rr)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pregon/pregon/engine"
 	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender"
 )
@@ -108,12 +109,10 @@ func oneProcessor(rate float64) {
 // matter to judge it, and the files, so status can print the command that
 // resumes it.
 func (f *sendFlags) record(concurrency int) map[string]any {
-	return map[string]any{
-		"campaign_file": absPath(f.campaign), "contacts_file": absPath(f.contacts), "ledger": absPath(f.ledger),
-		"rate": f.rate, "concurrency": concurrency, "dry_run": f.dryRun, "sandbox": f.sandbox,
-		"resend_unknown": f.resendUnknown, "retry_failed": f.retryFailed, "allow_changed": f.allowChanged,
-		"max_duration": f.maxDuration.String(), "not_after": f.notAfter, "base_url": f.baseURL, "insecure": f.insecure,
-	}
+	return engine.Record{CampaignFile: f.campaign, ContactsFile: f.contacts, Ledger: f.ledger,
+		Rate: f.rate, Concurrency: concurrency, DryRun: f.dryRun, Sandbox: f.sandbox,
+		ResendUnknown: f.resendUnknown, RetryFailed: f.retryFailed, AllowChanged: f.allowChanged,
+		MaxDuration: f.maxDuration, NotAfter: f.notAfter, BaseURL: f.baseURL, Insecure: f.insecure}.Map()
 }
 
 // lateStart is how long after a time of day (-not-after 07:00) a start

@@ -17,6 +17,7 @@ import (
 	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 func runSend(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr io.Writer) error {
@@ -110,19 +111,6 @@ func destinationHint(e *store.DestinationError, ledger string) error {
 	return say("send.hint.real_ledger", ledger)
 }
 
-// contactName is a contact as people write it: the phone number, the
-// e-mail address, or "id 123", without the API's prefix.
-func contactName(tr *i18n.Printer, ident string) string {
-	kind, v, ok := strings.Cut(ident, ":")
-	switch {
-	case !ok:
-		return ident
-	case kind == "id":
-		return tr.T("contact.id", v)
-	}
-	return v
-}
-
 // logEvents shows a run's events as log lines, and its progress as a bar on
 // a terminal or a log line every few seconds under cron. Each line is a
 // sentence in the reader's words, with an event name and values that stay
@@ -174,9 +162,9 @@ func (e *logEvents) Note(n engine.Note) {
 		first, firstEN := make([]string, len(w.First)), make([]string, len(w.First))
 		en := i18n.For(i18n.English)
 		for i, ex := range w.First {
-			first[i], firstEN[i] = warningExample(tr, ex), warningExample(en, ex)
+			first[i], firstEN[i] = wording.WarningExample(tr, ex), wording.WarningExample(en, ex)
 		}
-		e.warn("warning", tr.T("log.warning", warningSummary(tr, w.Code), w.Count, strings.Join(first, "; ")),
+		e.warn("warning", tr.T("log.warning", wording.Warning(tr, w.Code), w.Count, strings.Join(first, "; ")),
 			"code", string(w.Code), "count", w.Count, "first", strings.Join(firstEN, "; "))
 	case engine.NoteSandbox:
 		e.info("sandbox", tr.T("log.sandbox", n.Text), "address", n.Text)
@@ -195,7 +183,7 @@ func quoteAll(names []string) []string {
 func (e *logEvents) InvalidRow(problem error) {
 	var row *campaign.RowError
 	if errors.As(problem, &row) {
-		e.warn("row_invalid", e.tr.T("log.row_invalid", rowPlace(e.tr, row.File, row.Line), reasonText(e.tr, row.Reason())),
+		e.warn("row_invalid", e.tr.T("log.row_invalid", rowPlace(e.tr, row.File, row.Line), wording.Reason(e.tr, row.Reason())),
 			"file", row.File, "line", row.Line, "problem", problem.Error())
 		return
 	}
@@ -224,11 +212,11 @@ func (e *logEvents) Imported(res store.ImportResult) {
 		e.info("empty_rows", tr.T("log.empty_rows", res.Empty), "rows", res.Empty)
 	}
 	for _, d := range res.Duplicates {
-		e.info("duplicate_row", tr.T("log.duplicate_row", rowPlace(tr, d.File, d.Line), strconv.Itoa(d.FirstLine), contactName(tr, d.Contact)),
+		e.info("duplicate_row", tr.T("log.duplicate_row", rowPlace(tr, d.File, d.Line), strconv.Itoa(d.FirstLine), wording.Contact(tr, d.Contact)),
 			"file", d.File, "line", d.Line, "first_line", d.FirstLine)
 	}
 	for _, f := range res.FixedRows {
-		e.info("fixed_row", tr.T("log.fixed_row", rowPlace(tr, f.File, f.Line), f.Via, contactName(tr, f.Contact), stateOne(tr, f.State)),
+		e.info("fixed_row", tr.T("log.fixed_row", rowPlace(tr, f.File, f.Line), f.Via, wording.Contact(tr, f.Contact), wording.StateOne(tr, f.State)),
 			"file", f.File, "line", f.Line, "via", f.Via, "state", string(f.State))
 	}
 	if res.Absent > 0 {
@@ -301,7 +289,7 @@ func printResult(tr *i18n.Printer, res *engine.Result, f *sendFlags, stdout io.W
 	en := i18n.For(i18n.English)
 	for _, r := range sum.Reasons {
 		out.Reasons = append(out.Reasons, summaryReason{State: string(r.State), Code: string(r.Why.Code),
-			Reason: storedReason(en, r.Why, r.Error), Count: r.Count})
+			Reason: wording.Stored(en, r.Why, r.Error), Count: r.Count})
 	}
 	if res.Err != nil {
 		out.Error = describe(en, res.Err)
@@ -319,7 +307,7 @@ func printResult(tr *i18n.Printer, res *engine.Result, f *sendFlags, stdout io.W
 	case engine.Incomplete:
 		return &outcomeError{code: exitIncomplete, msg: tr.T("send.incomplete", statusCommand(f.ledger, res.Campaign))}
 	}
-	msg := ended(tr, string(res.EndedBy))
+	msg := wording.Ended(tr, string(res.EndedBy))
 	if res.Err != nil {
 		msg = describe(tr, res.Err)
 	}
@@ -338,7 +326,7 @@ func printResult(tr *i18n.Printer, res *engine.Result, f *sendFlags, stdout io.W
 // to do next, in sentences.
 func printSummary(tr *i18n.Printer, w io.Writer, res *engine.Result, f *sendFlags) {
 	st, sum := res.Stats, res.Summary
-	fmt.Fprintf(w, "\n%s\n", tr.T("summary.title", res.Campaign, ended(tr, string(res.EndedBy))))
+	fmt.Fprintf(w, "\n%s\n", tr.T("summary.title", res.Campaign, wording.Ended(tr, string(res.EndedBy))))
 	switch {
 	case st.Requests == 0 && res.EndedBy == engine.Finished && sum.Counts[campaign.Pending] == 0:
 		fmt.Fprintf(w, "  %s\n", tr.T("progress.nothing"))
@@ -357,9 +345,9 @@ func printSummary(tr *i18n.Printer, w io.Writer, res *engine.Result, f *sendFlag
 	for _, state := range campaign.States {
 		switch n := sum.Counts[state]; {
 		case n == 1:
-			parts = append(parts, tr.Int(n)+" "+stateOne(tr, state))
+			parts = append(parts, tr.Int(n)+" "+wording.StateOne(tr, state))
 		case n > 1:
-			parts = append(parts, tr.Int(n)+" "+stateName(tr, state))
+			parts = append(parts, tr.Int(n)+" "+wording.State(tr, state))
 		}
 	}
 	if len(parts) == 0 {

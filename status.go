@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/engine"
 	"github.com/pregon/pregon/i18n"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 // statusJSON is the machine-readable shape of one campaign in `status -json`.
@@ -117,27 +119,13 @@ func runStatus(ctx context.Context, tr *i18n.Printer, args []string, stdout, std
 }
 
 func loadStatus(ctx context.Context, ledger *store.Ledger, path, name string) ([]campaignStatus, error) {
-	sums, err := ledger.Summaries(ctx, name)
+	list, err := engine.Status(ctx, ledger, name)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]campaignStatus, 0, len(sums))
-	for _, s := range sums {
-		runs, err := ledger.Runs(ctx, s.ID, 0)
-		if err != nil {
-			return nil, err
-		}
-		// A probe, never the lock itself: a send starting now must not
-		// find the campaign taken by a reader.
-		running, err := store.Probe(ledger.Path(), s.Name)
-		if err != nil {
-			return nil, err
-		}
-		funnel, err := ledger.Funnel(ctx, s.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, campaignStatus{Summary: s, Runs: runs, Running: running, Ledger: path, Funnel: funnel})
+	out := make([]campaignStatus, len(list))
+	for i, s := range list {
+		out[i] = campaignStatus{Summary: s.Summary, Runs: s.Runs, Running: s.Running, Ledger: path, Funnel: s.Funnel}
 	}
 	return out, nil
 }
@@ -180,7 +168,7 @@ func printStatus(tr *i18n.Printer, w io.Writer, s campaignStatus) {
 	}
 	fmt.Fprintln(w, title)
 	if s.Destination != (store.Destination{}) {
-		fmt.Fprintf(w, "  %s\n", tr.T("status.sent_to", destination(tr, s.Destination)))
+		fmt.Fprintf(w, "  %s\n", tr.T("status.sent_to", wording.Destination(tr, s.Destination)))
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	states := append([]campaign.State{}, campaign.States...)
@@ -188,7 +176,7 @@ func printStatus(tr *i18n.Printer, w io.Writer, s campaignStatus) {
 		states = append(states, campaign.Sending)
 	}
 	for _, st := range states {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", stateName(tr, st), tr.Int(s.Counts[st]), tr.Percent(s.Counts[st], s.Total))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", wording.State(tr, st), tr.Int(s.Counts[st]), tr.Percent(s.Counts[st], s.Total))
 	}
 	fmt.Fprintf(tw, "  %s\t%s\t\t\n", tr.T("status.total"), tr.Int(s.Total))
 	tw.Flush()
@@ -217,7 +205,7 @@ func printStatus(tr *i18n.Printer, w io.Writer, s campaignStatus) {
 	if len(s.Reasons) > 0 {
 		fmt.Fprintf(w, "  %s\n", tr.T("status.why"))
 		for _, r := range s.Reasons {
-			fmt.Fprintf(w, "    %s\n", tr.T("status.why_line", r.Count, stateName(tr, r.State), storedReason(tr, r.Why, r.Error)))
+			fmt.Fprintf(w, "    %s\n", tr.T("status.why_line", r.Count, wording.State(tr, r.State), wording.Stored(tr, r.Why, r.Error)))
 		}
 	}
 	if s.Running == nil {
@@ -246,7 +234,7 @@ func describeRun(tr *i18n.Printer, r store.Run) string {
 	if r.Ended.IsZero() {
 		return tr.T("status.run_killed", tr.DateTime(r.Started), r.Host)
 	}
-	return tr.T("status.run", tr.DateTime(r.Started), r.Host, ended(tr, r.EndedBy), tr.Duration(r.Ended.Sub(r.Started)),
+	return tr.T("status.run", tr.DateTime(r.Started), r.Host, wording.Ended(tr, r.EndedBy), tr.Duration(r.Ended.Sub(r.Started)),
 		r.Sent, r.Failed, r.Unknown, tr.Float(r.Rate))
 }
 

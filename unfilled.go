@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/i18n"
+	"github.com/pregon/pregon/wording"
 )
 
 // unfilledError is a campaign that still has some of the example values
@@ -19,22 +20,7 @@ func (e *unfilledError) Error() string { return unfilledText(i18n.For(i18n.Engli
 func unfilledText(tr *i18n.Printer, e *unfilledError) string {
 	text := tr.T("unfilled.title", e.file, len(e.values))
 	for _, u := range e.values {
-		text += "\n  " + describe(tr, unfilledWords(u))
+		text += "\n  " + wording.Unfilled(tr, u)
 	}
 	return text
-}
-
-// unfilledWords is what to do about one unfilled value.
-func unfilledWords(u campaign.Unfilled) error {
-	switch u.Kind {
-	case campaign.UnfilledBaseURL:
-		return say("unfilled.base_url", u.Key, u.Value)
-	case campaign.UnfilledChannelID:
-		return say("unfilled.channel", u.Key, u.Value)
-	case campaign.UnfilledTemplateName:
-		return say("unfilled.template_name", u.Key, u.Value)
-	case campaign.UnfilledURL:
-		return say("unfilled.url", u.Key, u.Value)
-	}
-	return say("unfilled.text", u.Key, u.Value, campaign.ToWrite)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 // langFlag is the value of -lang in args, wherever it is: before the
@@ -107,13 +108,13 @@ func describe(tr *i18n.Printer, err error) string {
 		}
 		return e.File + ": " + describe(tr, e.Err)
 	case *campaign.RowError:
-		return tr.T("error.row", rowPlace(tr, e.File, e.Line), reasonText(tr, e.Reason()))
+		return tr.T("error.row", rowPlace(tr, e.File, e.Line), wording.Reason(tr, e.Reason()))
 	case *campaign.ReasonError:
-		return reasonText(tr, e.Reason)
+		return wording.Reason(tr, e.Reason)
 	case *store.ChangedError:
 		return tr.T("error.changed", e.Name)
 	case *store.DestinationError:
-		return tr.T("error.destination", e.Name, destination(tr, e.Recorded), destination(tr, e.Current))
+		return tr.T("error.destination", e.Name, wording.Destination(tr, e.Recorded), wording.Destination(tr, e.Current))
 	case *store.LockedError:
 		if e.Holder.PID == 0 {
 			return tr.T("error.locked", e.Campaign)
@@ -231,9 +232,7 @@ func templateText(tr *i18n.Printer, e *engine.TemplateError) string {
 		problem = tr.T("template.not_approved", e.Status)
 	case engine.TemplateParameters:
 		part := e.Component
-		if k, ok := wordArgs[campaign.TooLong].words[part]; ok {
-			part = tr.T(k)
-		}
+		part = wording.Part(tr, part)
 		problem = tr.T("template.parameters", part, e.Want, e.Got)
 	default:
 		return e.Error()
@@ -247,119 +246,11 @@ func rowPlace(tr *i18n.Printer, file string, line int) string {
 	return tr.T("where.row", file, strconv.Itoa(line))
 }
 
-// wordArgs are, for the codes that take one, the value that is a word
-// to translate, and the words it may be.
-var wordArgs = map[campaign.Code]struct {
-	at    int
-	words map[string]string
-}{
-	campaign.BeyondHeader: {3, map[string]string{
-		";": i18n.K("word.semicolon"), ",": i18n.K("word.comma"), "\t": i18n.K("word.tab")}},
-	campaign.TooLong: {2, map[string]string{
-		"answer": i18n.K("word.answer"), "body": i18n.K("word.body"), "footer": i18n.K("word.footer"),
-		"header": i18n.K("word.header"), "button": i18n.K("word.button")}},
-}
-
-// reasonText puts a reason in words: its code's message with its values
-// (and the reason under it, last), after the cell it is in.
-func reasonText(tr *i18n.Printer, r campaign.Reason) string {
-	key := "reason." + string(r.Code)
-	if !i18n.Has(key) {
-		// A code of a newer pregon: its values are all there is.
-		return strings.TrimSpace(fmt.Sprintln(append([]any{string(r.Code)}, r.Args...)...))
-	}
-	args := append([]any{}, r.Args...)
-	if w, ok := wordArgs[r.Code]; ok && w.at < len(args) {
-		if s, ok := args[w.at].(string); ok && w.words[s] != "" {
-			args[w.at] = tr.T(w.words[s])
-		}
-	}
-	if r.Cause != nil {
-		args = append(args, reasonText(tr, *r.Cause))
-	}
-	text := tr.T(key, args...)
-	if r.Column != "" {
-		text = tr.T("reason.in_cell", r.Column, r.Value, text)
-	}
-	return text
-}
-
-// storedReason is a ledger's reason in words: the code's, or the prose an
-// older pregon wrote.
-func storedReason(tr *i18n.Printer, why campaign.Reason, prose string) string {
-	if why.IsZero() {
-		return strings.TrimSpace(prose)
-	}
-	return reasonText(tr, why)
-}
-
-// stateKeys are the states' names in words, plural (for counts) and
-// singular.
-var stateKeys = map[campaign.State][2]string{
-	campaign.Pending:   {i18n.K("state.pending"), i18n.K("state.pending.one")},
-	campaign.Sending:   {i18n.K("state.sending"), i18n.K("state.sending.one")},
-	campaign.Sent:      {i18n.K("state.sent"), i18n.K("state.sent.one")},
-	campaign.Failed:    {i18n.K("state.failed"), i18n.K("state.failed.one")},
-	campaign.Unknown:   {i18n.K("state.unknown"), i18n.K("state.unknown.one")},
-	campaign.Invalid:   {i18n.K("state.invalid"), i18n.K("state.invalid.one")},
-	campaign.Duplicate: {i18n.K("state.duplicate"), i18n.K("state.duplicate.one")},
-}
-
-// stateName is the state as a heading over counts (sent, en duda).
-func stateName(tr *i18n.Printer, s campaign.State) string {
-	if k, ok := stateKeys[s]; ok {
-		return tr.T(k[0])
-	}
-	return string(s)
-}
-
-// stateOne is one contact's state in words (sent, enviado).
-func stateOne(tr *i18n.Printer, s campaign.State) string {
-	if k, ok := stateKeys[s]; ok {
-		return tr.T(k[1])
-	}
-	return string(s)
-}
-
-// endedKeys say how a run ended, by the ledger's ended_by.
-var endedKeys = map[string]string{
-	string(engine.Finished): i18n.K("ended.finished"), string(engine.Interrupted): i18n.K("ended.interrupted"),
-	string(engine.Deadline): i18n.K("ended.deadline"), string(engine.NotAfter): i18n.K("ended.not_after"),
-	string(engine.TokenRejected): i18n.K("ended.token_rejected"), string(engine.WrongAddress): i18n.K("ended.wrong_address"),
-	string(engine.Unreachable): i18n.K("ended.unreachable"), string(engine.Broken): i18n.K("ended.error"),
-	"dry run": i18n.K("ended.dry_run"),
-}
-
-// ended says how a run ended, in words.
-func ended(tr *i18n.Printer, endedBy string) string {
-	if k, ok := endedKeys[endedBy]; ok {
-		return tr.T(k)
-	}
-	return endedBy
-}
-
-// destination names where a campaign's messages went.
-func destination(tr *i18n.Printer, d store.Destination) string {
-	where := d.BaseURL
-	switch {
-	case d.Sandbox:
-		where = tr.T("destination.sandbox")
-	case where == "":
-		where = tr.T("destination.unrecorded")
-	case d.Rehearsal:
-		where = tr.T("destination.rehearsal", where)
-	}
-	if d.API == "" || d.Sandbox || d.Rehearsal {
-		return where // a rehearsal: which API it played does not matter to the reader
-	}
-	return tr.T("destination.api", d.API, where)
-}
-
 // stopText says why the platform stopped a run, and what to do.
 func stopText(tr *i18n.Printer, e *sender.StopError) string {
 	came := e.Reason
 	if e.Cause != nil {
-		came = reasonText(tr, *e.Cause)
+		came = wording.Reason(tr, *e.Cause)
 	}
 	switch e.Problem {
 	case sender.TokenRejected:

@@ -1,4 +1,4 @@
-package main
+package wording
 
 import (
 	"strings"
@@ -29,14 +29,14 @@ func TestReasonsInWords(t *testing.T) {
 	newer := campaign.Reason{Code: "from_the_future", Args: []any{"x", 1}}
 	es, en := i18n.For(i18n.Spanish), i18n.For(i18n.English)
 	for _, c := range []struct{ got, want string }{
-		{reasonText(es, refused), `la plataforma lo rechazó: 403 "Contact has opted out"`},
-		{reasonText(en, refused), `refused by the platform: 403 "Contact has opted out"`},
-		{reasonText(es, cell), `columna "Teléfono": "12" no es un número de teléfono`},
-		{reasonText(en, cell), `column "Teléfono": "12" is not a phone number`},
-		{reasonText(es, gaveUp), `se dejó de intentar tras 3 intentos: la plataforma pidió reintentar más tarde: 503 "Service Unavailable"`},
-		{reasonText(es, shifted), `la fila tiene un valor en la columna 3, más allá de las 2 columnas del encabezado (" José"): ¿hay un punto y coma dentro de un valor que no está entre comillas?`},
-		{reasonText(es, newer), `from_the_future x 1`},
-		{storedReason(es, campaign.Reason{}, " 404 Contact not found "), `404 Contact not found`},
+		{Reason(es, refused), `la plataforma lo rechazó: 403 "Contact has opted out"`},
+		{Reason(en, refused), `refused by the platform: 403 "Contact has opted out"`},
+		{Reason(es, cell), `columna "Teléfono": "12" no es un número de teléfono`},
+		{Reason(en, cell), `column "Teléfono": "12" is not a phone number`},
+		{Reason(es, gaveUp), `se dejó de intentar tras 3 intentos: la plataforma pidió reintentar más tarde: 503 "Service Unavailable"`},
+		{Reason(es, shifted), `la fila tiene un valor en la columna 3, más allá de las 2 columnas del encabezado (" José"): ¿hay un punto y coma dentro de un valor que no está entre comillas?`},
+		{Reason(es, newer), `from_the_future x 1`},
+		{Stored(es, campaign.Reason{}, " 404 Contact not found "), `404 Contact not found`},
 	} {
 		if c.got != c.want {
 			t.Errorf("got  %s\nwant %s", c.got, c.want)
@@ -44,7 +44,7 @@ func TestReasonsInWords(t *testing.T) {
 	}
 	// A reason read back from the ledger's JSON keeps its numbers.
 	r, err := campaign.ParseReason(`{"code":"gave_up","args":[3],"cause":{"code":"try_later","args":[503,"Service Unavailable"]}}`)
-	if err != nil || !strings.Contains(reasonText(en, r), "gave up after 3 attempts") {
-		t.Errorf("parsed %+v, %v: %s", r, err, reasonText(en, r))
+	if err != nil || !strings.Contains(Reason(en, r), "gave up after 3 attempts") {
+		t.Errorf("parsed %+v, %v: %s", r, err, Reason(en, r))
 	}
 }

@@ -1,0 +1,413 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/engine"
+	"github.com/pregon/pregon/i18n"
+	"github.com/pregon/pregon/outfile"
+	"github.com/pregon/pregon/sender"
+	"github.com/pregon/pregon/store"
+)
+
+// pickOf reads the campaign and contacts files a request names, as a
+// query or a form; an ID that names no file the page offers is dropped.
+func (s *Server) pickOf(v url.Values) pick {
+	p := pick{Campaign: v.Get("campaign"), Contacts: v.Get("contacts")}
+	if _, ok := s.path(p.Campaign); !ok {
+		p.Campaign = ""
+	}
+	if _, ok := s.path(p.Contacts); !ok {
+		p.Contacts = ""
+	}
+	return p
+}
+
+// paths are the files of a pick; ok is false when either is missing.
+func (s *Server) paths(p pick) (camp, contacts string, ok bool) {
+	camp, ok1 := s.path(p.Campaign)
+	contacts, ok2 := s.path(p.Contacts)
+	return camp, contacts, ok1 && ok2
+}
+
+// prepareData is the Prepare page's own part.
+type prepareData struct {
+	Check     *checkView
+	Wrote     string   // the campaign file init just wrote
+	InitNotes []string // what init says is left to fill in
+}
+
+func (s *Server) prepare(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "prepare", &page{Nav: "prepare", Pick: s.pickOf(r.URL.Query()), Data: prepareData{}})
+}
+
+// check runs the dry run of the pick against the real ledger: the same
+// check `pregon send -dry-run` makes.
+func (s *Server) check(w http.ResponseWriter, r *http.Request) {
+	p := &page{Nav: "prepare", Pick: s.pickOf(r.Form)}
+	p.Back = "/prepare?" + string(p.Pick.Query())
+	d := prepareData{}
+	d.Check, p.Error = s.dryRun(r.Context(), s.printer(r), p.Pick)
+	p.Data = d
+	s.render(w, r, "prepare", p)
+}
+
+// dryRun checks a pick as the send would see it; the problem, in words,
+// when it cannot.
+func (s *Server) dryRun(ctx context.Context, tr *i18n.Printer, p pick) (*checkView, string) {
+	campPath, contacts, ok := s.paths(p)
+	if !ok {
+		return nil, tr.T("ui.pick.missing")
+	}
+	c, err := campaign.Load(campPath)
+	if err != nil {
+		return nil, s.describe(tr, err)
+	}
+	rec := engine.Record{CampaignFile: campPath, ContactsFile: contacts, Ledger: s.o.Ledger, Rate: sender.DefaultRate, DryRun: true}
+	d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: contacts, Ledger: s.o.Ledger, Record: rec.Map(),
+		Token: s.o.Token, Timeout: sender.DefaultTimeout})
+	if err != nil {
+		return nil, s.describe(tr, err)
+	}
+	return s.newCheckView(tr, c, d), ""
+}
+
+// upload keeps a file the browser sends: a contacts file or a campaign
+// file, size-limited, in pregon's own folder, readable by this user only.
+// Its fields come in the form's order: the CSRF token first, so nothing
+// is stored for a request that is not the page's.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	tr := s.printer(r)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+		return
+	}
+	fields := url.Values{}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+			return
+		}
+		if part.FormName() != "file" {
+			v, _ := io.ReadAll(io.LimitReader(part, 1024))
+			fields.Set(part.FormName(), string(v))
+			continue
+		}
+		if !same(fields.Get("csrf"), s.csrf) {
+			s.locked(w, r, http.StatusForbidden)
+			return
+		}
+		pk := s.pickOf(fields)
+		id, err := s.saveUpload(part.FileName(), part)
+		switch {
+		case errors.Is(err, errTooLarge):
+			s.render(w, r, "prepare", &page{Status: http.StatusRequestEntityTooLarge, Nav: "prepare", Pick: pk,
+				Error: tr.T("ui.upload.too_large", int(s.o.MaxUpload>>20)), Data: prepareData{}})
+			return
+		case errors.Is(err, errNotCSV):
+			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: tr.T("ui.upload.not_csv"), Data: prepareData{}})
+			return
+		case err != nil:
+			s.render(w, r, "prepare", &page{Nav: "prepare", Pick: pk, Error: tr.T("ui.upload.failed", s.describe(tr, err)), Data: prepareData{}})
+			return
+		}
+		if strings.HasSuffix(strings.ToLower(id), ".json") {
+			pk.Campaign = id
+		} else {
+			pk.Contacts = id
+		}
+		http.Redirect(w, r, "/prepare?"+string(pk.Query()), http.StatusSeeOther)
+		return
+	}
+}
+
+// initCampaign writes a starter campaign for the chosen contacts file,
+// beside it, as `pregon init -o` does, and checks it: the check says
+// what is left to fill in.
+func (s *Server) initCampaign(w http.ResponseWriter, r *http.Request) {
+	tr := s.printer(r)
+	p := &page{Nav: "prepare", Pick: s.pickOf(r.Form)}
+	contacts, ok := s.path(p.Pick.Contacts)
+	if !ok {
+		p.Error, p.Data = tr.T("ui.init.no_contacts"), prepareData{}
+		s.render(w, r, "prepare", p)
+		return
+	}
+	typ := r.Form.Get("type")
+	if !validType(typ) {
+		typ = "whatsapp_template"
+	}
+	dir := filepath.Dir(contacts)
+	base := strings.TrimSuffix(filepath.Base(contacts), filepath.Ext(contacts))
+	var wrote string
+	var notes []string
+	for i := 1; wrote == "" && i < 100; i++ {
+		name := base + ".json"
+		if i > 1 {
+			name = base + "-" + strconv.Itoa(i) + ".json"
+		}
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			continue
+		}
+		text, n, err := s.o.Tools.Init(tr, contacts, name, typ)
+		if err != nil {
+			p.Error, p.Data = s.describe(tr, err), prepareData{}
+			s.render(w, r, "prepare", p)
+			return
+		}
+		err = outfile.Write(filepath.Join(dir, name), outfile.Options{Ledgers: []string{s.o.Ledger, s.o.RehearsalLedger}}, func(w io.Writer) error {
+			_, err := w.Write(text)
+			return err
+		})
+		if err != nil {
+			p.Error, p.Data = tr.T("ui.init.failed", s.describe(tr, err)), prepareData{}
+			s.render(w, r, "prepare", p)
+			return
+		}
+		wrote, notes = name, n
+	}
+	if wrote == "" { // a hundred campaigns of this CSV already
+		p.Error, p.Data = tr.T("ui.init.failed", base+".json"), prepareData{}
+		s.render(w, r, "prepare", p)
+		return
+	}
+	p.Pick.Campaign = p.Pick.Contacts[:2] + wrote
+	p.Back = "/prepare?" + string(p.Pick.Query())
+	d := prepareData{Wrote: wrote, InitNotes: notes}
+	d.Check, p.Error = s.dryRun(r.Context(), tr, p.Pick)
+	p.Data = d
+	s.render(w, r, "prepare", p)
+}
+
+func validType(t string) bool {
+	switch t {
+	case "whatsapp_template", "text", "image", "quick_reply":
+		return true
+	}
+	return false
+}
+
+// rehearseData is the Rehearse page's own part.
+type rehearseData struct {
+	Campaign string         // the picked campaign's name
+	Status   *campaignState // its rehearsal so far, if any
+}
+
+func (s *Server) rehearse(w http.ResponseWriter, r *http.Request) {
+	p := &page{Nav: "rehearse", Pick: s.pickOf(r.URL.Query())}
+	d := rehearseData{}
+	if path, ok := s.path(p.Pick.Campaign); ok {
+		d.Campaign, _ = campaign.ReadName(path)
+		if d.Campaign != "" {
+			d.Status = s.stateOf(r.Context(), s.printer(r), rehearsal, d.Campaign)
+		}
+	}
+	p.Data = d
+	s.render(w, r, "rehearse", p)
+}
+
+func (s *Server) sendPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "send", &page{Nav: "send", Pick: s.pickOf(r.URL.Query())})
+}
+
+// confirmData is what the confirmation states before a real send.
+type confirmData struct {
+	Check *checkView
+	Host  string // where the messages go
+}
+
+// confirm checks the pick against the real ledger and states what the
+// send will do: how many messages, to which address, which campaign.
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+	tr := s.printer(r)
+	p := &page{Nav: "send", Pick: s.pickOf(r.Form)}
+	p.Back = "/send?" + string(p.Pick.Query())
+	if s.o.Token == "" {
+		p.Error = tr.T("ui.send.no_token")
+		s.render(w, r, "send", p)
+		return
+	}
+	chk, problem := s.dryRun(r.Context(), tr, p.Pick)
+	if chk == nil {
+		p.Error = problem
+		s.render(w, r, "send", p)
+		return
+	}
+	p.Data = confirmData{Check: chk, Host: chk.Host}
+	s.render(w, r, "confirm", p)
+}
+
+// start starts a rehearsal, or a confirmed real send, and shows its
+// progress.
+func (s *Server) start(w http.ResponseWriter, r *http.Request) {
+	tr := s.printer(r)
+	m, ok := parseMode(r.Form.Get("mode"))
+	p := &page{Nav: "send", Pick: s.pickOf(r.Form)}
+	if m == rehearsal {
+		p.Nav = "rehearse"
+	}
+	campPath, contacts, both := s.paths(p.Pick)
+	switch {
+	case !ok || !both:
+		p.Error = tr.T("ui.pick.missing")
+	case m == real && s.o.Token == "":
+		p.Error = tr.T("ui.send.no_token")
+	}
+	var c *campaign.Campaign
+	if p.Error == "" {
+		var err error
+		if c, err = campaign.Load(campPath); err != nil {
+			p.Error = s.describe(tr, err)
+		}
+	}
+	if p.Error != "" {
+		if p.Nav == "rehearse" {
+			p.Data = rehearseData{}
+		}
+		s.render(w, r, p.Nav, p)
+		return
+	}
+	key := runKey{mode: m, campaign: c.Name}
+	o := engine.SendOptions{Contacts: contacts, Ledger: s.ledgerOf(m), Token: s.o.Token, Sandbox: m == rehearsal,
+		Rate: sender.DefaultRate, Concurrency: sender.DefaultConcurrency(sender.DefaultRate),
+		MaxAttempts: sender.DefaultMaxAttempts, Timeout: sender.DefaultTimeout, StateDir: s.o.StateDir}
+	if o.Sandbox {
+		o.Token = ""
+	}
+	o.Record = engine.Record{CampaignFile: campPath, ContactsFile: contacts, Ledger: o.Ledger,
+		Rate: o.Rate, Concurrency: o.Concurrency, Sandbox: o.Sandbox}.Map()
+	s.runs.start(s.ctx, key, func(ctx context.Context, ev engine.Events) (*engine.Result, error) {
+		o.Events = ev
+		return engine.Send(ctx, c, o)
+	})
+	http.Redirect(w, r, liveURL(key, p.Pick), http.StatusSeeOther)
+}
+
+// resultsData is the Results page's own part.
+type resultsData struct {
+	Mode      string
+	Campaigns []campaignState
+	NoLedger  bool
+}
+
+func (s *Server) results(w http.ResponseWriter, r *http.Request) {
+	tr := s.printer(r)
+	m, ok := parseMode(r.URL.Query().Get("mode"))
+	if !ok {
+		m = real
+	}
+	d := resultsData{Mode: string(m)}
+	p := &page{Nav: "results", Pick: s.pickOf(r.URL.Query())}
+	list, err := s.states(r.Context(), tr, m, "")
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		d.NoLedger = true
+	case err != nil:
+		p.Error = s.describe(tr, err)
+	}
+	for i := range list {
+		s.trackingOf(tr, &list[i])
+	}
+	d.Campaigns = list
+	p.Data = d
+	s.render(w, r, "results", p)
+}
+
+// track asks the platform what became of the campaign's sent messages,
+// as `pregon track` does, in the background: the results say how far it
+// got.
+func (s *Server) track(w http.ResponseWriter, r *http.Request) {
+	key, ok := s.keyOf(r.Form)
+	if !ok || key.mode != real || s.o.Token == "" {
+		http.NotFound(w, r)
+		return
+	}
+	s.runs.track(s.ctx, key.campaign, func(ctx context.Context, progress func(int)) (*engine.TrackResult, error) {
+		return engine.Track(ctx, engine.ReadOptions{Ledger: s.o.Ledger, Campaign: key.campaign, Token: s.o.Token,
+			Rate: sender.DefaultRate, Timeout: sender.DefaultTimeout, StateDir: s.o.StateDir, Progress: progress})
+	})
+	http.Redirect(w, r, "/results?mode=real&"+string(s.pickOf(r.Form).Query()), http.StatusSeeOther)
+}
+
+// openLedger opens a ledger to read; os.ErrNotExist when there is none.
+func (s *Server) openLedger(ctx context.Context, m mode) (*store.Ledger, error) {
+	path := s.ledgerOf(m)
+	if _, err := os.Stat(path); err != nil {
+		return nil, os.ErrNotExist
+	}
+	return store.OpenReadOnly(ctx, path)
+}
+
+// download answers with a file one of the command line's tools makes of
+// a campaign: name-CAMPAIGN.ext.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, name, ext, contentType string,
+	write func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, id store.CampaignID, campaign string) error) {
+	tr := s.printer(r)
+	key, ok := s.keyOf(r.URL.Query())
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	ledger, err := s.openLedger(r.Context(), key.mode)
+	if err != nil {
+		http.Error(w, tr.T("ui.results.no_ledger"), http.StatusNotFound)
+		return
+	}
+	defer ledger.Close()
+	id, found, err := ledger.Lookup(r.Context(), key.campaign)
+	if err != nil || !found {
+		http.Error(w, tr.T("ui.results.no_campaign", key.campaign), http.StatusNotFound)
+		return
+	}
+	var b bytes.Buffer
+	if err := write(r.Context(), tr, &b, ledger, id, key.campaign); err != nil {
+		http.Error(w, s.describe(tr, err), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + "-" + key.campaign + ext}))
+	_, _ = b.WriteTo(w)
+}
+
+// report is the campaign's report, as `pregon report` writes it.
+func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	s.download(w, r, s.printer(r).T("ui.file.report"), ".html", "text/html; charset=utf-8",
+		func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, _ store.CampaignID, name string) error {
+			return s.o.Tools.Report(ctx, tr, w, ledger, name)
+		})
+}
+
+// export is the campaign's rows to fix, as `pregon export -outcome
+// invalid,failed` writes them.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	s.download(w, r, s.printer(r).T("ui.file.export"), ".csv", "text/csv; charset=utf-8",
+		func(ctx context.Context, tr *i18n.Printer, w io.Writer, ledger *store.Ledger, id store.CampaignID, _ string) error {
+			return s.o.Tools.Export(ctx, tr, w, ledger, id)
+		})
+}
+
+// setLang keeps the language chosen on the page.
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+	if l := i18n.Lang(r.Form.Get("lang")); l == i18n.Spanish || l == i18n.English {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	}
+	back := r.Form.Get("back")
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, `\`) {
+		back = "/"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
