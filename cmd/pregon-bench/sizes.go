@@ -71,8 +71,9 @@ func (b *bencher) importRun(n int) (result, error) {
 	}
 	ledger := filepath.Join(b.dir, "import.db")
 	// The first import of a campaign is sent while it runs; the import is
-	// done when send logs "contacts read". Then the child is stopped.
-	c, imported, err := b.runUntil(`msg="contacts read"`, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL)
+	// done when send logs its contacts_read event (the stable key of a log
+	// line, whatever the language). Then the child is stopped.
+	c, imported, err := b.runUntil(`event=contacts_read`, "send", "-campaign", camp, "-contacts", csv, "-ledger", ledger, "-base-url", fake.URL)
 	if err != nil {
 		return r, err
 	}
