@@ -289,10 +289,23 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	}
 	o.Record = engine.Record{CampaignFile: campPath, ContactsFile: contacts, Ledger: o.Ledger,
 		Rate: o.Rate, Concurrency: o.Concurrency, Sandbox: o.Sandbox}.Map()
-	s.runs.start(s.ctx, key, func(ctx context.Context, ev engine.Events) (*engine.Result, error) {
+	run, started := s.runs.start(s.ctx, key, p.Pick, func(ctx context.Context, ev engine.Events) (*engine.Result, error) {
 		o.Events = ev
 		return engine.Send(ctx, c, o)
 	})
+	if !started {
+		// The campaign is being sent from this page already: this pick
+		// is not sent, and the page says so rather than showing the
+		// other send as if it were this one.
+		p.Status = http.StatusConflict
+		p.Error = tr.T("ui.start.running", c.Name, fileName(run.pick.Contacts), fileName(run.pick.Campaign))
+		p.Back = "/" + p.Nav + "?" + string(p.Pick.Query())
+		if p.Nav == "rehearse" {
+			p.Data = rehearseData{}
+		}
+		s.render(w, r, p.Nav, p)
+		return
+	}
 	http.Redirect(w, r, liveURL(key, p.Pick), http.StatusSeeOther)
 }
 
