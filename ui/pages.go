@@ -3,6 +3,10 @@ package ui
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"mime"
@@ -225,8 +229,10 @@ func (s *Server) sendPage(w http.ResponseWriter, r *http.Request) {
 
 // confirmData is what the confirmation states before a real send.
 type confirmData struct {
-	Check *checkView
-	Host  string // where the messages go
+	Check  *checkView
+	Host   string // where the messages go
+	Count  int    // the messages the confirmation states
+	Digest string // what start checks the files against (see confirmDigest)
 }
 
 // confirm checks the pick against the real ledger and states what the
@@ -240,14 +246,60 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "send", p)
 		return
 	}
+	// The contacts file is read for the digest before the check counts
+	// it: a change after that read makes the digest differ at start.
+	sum, err := s.contactsSum(p.Pick)
+	if err != nil {
+		p.Error = tr.T("ui.pick.missing")
+		s.render(w, r, "send", p)
+		return
+	}
 	chk, problem := s.dryRun(r.Context(), tr, p.Pick)
 	if chk == nil {
 		p.Error = problem
 		s.render(w, r, "send", p)
 		return
 	}
-	p.Data = confirmData{Check: chk, Host: chk.Host}
+	p.Data = confirmData{Check: chk, Host: chk.Host, Count: chk.WouldSend,
+		Digest: s.confirmDigest(p.Pick, chk.camp, sum, chk.WouldSend)}
 	s.render(w, r, "confirm", p)
+}
+
+// contactsSum is the SHA-256 of the pick's contacts file.
+func (s *Server) contactsSum(p pick) (string, error) {
+	path, ok := s.path(p.Contacts)
+	if !ok {
+		return "", os.ErrNotExist
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// confirmDigest ties a confirmation to what it stated: the files picked,
+// the campaign's name, fingerprint and address (so its host), the
+// contacts file's content and the count of messages. Start recomputes it
+// from the files as they are then, with the count the form carries, and
+// sends nothing when it differs. Keyed with the page's key, so that no
+// other page can make one.
+func (s *Server) confirmDigest(p pick, c *campaign.Campaign, contactsSum string, count int) string {
+	host := ""
+	if u, err := url.Parse(c.BaseURL); err == nil {
+		host = u.Host
+	}
+	m := hmac.New(sha256.New, []byte(s.key))
+	for _, part := range []string{"confirm", p.Campaign, p.Contacts, c.Name, c.Fingerprint(), c.BaseURL, host, contactsSum, strconv.Itoa(count)} {
+		m.Write([]byte(part))
+		m.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // start starts a rehearsal, or a confirmed real send, and shows its
@@ -271,6 +323,16 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if c, err = campaign.Load(campPath); err != nil {
 			p.Error = s.describe(tr, err)
+		}
+	}
+	// A real send sends what the confirmation stated, or nothing: the
+	// files are checked against its digest as they are now.
+	if p.Error == "" && m == real {
+		count, err := strconv.Atoi(r.Form.Get("count"))
+		sum, serr := s.contactsSum(p.Pick)
+		if err != nil || serr != nil || !same(r.Form.Get("digest"), s.confirmDigest(p.Pick, c, sum, count)) {
+			p.Status = http.StatusConflict
+			p.Error = tr.T("ui.start.changed")
 		}
 	}
 	if p.Error != "" {

@@ -65,7 +65,6 @@ type pageRun struct {
 	cancel context.CancelFunc
 	pick   pick // the files it sends: its live page shows them, and a second start is told them
 
-
 	mu    sync.Mutex
 	phase phase
 	total int                 // contacts to send, as the engine counts them

@@ -182,6 +182,8 @@ func TestTokenNeverReachesTheBrowser(t *testing.T) {
 		t.Errorf("the confirmation does not state the count and the host:\n%s", body)
 	}
 	start := url.Values{"mode": {"real"}, "campaign": pick["campaign"], "contacts": pick["contacts"]}
+	start.Set("count", hiddenValue(body, "count"))
+	start.Set("digest", hiddenValue(body, "digest"))
 	keep(e.post(c, "/start", start))
 	waitFor(t, "the send's end", func() bool {
 		r := e.srv.runs.get(runKey{mode: real, campaign: "promo"})

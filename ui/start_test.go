@@ -3,6 +3,8 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +23,13 @@ func TestSecondStartOfARunningCampaignRefused(t *testing.T) {
 	e.write("dupB.csv", "phone,nombre,pedido,foto\n+593992000001,Otro,PED-9,https://cdn.example-brand.com/p/9.jpg\n")
 	c := e.client()
 	first := url.Values{"mode": {"real"}, "campaign": {"d/dup.json"}, "contacts": {"d/dup.csv"}}
+	second := url.Values{"mode": {"real"}, "campaign": {"d/dup.json"}, "contacts": {"d/dupB.csv"}}
+	e.confirm(c, first)
+	e.confirm(c, second) // in another tab, before the first is started
 	resp, _ := e.post(c, "/start", first)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/live") {
 		t.Fatalf("first start: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
-	second := url.Values{"mode": {"real"}, "campaign": {"d/dup.json"}, "contacts": {"d/dupB.csv"}}
 	resp, body := e.post(c, "/start", second)
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already being sent from this page, with the contacts file dup.csv") {
 		t.Errorf("second start: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
@@ -48,5 +52,61 @@ func TestSecondStartOfARunningCampaignRefused(t *testing.T) {
 	}
 	if n := ledgerCounts(t, e.o.Ledger, "dup"); n["sent"]+n["invalid"] != 4 {
 		t.Errorf("the ledger holds %v, want dup.csv's 4 contacts only", n)
+	}
+}
+
+// A real send sends what its confirmation stated: a campaign or contacts
+// file changed between the confirmation and the button (another address,
+// another text, other rows), a count or digest that is not the
+// confirmation's, or none, is refused and asks to confirm again; nothing
+// is sent.
+func TestStartRefusesWhatTheConfirmationDidNotState(t *testing.T) {
+	e := serve(t, Options{Token: testToken})
+	e.campaignFiles("promo", 5)
+	c := e.client()
+	camp, _ := os.ReadFile(filepath.Join(e.o.Dir, "promo.json"))
+	rows, _ := os.ReadFile(filepath.Join(e.o.Dir, "promo.csv"))
+	for _, tc := range []struct {
+		name   string
+		change func(form url.Values)
+	}{
+		{"no digest", func(f url.Values) { f.Del("digest"); f.Del("count") }},
+		{"another count", func(f url.Values) { f.Set("count", "400") }},
+		{"another digest", func(f url.Values) { f.Set("digest", "x"+f.Get("digest")) }},
+		{"another address", func(url.Values) {
+			e.write("promo.json", strings.Replace(string(camp), e.fake.URL, "http://evil.example", 1))
+		}},
+		{"another text", func(url.Values) {
+			e.write("promo.json", strings.Replace(string(camp), "está en camino", "fue cancelado", 1))
+		}},
+		{"other rows", func(url.Values) {
+			e.write("promo.csv", strings.Replace(string(rows), "Cliente 1,", "Cliente X,", 1))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.write("promo.json", string(camp))
+			e.write("promo.csv", string(rows))
+			form := url.Values{"mode": {"real"}, "campaign": {"d/promo.json"}, "contacts": {"d/promo.csv"}}
+			e.confirm(c, form)
+			tc.change(form)
+			resp, body := e.post(c, "/start", form)
+			if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Confirm again") {
+				t.Errorf("start: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+			}
+			if r := e.srv.runs.get(runKey{mode: real, campaign: "promo"}); r != nil {
+				t.Fatal("a run was started")
+			}
+		})
+	}
+	if n := len(e.fake.Messages()); n != 0 {
+		t.Errorf("the fake got %d messages", n)
+	}
+	// Unchanged, it is sent.
+	e.write("promo.json", string(camp))
+	e.write("promo.csv", string(rows))
+	form := url.Values{"mode": {"real"}, "campaign": {"d/promo.json"}, "contacts": {"d/promo.csv"}}
+	e.confirm(c, form)
+	if resp, _ := e.post(c, "/start", form); resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/live" {
+		t.Errorf("the confirmed start: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
 }

@@ -228,3 +228,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// confirm asks the page to confirm a real send of form's pick, and puts
+// in form what the confirmation's button sends with it: the count it
+// stated and its digest.
+func (e *env) confirm(c *http.Client, form url.Values) {
+	e.t.Helper()
+	resp, body := e.post(c, "/confirm", url.Values{"campaign": form["campaign"], "contacts": form["contacts"]})
+	for _, name := range []string{"count", "digest"} {
+		v := hiddenValue(body, name)
+		if v == "" {
+			e.t.Fatalf("the confirmation (%d) carries no %s:\n%s", resp.StatusCode, name, body)
+		}
+		form.Set(name, v)
+	}
+}
+
+// hiddenValue is the value of a page's hidden input named name.
+func hiddenValue(body, name string) string {
+	_, after, ok := strings.Cut(body, `<input type="hidden" name="`+name+`" value="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, `"`)
+	return v
+}
