@@ -208,3 +208,30 @@ func TestTokenNeverReachesTheBrowser(t *testing.T) {
 		}
 	}
 }
+
+// The browser is opened on a file, not on the URL: a process's arguments
+// are for every user of the machine to read, and the URL carries the
+// key. The file is this user's only, leads to the URL, and is gone when
+// the server stops.
+func TestLaunchFileKeepsTheKeyOutOfArguments(t *testing.T) {
+	e := serve(t, Options{})
+	path, err := e.srv.LaunchFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(path, e.srv.key) || filepath.Dir(path) != e.o.StateDir {
+		t.Errorf("the file to open: %s", path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the file: %v %v", fi, err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `http-equiv="refresh" content="0;url=`+e.srv.URL()+`"`) || !strings.Contains(string(b), `<a href="`+e.srv.URL()+`">`) {
+		t.Errorf("the file does not lead to the URL:\n%s", b)
+	}
+	e.stop()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the file outlives the server: %v", err)
+	}
+}

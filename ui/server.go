@@ -10,8 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pregon/pregon/i18n"
@@ -80,6 +82,9 @@ type Server struct {
 	// ctx is Serve's: the runs the page starts end with it, as a send
 	// ends with Ctrl-C.
 	ctx context.Context
+
+	mu     sync.Mutex
+	launch string // the page LaunchFile wrote, removed when Serve returns
 }
 
 // New makes the page's server, to listen on ln. Only a browser that
@@ -130,6 +135,40 @@ func (s *Server) URL() string {
 	return "http://" + addr + "/?key=" + s.key
 }
 
+// LaunchFile writes a page, readable by this user only, in pregon's own
+// folder, that sends the browser on to URL, and returns its path: the
+// browser is opened on that path, so that the key never appears in a
+// process's arguments, which every user of the machine can read. Serve
+// removes it when it returns.
+func (s *Server) LaunchFile() (string, error) {
+	if err := os.MkdirAll(s.o.StateDir, 0o700); err != nil {
+		return "", err
+	}
+	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	path := filepath.Join(s.o.StateDir, "ui-"+port+".html")
+	os.Remove(path) // one a pregon ui that was killed left on this port
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	u := template.HTMLEscapeString(s.URL())
+	_, err = fmt.Fprintf(f, `<!doctype html>
+<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s"><title>pregon ui</title></head>
+<body><p><a href="%s">pregon ui</a></p></body></html>
+`, u, u)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", err
+	}
+	s.mu.Lock()
+	s.launch = path
+	s.mu.Unlock()
+	return path, nil
+}
+
 // Loopback says whether the server listens on this machine only.
 func (s *Server) Loopback() bool {
 	a, ok := s.ln.Addr().(*net.TCPAddr)
@@ -164,6 +203,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	s.mu.Lock()
+	if s.launch != "" {
+		os.Remove(s.launch)
+		s.launch = ""
+	}
+	s.mu.Unlock()
 	return err
 }
 

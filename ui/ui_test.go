@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type env struct {
 	o    Options
 	base string // http://127.0.0.1:PORT
 	fake *sendertest.Server
+	stop func() // stops the server, as Ctrl-C does, and waits for Serve
 }
 
 // serve starts the page with o (its folder, ledger and state in
@@ -62,13 +64,17 @@ func serve(t *testing.T, o Options) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return &env{t: t, srv: srv, o: srv.o, base: "http://" + ln.Addr().String()}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &env{t: t, srv: srv, o: srv.o, base: "http://" + ln.Addr().String(), stop: stop}
 }
 
 // plainTools stand in for the command line's report, export, init and
