@@ -78,13 +78,56 @@ func (s *Server) dryRun(ctx context.Context, tr *i18n.Printer, p pick) (*checkVi
 	if err != nil {
 		return nil, s.describe(tr, err)
 	}
+	// The token goes only to an address the campaign has been sent to
+	// from this ledger: a campaign file (an uploaded one too) names any
+	// host it likes, and a check is no confirmation.
+	token := ""
+	if s.o.Token != "" && s.knownAddress(ctx, c) {
+		token = s.o.Token
+	}
 	rec := engine.Record{CampaignFile: campPath, ContactsFile: contacts, Ledger: s.o.Ledger, Rate: sender.DefaultRate, DryRun: true}
 	d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: contacts, Ledger: s.o.Ledger, Record: rec.Map(),
-		Token: s.o.Token, Timeout: sender.DefaultTimeout})
+		Token: token, Timeout: sender.DefaultTimeout})
 	if err != nil {
 		return nil, s.describe(tr, err)
 	}
-	return s.newCheckView(tr, c, d), ""
+	v := s.newCheckView(tr, c, d)
+	if s.o.Token != "" && token == "" && d.Template == engine.TemplateNoToken {
+		v.Template = tr.T("ui.check.template_new_address", v.Host)
+		if v.TextUnknown != "" {
+			v.TextUnknown = tr.T("ui.check.text_new_address")
+		}
+	}
+	return v, ""
+}
+
+// knownAddress says whether the ledger of real sends records the
+// campaign's destination at c's address (its scheme and host): only
+// then may the page's check ask the platform with the token.
+func (s *Server) knownAddress(ctx context.Context, c *campaign.Campaign) bool {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	l, err := s.openLedger(ctx, real)
+	if err != nil {
+		return false
+	}
+	defer l.Close()
+	sums, err := l.Summaries(ctx, c.Name)
+	if err != nil {
+		return false
+	}
+	for _, sum := range sums {
+		d := sum.Destination
+		if d.Sandbox || d.Rehearsal || d.BaseURL == "" {
+			continue
+		}
+		if r, err := url.Parse(d.BaseURL); err == nil && strings.EqualFold(r.Scheme, u.Scheme) && strings.EqualFold(r.Host, u.Host) {
+			return true
+		}
+	}
+	return false
 }
 
 // upload keeps a file the browser sends: a contacts file or a campaign

@@ -110,3 +110,46 @@ func TestStartRefusesWhatTheConfirmationDidNotState(t *testing.T) {
 		t.Errorf("the confirmed start: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
 }
+
+// The page's check gives the API token only to an address the campaign
+// has been sent to from its ledger: a campaign file names any host it
+// likes (an uploaded one too), and a check is no confirmation. Otherwise
+// it says the template was not checked, and the send checks it.
+func TestCheckGivesTheTokenToKnownAddressesOnly(t *testing.T) {
+	e := serve(t, Options{Token: testToken})
+	e.campaignFiles("promo", 5)
+	c := e.client()
+	pick := url.Values{"campaign": {"d/promo.json"}, "contacts": {"d/promo.csv"}}
+	_, body := e.post(c, "/check", pick)
+	if !strings.Contains(body, "not checked here") || len(e.fake.Requests()) != 0 {
+		t.Errorf("a first check: %d requests to the campaign's address\n%s", len(e.fake.Requests()), body)
+	}
+	start := url.Values{"mode": {"real"}, "campaign": pick["campaign"], "contacts": pick["contacts"]}
+	e.confirm(c, start)
+	if n := len(e.fake.Requests()); n != 0 {
+		t.Errorf("the confirmation made %d requests", n)
+	}
+	e.post(c, "/start", start)
+	waitFor(t, "the send's end", func() bool {
+		r := e.srv.runs.get(runKey{mode: real, campaign: "promo"})
+		return r != nil && r.view().phase == ended
+	})
+	if got := len(e.fake.Messages()); got != 4 {
+		t.Fatalf("the send: %d messages, want 4", got)
+	}
+	before := len(e.fake.Requests())
+	_, body = e.post(c, "/check", pick)
+	if !strings.Contains(body, "approved") || len(e.fake.Requests()) == before {
+		t.Errorf("a check at the address sent to: %d requests\n%s", len(e.fake.Requests())-before, body)
+	}
+	// Another campaign at another host (as an uploaded file may name):
+	// not asked.
+	other := sendertest.NewServer(t, sendertest.Config{Token: testToken})
+	camp, _ := os.ReadFile(filepath.Join(e.o.Dir, "promo.json"))
+	otra := strings.Replace(string(camp), e.fake.URL, other.URL, 1)
+	e.write("otra.json", strings.Replace(otra, `"name": "promo"`, `"name": "otra"`, 1))
+	_, body = e.post(c, "/check", url.Values{"campaign": {"d/otra.json"}, "contacts": {"d/promo.csv"}})
+	if !strings.Contains(body, "not checked here") || len(other.Requests()) != 0 {
+		t.Errorf("a check at another host: %d requests\n%s", len(other.Requests()), body)
+	}
+}
