@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Without the key nothing is served, not even the style sheet; a wrong
@@ -233,5 +235,15 @@ func TestLaunchFileKeepsTheKeyOutOfArguments(t *testing.T) {
 	e.stop()
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the file outlives the server: %v", err)
+	}
+}
+
+// Idle connections and slow headers do not hold the server: both have
+// their time limits.
+func TestServerTimeouts(t *testing.T) {
+	e := serve(t, Options{})
+	hs := e.srv.httpServer(context.Background())
+	if hs.IdleTimeout != 2*time.Minute || hs.ReadHeaderTimeout <= 0 || hs.ReadHeaderTimeout > 30*time.Second {
+		t.Errorf("idle %v, read header %v", hs.IdleTimeout, hs.ReadHeaderTimeout)
 	}
 }

@@ -180,13 +180,7 @@ func (s *Server) Loopback() bool {
 // and Serve returns once they have.
 func (s *Server) Serve(ctx context.Context) error {
 	s.ctx = ctx
-	s.srv = &http.Server{
-		Handler:           s.guard(s.routes()),
-		ReadHeaderTimeout: 10 * time.Second,
-		// Live progress is a response that lasts: no WriteTimeout. Each
-		// request's context ends with ctx, and every stream with it.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-	}
+	s.srv = s.httpServer(ctx)
 	served := make(chan error, 1)
 	go func() { served <- s.srv.Serve(s.ln) }()
 	var err error
@@ -210,6 +204,20 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	return err
+}
+
+// httpServer is the page's HTTP server. A browser's idle connections are
+// closed after a while, and a client that sends its headers slowly is
+// cut off, so that neither holds the server's resources.
+func (s *Server) httpServer(ctx context.Context) *http.Server {
+	return &http.Server{
+		Handler:           s.guard(s.routes()),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// Live progress is a response that lasts: no WriteTimeout. Each
+		// request's context ends with ctx, and every stream with it.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 }
 
 func (s *Server) routes() *http.ServeMux {
