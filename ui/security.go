@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"net"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -73,11 +75,24 @@ func (s *Server) enter(w http.ResponseWriter, r *http.Request, key string) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: s.key, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	q := r.URL.Query()
 	q.Del("key")
-	to := r.URL.Path
+	to := localPath(r.URL.Path)
 	if len(q) > 0 {
 		to += "?" + q.Encode()
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// localPath is a request's path as one to send the browser to on this
+// server: cleaned and escaped, so that no browser reads it as another
+// host's address ("//host", "/\host", or one with a tab or a newline
+// that browsers drop); "/" when it still could be.
+func localPath(p string) string {
+	to := (&url.URL{Path: path.Clean("/" + p)}).EscapedPath()
+	if !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.HasPrefix(to, `/\`) ||
+		strings.ContainsAny(to, "\\\t\r\n") {
+		return "/"
+	}
+	return to
 }
 
 // locked answers a request without the key, or not from the page, in

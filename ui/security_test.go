@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -245,5 +248,35 @@ func TestServerTimeouts(t *testing.T) {
 	hs := e.srv.httpServer(context.Background())
 	if hs.IdleTimeout != 2*time.Minute || hs.ReadHeaderTimeout <= 0 || hs.ReadHeaderTimeout > 30*time.Second {
 		t.Errorf("idle %v, read header %v", hs.IdleTimeout, hs.ReadHeaderTimeout)
+	}
+}
+
+// The key's entry sends the browser on to a path of this server only:
+// never to one a browser reads as another host's address.
+func TestKeyEntryRedirectsOnThisServerOnly(t *testing.T) {
+	e := serve(t, Options{})
+	for _, target := range []string{`/\evil.example`, `//evil.example`, `/%5Cevil.example`, `/%5C%5Cevil.example`,
+		`/%2F%2Fevil.example`, `/%09/evil.example`, `/%0A/evil.example`, `/./\evil.example`, `/x/../\evil.example`, `/\/evil.example`} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET %s?key=%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, e.srv.key, strings.TrimPrefix(e.base, "http://"))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		resp.Body.Close()
+		conn.Close()
+		loc := resp.Header.Get("Location")
+		// As a browser reads it: tabs and newlines dropped, a backslash
+		// a slash.
+		seen := strings.NewReplacer("\t", "", "\r", "", "\n", "", `\`, "/").Replace(loc)
+		if resp.StatusCode == http.StatusSeeOther && (!strings.HasPrefix(seen, "/") || strings.HasPrefix(seen, "//")) {
+			t.Errorf("GET %s?key=…: Location %q", target, loc)
+		}
+	}
+	if got := localPath("/results"); got != "/results" {
+		t.Errorf("a plain path: %q", got)
 	}
 }
