@@ -54,8 +54,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxUpload+1<<20)
 			// An upload streams its file: its token is checked as its
-			// first field (see upload).
-			if !isMultipart(r) && !same(r.PostFormValue("csrf"), s.csrf) {
+			// first field (see upload). Any other request, multipart or
+			// not, has it checked here.
+			upload := r.URL.Path == "/upload" && isMultipart(r)
+			if !upload && !same(r.PostFormValue("csrf"), s.csrf) {
 				s.locked(w, r, http.StatusForbidden)
 				return
 			}

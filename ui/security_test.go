@@ -280,3 +280,29 @@ func TestKeyEntryRedirectsOnThisServerOnly(t *testing.T) {
 		t.Errorf("a plain path: %q", got)
 	}
 }
+
+// Only the upload's stream has its token checked in the handler: a
+// multipart POST to any other path without the token is refused like
+// any other form.
+func TestMultipartPostsNeedTheToken(t *testing.T) {
+	e := serve(t, Options{Token: testToken})
+	e.campaignFiles("promo", 3)
+	c := e.client()
+	for _, path := range []string{"/start", "/check", "/init", "/stop", "/track", "/lang", "/confirm"} {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField("mode", "rehearsal")
+		mw.WriteField("campaign", "d/promo.json")
+		mw.WriteField("contacts", "d/promo.csv")
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, e.base+path, &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Origin", e.base)
+		if resp, _ := e.do(c, req); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("multipart POST %s without the token: %d", path, resp.StatusCode)
+		}
+	}
+	if r := e.srv.runs.get(runKey{mode: rehearsal, campaign: "promo"}); r != nil {
+		t.Error("a multipart POST without the token started a rehearsal")
+	}
+}
