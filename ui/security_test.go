@@ -306,3 +306,32 @@ func TestMultipartPostsNeedTheToken(t *testing.T) {
 		t.Error("a multipart POST without the token started a rehearsal")
 	}
 }
+
+// The page refuses to start when its ledger of real sends is the
+// rehearsals' (pregon ui -ledger …/pregon-sandbox.db, or both named):
+// rehearsals would count as real sends.
+func TestSameLedgerForRehearsalsRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "sub"), 0o700)
+	os.Symlink(filepath.Join(dir, "sub"), filepath.Join(dir, "link"))
+	for _, o := range []Options{
+		{Ledger: filepath.Join(dir, "pregon-sandbox.db")},
+		{Ledger: filepath.Join(dir, "a.db"), RehearsalLedger: filepath.Join(dir, "sub", "..", "a.db")},
+		{Ledger: filepath.Join(dir, "sub", "a.db"), RehearsalLedger: filepath.Join(dir, "link", "a.db")},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.StateDir = t.TempDir()
+		if _, err := New(ln, o); err == nil || !strings.Contains(err.Error(), "rehearsals' ledger") {
+			t.Errorf("%s and %s: %v", o.Ledger, o.RehearsalLedger, err)
+		}
+		ln.Close()
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	if _, err := New(ln, Options{Ledger: filepath.Join(dir, "pregon.db"), StateDir: t.TempDir()}); err != nil {
+		t.Errorf("apart: %v", err)
+	}
+}

@@ -96,6 +96,11 @@ func New(ln net.Listener, o Options) (*Server, error) {
 	if o.RehearsalLedger == "" {
 		o.RehearsalLedger = filepath.Join(filepath.Dir(o.Ledger), "pregon-sandbox.db")
 	}
+	if sameFile(o.Ledger, o.RehearsalLedger) {
+		// Rehearsals would be recorded as real sends, and real sends
+		// skipped as already rehearsed.
+		return nil, fmt.Errorf("the ledger %s is the rehearsals' ledger (%s): rehearsals and real sends must be kept apart; choose another -ledger", o.Ledger, o.RehearsalLedger)
+	}
 	if o.StateDir == "" {
 		dir, err := rateshare.Dir()
 		if err != nil {
@@ -243,4 +248,27 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /export", s.export)
 	m.HandleFunc("POST /lang", s.setLang)
 	return m
+}
+
+// sameFile says whether two paths name one file: the same path once
+// absolute and with its folder's links resolved, or, when both exist,
+// the same file.
+func sameFile(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	return canonical(a) == canonical(b)
+}
+
+func canonical(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }
