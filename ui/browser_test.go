@@ -265,3 +265,22 @@ func TestBrowserStopMidRun(t *testing.T) {
 		}
 	}
 }
+
+// The file the browser is opened on (see LaunchFile) leads it into the
+// page: the Strict cookie is set and sent although the navigation began
+// at a file:// page, another site to the browser.
+func TestBrowserOpensTheLaunchFile(t *testing.T) {
+	e := serve(t, Options{})
+	path, err := e.srv.LaunchFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	run(t, ctx, "open the launch file",
+		chromedp.Navigate("file://"+path),
+		chromedp.WaitVisible(chromedp.CSS("#check")))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || loc != e.base+"/prepare" {
+		t.Errorf("the browser is at %q (%v), want %s/prepare", loc, err, e.base)
+	}
+}

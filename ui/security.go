@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
+	"html/template"
 	"net"
 	"net/http"
 	"net/url"
@@ -80,6 +82,17 @@ func (s *Server) enter(w http.ResponseWriter, r *http.Request, key string) {
 	to := localPath(r.URL.Path)
 	if len(q) > 0 {
 		to += "?" + q.Encode()
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		// A navigation another page started (the file LaunchFile
+		// writes, file://): the browser would not send the Strict cookie
+		// on a redirect of it. This page moves on itself instead, a
+		// navigation of this site's own.
+		u := template.HTMLEscapeString(to)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s">`+
+			`<title>pregon ui</title></head><body><p><a href="%s">pregon ui</a></p></body></html>`+"\n", u, u)
+		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -335,3 +335,20 @@ func TestSameLedgerForRehearsalsRefused(t *testing.T) {
 		t.Errorf("apart: %v", err)
 	}
 }
+
+// A key entry another page started (the launch file: Sec-Fetch-Site
+// cross-site) sets the cookie and moves on by the page itself, as a
+// same-site navigation, to a path of this server only.
+func TestCrossSiteKeyEntryMovesOnByItself(t *testing.T) {
+	e := serve(t, Options{})
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodGet, e.base+`/%5Cevil.example?campaign=d%2Fx.json&key=`+e.srv.key, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, body := e.do(c, req)
+	if resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 1 || resp.Cookies()[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("status %d, cookies %+v", resp.StatusCode, resp.Cookies())
+	}
+	if !strings.Contains(body, `http-equiv="refresh" content="0;url=/%5Cevil.example?campaign=d%2Fx.json"`) || strings.Contains(body, e.srv.key) {
+		t.Errorf("the page:\n%s", body)
+	}
+}
