@@ -23,6 +23,7 @@ import (
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 // pickOf reads the campaign and contacts files a request names, as a
@@ -93,9 +94,18 @@ func (s *Server) dryRun(ctx context.Context, tr *i18n.Printer, p pick) (*checkVi
 	}
 	v := s.newCheckView(tr, c, d)
 	if s.o.Token != "" && token == "" && d.Template == engine.TemplateNoToken {
-		v.Template = tr.T("ui.check.template_new_address", v.Host)
+		// Not for want of the token: say what kept the check from the
+		// platform.
+		if v.Host == "" {
+			v.Template = wording.TemplateCheck(tr, engine.TemplateNoAddress, tokenEnv)
+		} else {
+			v.Template = tr.T("ui.check.template_new_address", v.Host)
+		}
 		if v.TextUnknown != "" {
 			v.TextUnknown = tr.T("ui.check.text_new_address")
+			if v.Host == "" {
+				v.TextUnknown = wording.TextUnknown(tr, engine.TemplateNoAddress, tokenEnv)
+			}
 		}
 	}
 	return v, ""

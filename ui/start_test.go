@@ -153,3 +153,16 @@ func TestCheckGivesTheTokenToKnownAddressesOnly(t *testing.T) {
 		t.Errorf("a check at another host: %d requests\n%s", len(other.Requests()), body)
 	}
 }
+
+// A campaign without an address, checked by a page that holds the
+// token: the check says the address is missing, not that the token is.
+func TestCheckWithoutAnAddressSaysSo(t *testing.T) {
+	e := serve(t, Options{Token: testToken})
+	e.campaignFiles("promo", 3)
+	camp, _ := os.ReadFile(filepath.Join(e.o.Dir, "promo.json"))
+	e.write("promo.json", strings.Replace(string(camp), `"baseUrl": "`+e.fake.URL+`", `, "", 1))
+	_, body := e.post(e.client(), "/check", url.Values{"campaign": {"d/promo.json"}, "contacts": {"d/promo.csv"}})
+	if strings.Contains(body, "not checked here") || strings.Contains(body, "to check it against the platform") || !strings.Contains(body, "no baseUrl") {
+		t.Errorf("the template line:\n%s", body)
+	}
+}
