@@ -58,7 +58,12 @@ func runUI(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr 
 	fmt.Fprintln(stderr, "pregon ui: "+tr.T("ui.open"))
 	fmt.Fprintln(stdout, srv.URL())
 	if !*noBrowser {
-		openBrowser(srv.URL())
+		// The browser is opened on a file that leads to the URL: a
+		// process's arguments are there for every user of the machine to
+		// read, and the URL carries the key.
+		if path, err := srv.LaunchFile(); err == nil {
+			openBrowser(path)
+		}
 	}
 	return srv.Serve(ctx)
 }
@@ -93,7 +98,8 @@ func uiTools() ui.Tools {
 	}
 }
 
-// openBrowser opens url in the desktop's browser, if there is one to ask.
+// openBrowser opens a file or an address in the desktop's browser, if
+// there is one to ask; never one that carries a secret (see LaunchFile).
 func openBrowser(url string) {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {

@@ -192,7 +192,7 @@ func TestPageAndCommandLineShareTheLock(t *testing.T) {
 	writeCampaign(t, dir, "cron", fromCLI.URL, 20)
 	p := startUI(t, "-dir", dir, "-ledger", ledger)
 
-	p.post("/start", url.Values{"mode": {"real"}, "campaign": {"d/pagina.json"}, "contacts": {"d/pagina.csv"}})
+	p.start(url.Values{"mode": {"real"}, "campaign": {"d/pagina.json"}, "contacts": {"d/pagina.csv"}})
 	p.waitProgress("pagina", func(pr liveProgress) bool { return pr.Phase == "sending" && pr.Sent == "3" })
 	code, _, errOut := pregon(t, "send", "-campaign", filepath.Join(dir, "pagina.json"), "-contacts", filepath.Join(dir, "pagina.csv"), "-ledger", ledger)
 	if want := fmt.Sprintf("is being sent by another pregon run: process %d", os.Getpid()); code != exitStopped || !strings.Contains(errOut, want) {
@@ -207,6 +207,9 @@ func TestPageAndCommandLineShareTheLock(t *testing.T) {
 		t.Errorf("the page's send ended: %+v", end)
 	}
 
+	// Confirmed before the command line starts, the button pressed while
+	// it sends.
+	confirmed := p.confirm(url.Values{"mode": {"real"}, "campaign": {"d/cron.json"}, "contacts": {"d/cron.csv"}})
 	cron := startPregon(t, "send", "-campaign", filepath.Join(dir, "cron.json"), "-contacts", filepath.Join(dir, "cron.csv"), "-ledger", ledger)
 	seen := p.waitProgress("cron", func(pr liveProgress) bool { return pr.Phase == "elsewhere" })
 	if want := fmt.Sprintf("process %d", cron.cmd.Process.Pid); !strings.Contains(seen.Status, want) {
@@ -215,7 +218,7 @@ func TestPageAndCommandLineShareTheLock(t *testing.T) {
 	if want := fmt.Sprintf("“cron” is being sent now (process %d on ", cron.cmd.Process.Pid); !strings.Contains(p.get("/prepare"), want) {
 		t.Errorf("the pages do not say %q", want)
 	}
-	p.post("/start", url.Values{"mode": {"real"}, "campaign": {"d/cron.json"}, "contacts": {"d/cron.csv"}})
+	p.post("/start", confirmed)
 	refused := p.waitProgress("cron", func(pr liveProgress) bool { return pr.Message != "" })
 	if want := fmt.Sprintf("is being sent by another pregon run: process %d", cron.cmd.Process.Pid); !strings.Contains(refused.Message, want) {
 		t.Errorf("the page's start beside the command line's send says %q, without %q", refused.Message, want)
@@ -249,7 +252,7 @@ func TestPageAndCommandLineLeaveTheSameLedger(t *testing.T) {
 	pageLedger, cliLedger := filepath.Join(pageDir, "pregon.db"), filepath.Join(cliDir, "pregon.db")
 
 	p := startUI(t, "-dir", pageDir, "-ledger", pageLedger)
-	p.post("/start", url.Values{"mode": {"real"}, "campaign": {"d/igual.json"}, "contacts": {"d/igual.csv"}})
+	p.start(url.Values{"mode": {"real"}, "campaign": {"d/igual.json"}, "contacts": {"d/igual.csv"}})
 	p.waitProgress("igual", func(pr liveProgress) bool { return pr.Phase == "ended" })
 	if code, _, errOut := pregon(t, "send", "-campaign", filepath.Join(cliDir, "igual.json"), "-contacts", filepath.Join(cliDir, "igual.csv"),
 		"-ledger", cliLedger); code != exitIncomplete {
@@ -357,4 +360,27 @@ func TestUIWarnsOffLoopback(t *testing.T) {
 func host() string {
 	h, _ := os.Hostname()
 	return h
+}
+
+// start starts a real send as the page's confirmation does: with the
+// count and digest its button carries.
+func (p *page) start(form url.Values) string {
+	p.t.Helper()
+	return p.post("/start", p.confirm(form))
+}
+
+// confirm is form with what the page's confirmation of its pick puts in
+// its button's form: the count it states and its digest.
+func (p *page) confirm(form url.Values) url.Values {
+	p.t.Helper()
+	body := p.post("/confirm", url.Values{"campaign": form["campaign"], "contacts": form["contacts"]})
+	for _, name := range []string{"count", "digest"} {
+		_, after, ok := strings.Cut(body, `<input type="hidden" name="`+name+`" value="`)
+		if !ok {
+			p.t.Fatalf("the confirmation carries no %s:\n%s", name, body)
+		}
+		v, _, _ := strings.Cut(after, `"`)
+		form.Set(name, v)
+	}
+	return form
 }

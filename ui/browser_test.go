@@ -120,15 +120,27 @@ func TestBrowserPrepareRehearseSendResults(t *testing.T) {
 		text(t, ctx, "#problems tr.invalid td.value"); line != "4" || col != "phone" || value != "12" {
 		t.Errorf("the problem row shows line %q, column %q, value %q; want 4, phone, 12", line, col, value)
 	}
-	previews := text(t, ctx, "#previews")
-	for _, want := range []string{"Hola, Cliente 1 tu pedido PED-1 está en camino.", "Gracias por tu compra", "Hola, Cliente 2 tu pedido PED-2 está en camino."} {
-		if !strings.Contains(previews, want) {
-			t.Errorf("the previews lack %q:\n%s", want, previews)
-		}
+	// The campaign has never been sent to its address: the page does not
+	// hand it the token to check the template (the send does, after the
+	// confirmation names the address).
+	if got := text(t, ctx, "#template-check"); !strings.Contains(got, "no revisada aquí") {
+		t.Errorf("the first check's template line: %q", got)
 	}
-	imgs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#previews img.b-image").length`))
-	if err != nil || imgs != 3 {
-		t.Errorf("%d header images in the previews, want 3", imgs)
+	if n := len(e.fake.Requests()); n != 0 {
+		t.Errorf("the first check asked the campaign's address: %d requests", n)
+	}
+	previews := func() {
+		t.Helper()
+		previews := text(t, ctx, "#previews")
+		for _, want := range []string{"Hola, Cliente 1 tu pedido PED-1 está en camino.", "Gracias por tu compra", "Hola, Cliente 2 tu pedido PED-2 está en camino."} {
+			if !strings.Contains(previews, want) {
+				t.Errorf("the previews lack %q:\n%s", want, previews)
+			}
+		}
+		imgs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#previews img.b-image").length`))
+		if err != nil || imgs != 3 {
+			t.Errorf("%d header images in the previews, want 3", imgs)
+		}
 	}
 
 	run(t, ctx, "rehearse",
@@ -173,7 +185,20 @@ func TestBrowserPrepareRehearseSendResults(t *testing.T) {
 		}
 	}
 
+	// Sent there once, the campaign's check asks the platform: the
+	// previews of new customers show the template's text.
+	rows, _ := os.ReadFile(filepath.Join(e.o.Dir, "promo.csv"))
+	e.write("nuevos.csv", strings.ReplaceAll(string(rows), "+5939910", "+5939920"))
+	run(t, ctx, "check again",
+		chromedp.Navigate(e.base+"/prepare?campaign=d%2Fpromo.json&contacts=d%2Fnuevos.csv"),
+		chromedp.WaitVisible(chromedp.CSS("#check")),
+		chromedp.Click(chromedp.CSS("#check")),
+		chromedp.WaitVisible(chromedp.CSS("#check-result")))
+	previews()
+
 	run(t, ctx, "results",
+		chromedp.Navigate(e.base+"/live?mode=real&name=promo&campaign=d%2Fpromo.json&contacts=d%2Fpromo.csv"),
+		chromedp.WaitVisible(chromedp.CSS("#to-results")),
 		chromedp.Click(chromedp.CSS("#to-results")),
 		chromedp.WaitVisible(chromedp.CSS(`section[data-campaign="promo"] a.export`)))
 	shot(t, ctx, "5-results")
@@ -238,5 +263,24 @@ func TestBrowserStopMidRun(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s got %d messages", contact, n)
 		}
+	}
+}
+
+// The file the browser is opened on (see LaunchFile) leads it into the
+// page: the Strict cookie is set and sent although the navigation began
+// at a file:// page, another site to the browser.
+func TestBrowserOpensTheLaunchFile(t *testing.T) {
+	e := serve(t, Options{})
+	path, err := e.srv.LaunchFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	run(t, ctx, "open the launch file",
+		chromedp.Navigate("file://"+path),
+		chromedp.WaitVisible(chromedp.CSS("#check")))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || loc != e.base+"/prepare" {
+		t.Errorf("the browser is at %q (%v), want %s/prepare", loc, err, e.base)
 	}
 }

@@ -141,3 +141,11 @@ func safeName(name string) string {
 	}
 	return name
 }
+
+// fileName is the name of the file an ID names, as the page shows it.
+func fileName(id string) string {
+	if len(id) > 2 {
+		return id[2:]
+	}
+	return id
+}

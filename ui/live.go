@@ -250,7 +250,13 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	if key.mode == rehearsal {
 		nav = "rehearse"
 	}
-	s.render(w, r, "live", &page{Nav: nav, Pick: s.pickOf(r.URL.Query()), Data: liveData{Mode: string(key.mode), Campaign: key.campaign,
+	// The run's own files, not what the address carries: the page shows
+	// what is being sent.
+	pk := s.pickOf(r.URL.Query())
+	if run := s.runs.get(key); run != nil {
+		pk = run.pick
+	}
+	s.render(w, r, "live", &page{Nav: nav, Pick: pk, Back: liveURL(key, pk), Data: liveData{Mode: string(key.mode), Campaign: key.campaign,
 		Events: template.URL("/events?" + key.query()), Snap: wt.snapshot(r.Context())}})
 }
 
@@ -261,5 +267,9 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runs.stop(key)
-	http.Redirect(w, r, liveURL(key, s.pickOf(r.Form)), http.StatusSeeOther)
+	pk := s.pickOf(r.Form)
+	if run := s.runs.get(key); run != nil {
+		pk = run.pick
+	}
+	http.Redirect(w, r, liveURL(key, pk), http.StatusSeeOther)
 }

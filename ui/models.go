@@ -20,10 +20,11 @@ import (
 type checkView struct {
 	Name, Encoding                             string
 	WouldSend, Invalid, Duplicate, Done, Empty int
-	Destination                                string // where the messages go, in words
-	Host                                       string // the API's host; "" for the sandbox or no address
-	Template                                   string // what became of the template check, in words
-	TextUnknown                                string // why a template's text is not shown, in words
+	Destination                                string             // where the messages go, in words
+	Host                                       string             // the API's host; "" for the sandbox or no address
+	camp                                       *campaign.Campaign // the campaign as checked
+	Template                                   string             // what became of the template check, in words
+	TextUnknown                                string             // why a template's text is not shown, in words
 	Problems                                   []problemView
 	More                                       int // problems not listed
 	Unfilled                                   []string
@@ -45,7 +46,7 @@ type warningView struct {
 }
 
 func (s *Server) newCheckView(tr *i18n.Printer, c *campaign.Campaign, d *engine.DryRun) *checkView {
-	v := &checkView{Name: c.Name, Encoding: d.Encoding, WouldSend: d.Valid, Invalid: d.Invalid, Duplicate: d.Duplicate,
+	v := &checkView{camp: c, Name: c.Name, Encoding: d.Encoding, WouldSend: d.Valid, Invalid: d.Invalid, Duplicate: d.Duplicate,
 		Done: d.Done, Empty: d.Empty, Previews: d.Previews, Template: wording.TemplateCheck(tr, d.Template, tokenEnv),
 		More: d.Invalid + d.Duplicate - len(d.Problems)}
 	for _, p := range d.Previews {

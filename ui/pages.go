@@ -3,6 +3,10 @@ package ui
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"mime"
@@ -19,6 +23,7 @@ import (
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
+	"github.com/pregon/pregon/wording"
 )
 
 // pickOf reads the campaign and contacts files a request names, as a
@@ -74,13 +79,65 @@ func (s *Server) dryRun(ctx context.Context, tr *i18n.Printer, p pick) (*checkVi
 	if err != nil {
 		return nil, s.describe(tr, err)
 	}
+	// The token goes only to an address the campaign has been sent to
+	// from this ledger: a campaign file (an uploaded one too) names any
+	// host it likes, and a check is no confirmation.
+	token := ""
+	if s.o.Token != "" && s.knownAddress(ctx, c) {
+		token = s.o.Token
+	}
 	rec := engine.Record{CampaignFile: campPath, ContactsFile: contacts, Ledger: s.o.Ledger, Rate: sender.DefaultRate, DryRun: true}
 	d, err := engine.Check(ctx, c, engine.DryRunOptions{Contacts: contacts, Ledger: s.o.Ledger, Record: rec.Map(),
-		Token: s.o.Token, Timeout: sender.DefaultTimeout})
+		Token: token, Timeout: sender.DefaultTimeout})
 	if err != nil {
 		return nil, s.describe(tr, err)
 	}
-	return s.newCheckView(tr, c, d), ""
+	v := s.newCheckView(tr, c, d)
+	if s.o.Token != "" && token == "" && d.Template == engine.TemplateNoToken {
+		// Not for want of the token: say what kept the check from the
+		// platform.
+		if v.Host == "" {
+			v.Template = wording.TemplateCheck(tr, engine.TemplateNoAddress, tokenEnv)
+		} else {
+			v.Template = tr.T("ui.check.template_new_address", v.Host)
+		}
+		if v.TextUnknown != "" {
+			v.TextUnknown = tr.T("ui.check.text_new_address")
+			if v.Host == "" {
+				v.TextUnknown = wording.TextUnknown(tr, engine.TemplateNoAddress, tokenEnv)
+			}
+		}
+	}
+	return v, ""
+}
+
+// knownAddress says whether the ledger of real sends records the
+// campaign's destination at c's address (its scheme and host): only
+// then may the page's check ask the platform with the token.
+func (s *Server) knownAddress(ctx context.Context, c *campaign.Campaign) bool {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	l, err := s.openLedger(ctx, real)
+	if err != nil {
+		return false
+	}
+	defer l.Close()
+	sums, err := l.Summaries(ctx, c.Name)
+	if err != nil {
+		return false
+	}
+	for _, sum := range sums {
+		d := sum.Destination
+		if d.Sandbox || d.Rehearsal || d.BaseURL == "" {
+			continue
+		}
+		if r, err := url.Parse(d.BaseURL); err == nil && strings.EqualFold(r.Scheme, u.Scheme) && strings.EqualFold(r.Host, u.Host) {
+			return true
+		}
+	}
+	return false
 }
 
 // upload keeps a file the browser sends: a contacts file or a campaign
@@ -225,8 +282,10 @@ func (s *Server) sendPage(w http.ResponseWriter, r *http.Request) {
 
 // confirmData is what the confirmation states before a real send.
 type confirmData struct {
-	Check *checkView
-	Host  string // where the messages go
+	Check  *checkView
+	Host   string // where the messages go
+	Count  int    // the messages the confirmation states
+	Digest string // what start checks the files against (see confirmDigest)
 }
 
 // confirm checks the pick against the real ledger and states what the
@@ -240,14 +299,60 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "send", p)
 		return
 	}
+	// The contacts file is read for the digest before the check counts
+	// it: a change after that read makes the digest differ at start.
+	sum, err := s.contactsSum(p.Pick)
+	if err != nil {
+		p.Error = tr.T("ui.pick.missing")
+		s.render(w, r, "send", p)
+		return
+	}
 	chk, problem := s.dryRun(r.Context(), tr, p.Pick)
 	if chk == nil {
 		p.Error = problem
 		s.render(w, r, "send", p)
 		return
 	}
-	p.Data = confirmData{Check: chk, Host: chk.Host}
+	p.Data = confirmData{Check: chk, Host: chk.Host, Count: chk.WouldSend,
+		Digest: s.confirmDigest(p.Pick, chk.camp, sum, chk.WouldSend)}
 	s.render(w, r, "confirm", p)
+}
+
+// contactsSum is the SHA-256 of the pick's contacts file.
+func (s *Server) contactsSum(p pick) (string, error) {
+	path, ok := s.path(p.Contacts)
+	if !ok {
+		return "", os.ErrNotExist
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// confirmDigest ties a confirmation to what it stated: the files picked,
+// the campaign's name, fingerprint and address (so its host), the
+// contacts file's content and the count of messages. Start recomputes it
+// from the files as they are then, with the count the form carries, and
+// sends nothing when it differs. Keyed with the page's key, so that no
+// other page can make one.
+func (s *Server) confirmDigest(p pick, c *campaign.Campaign, contactsSum string, count int) string {
+	host := ""
+	if u, err := url.Parse(c.BaseURL); err == nil {
+		host = u.Host
+	}
+	m := hmac.New(sha256.New, []byte(s.key))
+	for _, part := range []string{"confirm", p.Campaign, p.Contacts, c.Name, c.Fingerprint(), c.BaseURL, host, contactsSum, strconv.Itoa(count)} {
+		m.Write([]byte(part))
+		m.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // start starts a rehearsal, or a confirmed real send, and shows its
@@ -273,6 +378,16 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 			p.Error = s.describe(tr, err)
 		}
 	}
+	// A real send sends what the confirmation stated, or nothing: the
+	// files are checked against its digest as they are now.
+	if p.Error == "" && m == real {
+		count, err := strconv.Atoi(r.Form.Get("count"))
+		sum, serr := s.contactsSum(p.Pick)
+		if err != nil || serr != nil || !same(r.Form.Get("digest"), s.confirmDigest(p.Pick, c, sum, count)) {
+			p.Status = http.StatusConflict
+			p.Error = tr.T("ui.start.changed")
+		}
+	}
 	if p.Error != "" {
 		if p.Nav == "rehearse" {
 			p.Data = rehearseData{}
@@ -289,10 +404,23 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	}
 	o.Record = engine.Record{CampaignFile: campPath, ContactsFile: contacts, Ledger: o.Ledger,
 		Rate: o.Rate, Concurrency: o.Concurrency, Sandbox: o.Sandbox}.Map()
-	s.runs.start(s.ctx, key, func(ctx context.Context, ev engine.Events) (*engine.Result, error) {
+	run, started := s.runs.start(s.ctx, key, p.Pick, func(ctx context.Context, ev engine.Events) (*engine.Result, error) {
 		o.Events = ev
 		return engine.Send(ctx, c, o)
 	})
+	if !started {
+		// The campaign is being sent from this page already: this pick
+		// is not sent, and the page says so rather than showing the
+		// other send as if it were this one.
+		p.Status = http.StatusConflict
+		p.Error = tr.T("ui.start.running", c.Name, fileName(run.pick.Contacts), fileName(run.pick.Campaign))
+		p.Back = "/" + p.Nav + "?" + string(p.Pick.Query())
+		if p.Nav == "rehearse" {
+			p.Data = rehearseData{}
+		}
+		s.render(w, r, p.Nav, p)
+		return
+	}
 	http.Redirect(w, r, liveURL(key, p.Pick), http.StatusSeeOther)
 }
 

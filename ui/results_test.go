@@ -16,7 +16,9 @@ func TestResultsTrack(t *testing.T) {
 		Delivery: sendertest.Delivery{After: -1, ReadAfter: -1, ReadEvery: 1, FailEvery: -1}})
 	e.campaignFiles("promo", 5)
 	c := e.client()
-	e.post(c, "/start", url.Values{"mode": {"real"}, "campaign": {"d/promo.json"}, "contacts": {"d/promo.csv"}})
+	start := url.Values{"mode": {"real"}, "campaign": {"d/promo.json"}, "contacts": {"d/promo.csv"}}
+	e.confirm(c, start)
+	e.post(c, "/start", start)
 	waitFor(t, "the send's end", func() bool {
 		r := e.srv.runs.get(runKey{mode: real, campaign: "promo"})
 		return r != nil && r.view().phase == ended

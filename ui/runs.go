@@ -63,6 +63,7 @@ func newRuns() *runs { return &runs{all: map[runKey]*pageRun{}, tracks: map[stri
 // its own, with a context that Stop cancels as Ctrl-C does.
 type pageRun struct {
 	cancel context.CancelFunc
+	pick   pick // the files it sends: its live page shows them, and a second start is told them
 
 	mu    sync.Mutex
 	phase phase
@@ -76,16 +77,17 @@ type pageRun struct {
 // maxNotes bounds the notes a run keeps for its page.
 const maxNotes = 20
 
-// start starts send for key, unless a run the page started holds it
-// already; it returns the campaign's run either way.
-func (rs *runs) start(ctx context.Context, key runKey, send func(context.Context, engine.Events) (*engine.Result, error)) *pageRun {
+// start starts send of the pick for key, unless a run the page started
+// holds the campaign already: then it returns that run and false, and
+// nothing of this pick is sent (the caller must say so).
+func (rs *runs) start(ctx context.Context, key runKey, p pick, send func(context.Context, engine.Events) (*engine.Result, error)) (*pageRun, bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if r := rs.all[key]; r != nil && r.view().phase != ended {
-		return r
+		return r, false
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &pageRun{cancel: cancel, phase: starting}
+	r := &pageRun{cancel: cancel, pick: p, phase: starting}
 	rs.all[key] = r
 	rs.wg.Go(func() {
 		defer cancel()
@@ -94,7 +96,7 @@ func (rs *runs) start(ctx context.Context, key runKey, send func(context.Context
 		r.res, r.err, r.phase = res, err, ended
 		r.mu.Unlock()
 	})
-	return r
+	return r, true
 }
 
 func (rs *runs) get(key runKey) *pageRun {

@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
+	"html/template"
 	"net"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -52,8 +56,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxUpload+1<<20)
 			// An upload streams its file: its token is checked as its
-			// first field (see upload).
-			if !isMultipart(r) && !same(r.PostFormValue("csrf"), s.csrf) {
+			// first field (see upload). Any other request, multipart or
+			// not, has it checked here.
+			upload := r.URL.Path == "/upload" && isMultipart(r)
+			if !upload && !same(r.PostFormValue("csrf"), s.csrf) {
 				s.locked(w, r, http.StatusForbidden)
 				return
 			}
@@ -73,11 +79,35 @@ func (s *Server) enter(w http.ResponseWriter, r *http.Request, key string) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: s.key, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	q := r.URL.Query()
 	q.Del("key")
-	to := r.URL.Path
+	to := localPath(r.URL.Path)
 	if len(q) > 0 {
 		to += "?" + q.Encode()
 	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		// A navigation another page started (the file LaunchFile
+		// writes, file://): the browser would not send the Strict cookie
+		// on a redirect of it. This page moves on itself instead, a
+		// navigation of this site's own.
+		u := template.HTMLEscapeString(to)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s">`+
+			`<title>pregon ui</title></head><body><p><a href="%s">pregon ui</a></p></body></html>`+"\n", u, u)
+		return
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// localPath is a request's path as one to send the browser to on this
+// server: cleaned and escaped, so that no browser reads it as another
+// host's address ("//host", "/\host", or one with a tab or a newline
+// that browsers drop); "/" when it still could be.
+func localPath(p string) string {
+	to := (&url.URL{Path: path.Clean("/" + p)}).EscapedPath()
+	if !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.HasPrefix(to, `/\`) ||
+		strings.ContainsAny(to, "\\\t\r\n") {
+		return "/"
+	}
+	return to
 }
 
 // locked answers a request without the key, or not from the page, in

@@ -1,14 +1,19 @@
 package ui
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Without the key nothing is served, not even the style sheet; a wrong
@@ -182,6 +187,8 @@ func TestTokenNeverReachesTheBrowser(t *testing.T) {
 		t.Errorf("the confirmation does not state the count and the host:\n%s", body)
 	}
 	start := url.Values{"mode": {"real"}, "campaign": pick["campaign"], "contacts": pick["contacts"]}
+	start.Set("count", hiddenValue(body, "count"))
+	start.Set("digest", hiddenValue(body, "digest"))
 	keep(e.post(c, "/start", start))
 	waitFor(t, "the send's end", func() bool {
 		r := e.srv.runs.get(runKey{mode: real, campaign: "promo"})
@@ -204,5 +211,144 @@ func TestTokenNeverReachesTheBrowser(t *testing.T) {
 		if r.Token != testToken {
 			t.Errorf("a request went with token %q", r.Token)
 		}
+	}
+}
+
+// The browser is opened on a file, not on the URL: a process's arguments
+// are for every user of the machine to read, and the URL carries the
+// key. The file is this user's only, leads to the URL, and is gone when
+// the server stops.
+func TestLaunchFileKeepsTheKeyOutOfArguments(t *testing.T) {
+	e := serve(t, Options{})
+	path, err := e.srv.LaunchFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(path, e.srv.key) || filepath.Dir(path) != e.o.StateDir {
+		t.Errorf("the file to open: %s", path)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the file: %v %v", fi, err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `http-equiv="refresh" content="0;url=`+e.srv.URL()+`"`) || !strings.Contains(string(b), `<a href="`+e.srv.URL()+`">`) {
+		t.Errorf("the file does not lead to the URL:\n%s", b)
+	}
+	e.stop()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the file outlives the server: %v", err)
+	}
+}
+
+// Idle connections and slow headers do not hold the server: both have
+// their time limits.
+func TestServerTimeouts(t *testing.T) {
+	e := serve(t, Options{})
+	hs := e.srv.httpServer(context.Background())
+	if hs.IdleTimeout != 2*time.Minute || hs.ReadHeaderTimeout <= 0 || hs.ReadHeaderTimeout > 30*time.Second {
+		t.Errorf("idle %v, read header %v", hs.IdleTimeout, hs.ReadHeaderTimeout)
+	}
+}
+
+// The key's entry sends the browser on to a path of this server only:
+// never to one a browser reads as another host's address.
+func TestKeyEntryRedirectsOnThisServerOnly(t *testing.T) {
+	e := serve(t, Options{})
+	for _, target := range []string{`/\evil.example`, `//evil.example`, `/%5Cevil.example`, `/%5C%5Cevil.example`,
+		`/%2F%2Fevil.example`, `/%09/evil.example`, `/%0A/evil.example`, `/./\evil.example`, `/x/../\evil.example`, `/\/evil.example`} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET %s?key=%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, e.srv.key, strings.TrimPrefix(e.base, "http://"))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		resp.Body.Close()
+		conn.Close()
+		loc := resp.Header.Get("Location")
+		// As a browser reads it: tabs and newlines dropped, a backslash
+		// a slash.
+		seen := strings.NewReplacer("\t", "", "\r", "", "\n", "", `\`, "/").Replace(loc)
+		if resp.StatusCode == http.StatusSeeOther && (!strings.HasPrefix(seen, "/") || strings.HasPrefix(seen, "//")) {
+			t.Errorf("GET %s?key=…: Location %q", target, loc)
+		}
+	}
+	if got := localPath("/results"); got != "/results" {
+		t.Errorf("a plain path: %q", got)
+	}
+}
+
+// Only the upload's stream has its token checked in the handler: a
+// multipart POST to any other path without the token is refused like
+// any other form.
+func TestMultipartPostsNeedTheToken(t *testing.T) {
+	e := serve(t, Options{Token: testToken})
+	e.campaignFiles("promo", 3)
+	c := e.client()
+	for _, path := range []string{"/start", "/check", "/init", "/stop", "/track", "/lang", "/confirm"} {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField("mode", "rehearsal")
+		mw.WriteField("campaign", "d/promo.json")
+		mw.WriteField("contacts", "d/promo.csv")
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, e.base+path, &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Origin", e.base)
+		if resp, _ := e.do(c, req); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("multipart POST %s without the token: %d", path, resp.StatusCode)
+		}
+	}
+	if r := e.srv.runs.get(runKey{mode: rehearsal, campaign: "promo"}); r != nil {
+		t.Error("a multipart POST without the token started a rehearsal")
+	}
+}
+
+// The page refuses to start when its ledger of real sends is the
+// rehearsals' (pregon ui -ledger …/pregon-sandbox.db, or both named):
+// rehearsals would count as real sends.
+func TestSameLedgerForRehearsalsRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "sub"), 0o700)
+	os.Symlink(filepath.Join(dir, "sub"), filepath.Join(dir, "link"))
+	for _, o := range []Options{
+		{Ledger: filepath.Join(dir, "pregon-sandbox.db")},
+		{Ledger: filepath.Join(dir, "a.db"), RehearsalLedger: filepath.Join(dir, "sub", "..", "a.db")},
+		{Ledger: filepath.Join(dir, "sub", "a.db"), RehearsalLedger: filepath.Join(dir, "link", "a.db")},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.StateDir = t.TempDir()
+		if _, err := New(ln, o); err == nil || !strings.Contains(err.Error(), "rehearsals' ledger") {
+			t.Errorf("%s and %s: %v", o.Ledger, o.RehearsalLedger, err)
+		}
+		ln.Close()
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	if _, err := New(ln, Options{Ledger: filepath.Join(dir, "pregon.db"), StateDir: t.TempDir()}); err != nil {
+		t.Errorf("apart: %v", err)
+	}
+}
+
+// A key entry another page started (the launch file: Sec-Fetch-Site
+// cross-site) sets the cookie and moves on by the page itself, as a
+// same-site navigation, to a path of this server only.
+func TestCrossSiteKeyEntryMovesOnByItself(t *testing.T) {
+	e := serve(t, Options{})
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodGet, e.base+`/%5Cevil.example?campaign=d%2Fx.json&key=`+e.srv.key, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, body := e.do(c, req)
+	if resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 1 || resp.Cookies()[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("status %d, cookies %+v", resp.StatusCode, resp.Cookies())
+	}
+	if !strings.Contains(body, `http-equiv="refresh" content="0;url=/%5Cevil.example?campaign=d%2Fx.json"`) || strings.Contains(body, e.srv.key) {
+		t.Errorf("the page:\n%s", body)
 	}
 }

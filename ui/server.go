@@ -10,8 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pregon/pregon/i18n"
@@ -80,6 +82,9 @@ type Server struct {
 	// ctx is Serve's: the runs the page starts end with it, as a send
 	// ends with Ctrl-C.
 	ctx context.Context
+
+	mu     sync.Mutex
+	launch string // the page LaunchFile wrote, removed when Serve returns
 }
 
 // New makes the page's server, to listen on ln. Only a browser that
@@ -90,6 +95,11 @@ func New(ln net.Listener, o Options) (*Server, error) {
 	}
 	if o.RehearsalLedger == "" {
 		o.RehearsalLedger = filepath.Join(filepath.Dir(o.Ledger), "pregon-sandbox.db")
+	}
+	if sameFile(o.Ledger, o.RehearsalLedger) {
+		// Rehearsals would be recorded as real sends, and real sends
+		// skipped as already rehearsed.
+		return nil, fmt.Errorf("the ledger %s is the rehearsals' ledger (%s): rehearsals and real sends must be kept apart; choose another -ledger", o.Ledger, o.RehearsalLedger)
 	}
 	if o.StateDir == "" {
 		dir, err := rateshare.Dir()
@@ -130,6 +140,40 @@ func (s *Server) URL() string {
 	return "http://" + addr + "/?key=" + s.key
 }
 
+// LaunchFile writes a page, readable by this user only, in pregon's own
+// folder, that sends the browser on to URL, and returns its path: the
+// browser is opened on that path, so that the key never appears in a
+// process's arguments, which every user of the machine can read. Serve
+// removes it when it returns.
+func (s *Server) LaunchFile() (string, error) {
+	if err := os.MkdirAll(s.o.StateDir, 0o700); err != nil {
+		return "", err
+	}
+	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	path := filepath.Join(s.o.StateDir, "ui-"+port+".html")
+	os.Remove(path) // one a pregon ui that was killed left on this port
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	u := template.HTMLEscapeString(s.URL())
+	_, err = fmt.Fprintf(f, `<!doctype html>
+<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s"><title>pregon ui</title></head>
+<body><p><a href="%s">pregon ui</a></p></body></html>
+`, u, u)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", err
+	}
+	s.mu.Lock()
+	s.launch = path
+	s.mu.Unlock()
+	return path, nil
+}
+
 // Loopback says whether the server listens on this machine only.
 func (s *Server) Loopback() bool {
 	a, ok := s.ln.Addr().(*net.TCPAddr)
@@ -141,13 +185,7 @@ func (s *Server) Loopback() bool {
 // and Serve returns once they have.
 func (s *Server) Serve(ctx context.Context) error {
 	s.ctx = ctx
-	s.srv = &http.Server{
-		Handler:           s.guard(s.routes()),
-		ReadHeaderTimeout: 10 * time.Second,
-		// Live progress is a response that lasts: no WriteTimeout. Each
-		// request's context ends with ctx, and every stream with it.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-	}
+	s.srv = s.httpServer(ctx)
 	served := make(chan error, 1)
 	go func() { served <- s.srv.Serve(s.ln) }()
 	var err error
@@ -164,7 +202,27 @@ func (s *Server) Serve(ctx context.Context) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	s.mu.Lock()
+	if s.launch != "" {
+		os.Remove(s.launch)
+		s.launch = ""
+	}
+	s.mu.Unlock()
 	return err
+}
+
+// httpServer is the page's HTTP server. A browser's idle connections are
+// closed after a while, and a client that sends its headers slowly is
+// cut off, so that neither holds the server's resources.
+func (s *Server) httpServer(ctx context.Context) *http.Server {
+	return &http.Server{
+		Handler:           s.guard(s.routes()),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// Live progress is a response that lasts: no WriteTimeout. Each
+		// request's context ends with ctx, and every stream with it.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 }
 
 func (s *Server) routes() *http.ServeMux {
@@ -190,4 +248,27 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /export", s.export)
 	m.HandleFunc("POST /lang", s.setLang)
 	return m
+}
+
+// sameFile says whether two paths name one file: the same path once
+// absolute and with its folder's links resolved, or, when both exist,
+// the same file.
+func sameFile(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	return canonical(a) == canonical(b)
+}
+
+func canonical(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type env struct {
 	o    Options
 	base string // http://127.0.0.1:PORT
 	fake *sendertest.Server
+	stop func() // stops the server, as Ctrl-C does, and waits for Serve
 }
 
 // serve starts the page with o (its folder, ledger and state in
@@ -62,13 +64,17 @@ func serve(t *testing.T, o Options) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return &env{t: t, srv: srv, o: srv.o, base: "http://" + ln.Addr().String()}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &env{t: t, srv: srv, o: srv.o, base: "http://" + ln.Addr().String(), stop: stop}
 }
 
 // plainTools stand in for the command line's report, export, init and
@@ -227,4 +233,29 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// confirm asks the page to confirm a real send of form's pick, and puts
+// in form what the confirmation's button sends with it: the count it
+// stated and its digest.
+func (e *env) confirm(c *http.Client, form url.Values) {
+	e.t.Helper()
+	resp, body := e.post(c, "/confirm", url.Values{"campaign": form["campaign"], "contacts": form["contacts"]})
+	for _, name := range []string{"count", "digest"} {
+		v := hiddenValue(body, name)
+		if v == "" {
+			e.t.Fatalf("the confirmation (%d) carries no %s:\n%s", resp.StatusCode, name, body)
+		}
+		form.Set(name, v)
+	}
+}
+
+// hiddenValue is the value of a page's hidden input named name.
+func hiddenValue(body, name string) string {
+	_, after, ok := strings.Cut(body, `<input type="hidden" name="`+name+`" value="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, `"`)
+	return v
 }
