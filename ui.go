@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -47,6 +48,10 @@ func runUI(ctx context.Context, tr *i18n.Printer, args []string, stdout, stderr 
 	srv, err := ui.New(ln, ui.Options{Dir: *dir, Ledger: *ledger, Token: token, Lang: lang, DefaultLang: tr.Lang(), Tools: uiTools()})
 	if err != nil {
 		ln.Close()
+		var same *ui.SameLedgerError
+		if errors.As(err, &same) {
+			return usageError{say("ui.error.same_ledger", same.Ledger, same.Rehearsals)}
+		}
 		return err
 	}
 	if !srv.Loopback() {

@@ -99,7 +99,7 @@ func New(ln net.Listener, o Options) (*Server, error) {
 	if sameFile(o.Ledger, o.RehearsalLedger) {
 		// Rehearsals would be recorded as real sends, and real sends
 		// skipped as already rehearsed.
-		return nil, fmt.Errorf("the ledger %s is the rehearsals' ledger (%s): rehearsals and real sends must be kept apart; choose another -ledger", o.Ledger, o.RehearsalLedger)
+		return nil, &SameLedgerError{Ledger: o.Ledger, Rehearsals: o.RehearsalLedger}
 	}
 	if o.StateDir == "" {
 		dir, err := rateshare.Dir()
@@ -128,6 +128,15 @@ func New(ln net.Listener, o Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// SameLedgerError refuses a -ledger that is the rehearsals' own file:
+// rehearsals would be recorded as real sends, and real sends skipped as
+// already rehearsed.
+type SameLedgerError struct{ Ledger, Rehearsals string }
+
+func (e *SameLedgerError) Error() string {
+	return fmt.Sprintf("the ledger %s is the rehearsals' ledger (%s): rehearsals and real sends must be kept apart; choose another -ledger", e.Ledger, e.Rehearsals)
 }
 
 // URL is the address to open, with the key; on this machine when the
