@@ -14,6 +14,7 @@ import (
 	"github.com/pregon/pregon/campaign"
 	"github.com/pregon/pregon/engine"
 	"github.com/pregon/pregon/i18n"
+	"github.com/pregon/pregon/internal/editdist"
 	"github.com/pregon/pregon/outfile"
 	"github.com/pregon/pregon/sender"
 	"github.com/pregon/pregon/store"
@@ -358,34 +359,11 @@ func flagError(tr *i18n.Printer, fs *flag.FlagSet, err error) string {
 func nearestFlag(fs *flag.FlagSet, name string) string {
 	best, bestD := "", max(2, len(name)/3)+1
 	fs.VisitAll(func(f *flag.Flag) {
-		if d := editDistance(strings.ToLower(name), f.Name); d < bestD {
+		if d := editdist.Distance(strings.ToLower(name), f.Name); d < bestD {
 			best, bestD = f.Name, d
 		}
 	})
 	return best
-}
-
-// editDistance is the number of letters to add, remove or change to turn
-// a into b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur := make([]int, len(rb)+1)
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(rb)]
 }
 
 // defaultDuration is a duration flag's default as people write it

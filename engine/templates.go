@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pregon/pregon/campaign"
+	"github.com/pregon/pregon/internal/editdist"
 	"github.com/pregon/pregon/sender"
 )
 
@@ -194,7 +195,7 @@ func closest(name string, list []sender.Template) []string {
 			continue
 		}
 		seen[t.Name] = true
-		if d := distance(strings.ToLower(name), strings.ToLower(t.Name)); d <= max(3, len(name)/3) {
+		if d := editdist.Distance(strings.ToLower(name), strings.ToLower(t.Name)); d <= max(3, len(name)/3) {
 			near = append(near, scored{t.Name, d})
 		}
 	}
@@ -210,26 +211,4 @@ func closest(name string, list []sender.Template) []string {
 		names = append(names, n.name)
 	}
 	return names
-}
-
-// distance is the edit distance between two names.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur := make([]int, len(rb)+1)
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(rb)]
 }
