@@ -475,7 +475,7 @@ func TestReportInHeadlessChromium(t *testing.T) {
 	text := string(dom)
 	for _, want := range []string{"Campaña «pedido-en-camino»", ">29<", "enviados · 93,5 %", ">1<", "fallidos · 3,2 %", "duplicados",
 		"la plataforma lo rechazó: 403 \"Contact has opted out &lt;script&gt;alert(1)&lt;/script&gt;\"", `class="bar-sent"`, `class="bar-failed"`,
-		"Cuerpo, con los valores: José Núñez · PED-10231", `lang="es"`} {
+		"Valores en el cuerpo: José Núñez · PED-10231", `lang="es"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page Chromium built lacks %q", want)
 		}

@@ -96,7 +96,7 @@ func readMessage(tr *i18n.Printer, raw json.RawMessage) []string {
 				}
 			}
 			if len(texts) > 0 {
-				add(tr.T("sample.values", tr.T("sample.part."+partOf(c.Type)), strings.Join(texts, " · ")))
+				add(tr.T("sample.values", label(tr, partOf(c.Type)), strings.Join(texts, " · ")))
 			}
 		}
 		add(tr.T("sample.template_text"))
